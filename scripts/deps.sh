@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building and testing pubsub needs on Debian 12 (bookworm) or
+# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83 and Catch2 3.
+# On bookworm these come from bookworm-backports. Does nothing when all is
+# already present, so it is cheap to run before every build.
+set -euo pipefail
+
+need_boost_ver=1.83
+
+have_all() {
+  command -v meson >/dev/null && command -v ninja >/dev/null &&
+    command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
+    pkg-config --exists catch2-with-main &&
+    [ -f /usr/include/boost/version.hpp ] &&
+    [ -f /usr/include/boost/beast.hpp ] &&
+    ls /usr/lib/*/libboost_program_options.so >/dev/null 2>&1 &&
+    [ "$(sed -n 's/^#define BOOST_VERSION \([0-9]*\)/\1/p' /usr/include/boost/version.hpp)" -ge 108300 ] &&
+    meson_ok
+}
+
+meson_ok() {
+  local v
+  v=$(meson --version 2>/dev/null) || return 1
+  # Meson >= 1.1 is needed (meson.options / feature handling we rely on).
+  [ "$(printf '%s\n1.1.0\n' "$v" | sort -V | head -n1)" = "1.1.0" ]
+}
+
+if have_all; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+. /etc/os-release
+packages_common=(g++ ninja-build pkg-config ca-certificates)
+packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" libcatch2-dev meson)
+
+export DEBIAN_FRONTEND=noninteractive
+case "${VERSION_CODENAME:-}" in
+  bookworm)
+    if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      $SUDO tee /etc/apt/sources.list.d/backports.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    fi
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q "${packages_common[@]}"
+    $SUDO apt-get install -y -q -t bookworm-backports "${packages_new[@]}"
+    ;;
+  *)
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q "${packages_common[@]}" "${packages_new[@]}"
+    ;;
+esac
+
+have_all || { echo "deps.sh: toolchain still incomplete after install" >&2; exit 1; }

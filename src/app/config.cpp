@@ -1,0 +1,205 @@
+// Flag and environment parsing and validation; see config.h.
+#include "app/config.h"
+
+#include <arpa/inet.h>
+
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#ifndef PUBSUB_VERSION
+#define PUBSUB_VERSION "0.0.0"
+#endif
+
+namespace pubsub::app {
+namespace {
+
+namespace po = boost::program_options;
+
+struct OptionSpec {
+  const char* name;
+  std::string default_value;
+  const char* help;
+};
+
+std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
+  return {
+      {"host", "0.0.0.0", "address to listen on (IPv4 or IPv6 literal)"},
+      {"port", "8080", "TCP port; 0 picks a free port (the chosen one is printed)"},
+      {"threads", std::to_string(hardware_threads), "I/O threads (default: number of cores)"},
+      {"history-size", "100", "messages kept per topic for last_n replay"},
+      {"max-queue", "1000", "outbound queue bound per connection, in messages"},
+      {"max-queue-bytes", "16777216", "outbound queue bound per connection, in bytes"},
+      {"backpressure", "drop_oldest", "on a full queue: drop_oldest or disconnect"},
+      {"heartbeat-interval", "30", "seconds between heartbeat infos (fractions allowed; 0 = off)"},
+      {"idle-timeout", "60", "seconds without any frame from a peer before closing it (0 = never)"},
+      {"max-message-bytes", "1048576", "largest accepted WebSocket message (larger: close 1009)"},
+      {"require-uuid", "true", "message.id must be a UUID (true or false)"},
+      {"auto-create-topics", "false", "subscribe and publish create missing topics (true or false)"},
+      {"api-key", "", "key required in X-API-Key (or ?api_key= on /ws); empty: no authentication"},
+      {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
+      {"shutdown-timeout", "10", "seconds to flush queues on SIGINT/SIGTERM before closing"},
+      {"log-level", "info", "debug, info, warn or error"},
+      {"log-format", "text", "text or json (one object per line)"},
+  };
+}
+
+std::string env_name(std::string_view flag) {
+  std::string out = "PUBSUB_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A value and where it came from, for error messages.
+struct Source {
+  std::string value;
+  std::string origin;  // "--port" or "PUBSUB_PORT (--port)"
+};
+
+class Invalid : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void invalid(const Source& source, std::string_view expected) {
+  throw Invalid("invalid value '" + source.value + "' for " + source.origin + ": expected " + std::string(expected));
+}
+
+std::uint64_t integer(const Source& s, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t v = 0;
+  const char* end = s.value.data() + s.value.size();
+  auto [ptr, ec] = std::from_chars(s.value.data(), end, v);
+  if (s.value.empty() || ec != std::errc{} || ptr != end || v < min || v > max) {
+    invalid(s, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return v;
+}
+
+std::chrono::milliseconds seconds(const Source& s) {
+  double v = 0;
+  const char* end = s.value.data() + s.value.size();
+  auto [ptr, ec] = std::from_chars(s.value.data(), end, v);
+  if (s.value.empty() || ec != std::errc{} || ptr != end || !std::isfinite(v) || v < 0 || v > 1e9) {
+    invalid(s, "a number of seconds >= 0 (fractions allowed)");
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(v * 1000)));
+}
+
+bool boolean(const Source& s) {
+  if (s.value == "true") return true;
+  if (s.value == "false") return false;
+  invalid(s, "true or false");
+}
+
+template <typename Enum>
+Enum choice(const Source& s, const std::map<std::string, Enum>& allowed) {
+  auto it = allowed.find(s.value);
+  if (it != allowed.end()) return it->second;
+  std::string names;
+  for (const auto& [name, value] : allowed) names += (names.empty() ? "" : ", ") + name;
+  invalid(s, "one of " + names);
+}
+
+std::string help_text(const po::options_description& described) {
+  std::ostringstream out;
+  out << "usage: pubsubd [options]\n\n"
+      << "A real-time publish/subscribe server: WebSocket at /ws, REST for topics.\n"
+      << "Every option may also be set by the environment variable PUBSUB_<NAME>\n"
+      << "(for example --max-queue is PUBSUB_MAX_QUEUE); a flag beats its variable.\n\n"
+      << described;
+  return out.str();
+}
+
+void apply_values(Config& config, const std::map<std::string, Source>& values) {
+  auto& s = config.server;
+  const auto& v = [&](const char* name) -> const Source& { return values.at(name); };
+  s.host = v("host").value;
+  in6_addr scratch{};
+  if (inet_pton(AF_INET, s.host.c_str(), &scratch) != 1 && inet_pton(AF_INET6, s.host.c_str(), &scratch) != 1) {
+    invalid(v("host"), "an IPv4 or IPv6 address such as 0.0.0.0 or 127.0.0.1");
+  }
+  s.port = static_cast<std::uint16_t>(integer(v("port"), 0, 65535));
+  s.threads = integer(v("threads"), 1, 1024);
+  s.history_size = integer(v("history-size"), 0, 10'000'000);
+  s.queue.max_frames = integer(v("max-queue"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.queue.max_bytes = integer(v("max-queue-bytes"), 1, std::numeric_limits<std::int64_t>::max());
+  s.queue.policy = choice<core::OverflowPolicy>(
+      v("backpressure"), {{"drop_oldest", core::OverflowPolicy::drop_oldest}, {"disconnect", core::OverflowPolicy::disconnect}});
+  s.heartbeat_interval = seconds(v("heartbeat-interval"));
+  s.idle_timeout = seconds(v("idle-timeout"));
+  s.max_message_bytes = integer(v("max-message-bytes"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.require_uuid = boolean(v("require-uuid"));
+  s.auto_create_topics = boolean(v("auto-create-topics"));
+  s.api_key = v("api-key").value;
+  s.max_connections = integer(v("max-connections"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.shutdown_timeout = seconds(v("shutdown-timeout"));
+  config.log_level = choice<log::Level>(v("log-level"), {{"debug", log::Level::debug},
+                                                         {"info", log::Level::info},
+                                                         {"warn", log::Level::warn},
+                                                         {"error", log::Level::error}});
+  config.log_format = choice<log::Format>(v("log-format"), {{"text", log::Format::text}, {"json", log::Format::json}});
+}
+
+}  // namespace
+
+ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& env, unsigned hardware_threads) {
+  ConfigResult result;
+  hardware_threads = std::max(hardware_threads, 1u);
+  auto specs = option_specs(hardware_threads);
+
+  po::options_description described("options");
+  described.add_options()("help", "print this help and exit")("version", "print the version and exit");
+  for (const auto& spec : specs) {
+    std::string help = std::string(spec.help) + "  [" + env_name(spec.name) + "]";
+    described.add_options()(spec.name, po::value<std::string>()->default_value(spec.default_value,
+                                                                               spec.default_value.empty() ? "\"\"" : spec.default_value),
+                            help.c_str());
+  }
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(described).style(
+                  po::command_line_style::unix_style & ~po::command_line_style::allow_guessing).run(),
+              vm);
+  } catch (const po::error& e) {
+    result.text = std::string("pubsubd: ") + e.what() + " (see --help)";
+    return result;
+  }
+  if (vm.count("help")) {
+    result.outcome = ConfigOutcome::help;
+    result.text = help_text(described);
+    return result;
+  }
+  if (vm.count("version")) {
+    result.outcome = ConfigOutcome::version;
+    result.text = "pubsubd " PUBSUB_VERSION;
+    return result;
+  }
+
+  std::map<std::string, Source> values;
+  for (const auto& spec : specs) {
+    const auto& entry = vm[spec.name];
+    std::string variable = env_name(spec.name);
+    if (!entry.defaulted()) {
+      values[spec.name] = {entry.as<std::string>(), std::string("--") + spec.name};
+    } else if (const char* from_env = env(variable.c_str()); from_env != nullptr) {
+      values[spec.name] = {from_env, variable + " (--" + spec.name + ")"};
+    } else {
+      values[spec.name] = {spec.default_value, std::string("--") + spec.name};
+    }
+  }
+  try {
+    apply_values(result.config, values);
+  } catch (const Invalid& e) {
+    result.text = std::string("pubsubd: ") + e.what();
+    return result;
+  }
+  result.outcome = ConfigOutcome::run;
+  return result;
+}
+
+}  // namespace pubsub::app

@@ -1,0 +1,36 @@
+// pubsubd: reads the configuration, then runs the server until a signal
+// asks it to stop. Exit codes: 0 after a clean shutdown, 1 when the server
+// cannot start (for example the port is taken), 2 for a bad configuration.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <thread>
+
+#include "app/config.h"
+#include "common/log.h"
+#include "net/server.h"
+
+int main(int argc, char** argv) {
+  using namespace pubsub;
+  auto result = app::parse_config(argc, argv, [](const char* name) { return std::getenv(name); },
+                                  std::thread::hardware_concurrency());
+  switch (result.outcome) {
+    case app::ConfigOutcome::help:
+    case app::ConfigOutcome::version:
+      std::printf("%s\n", result.text.c_str());
+      return 0;
+    case app::ConfigOutcome::invalid:
+      std::fprintf(stderr, "%s\n", result.text.c_str());
+      return 2;
+    case app::ConfigOutcome::run:
+      break;
+  }
+  log::configure(result.config.log_level, result.config.log_format);
+  try {
+    net::Server server(result.config.server);
+    return server.run();
+  } catch (const std::exception& e) {
+    log::error("cannot start", {{"error", e.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,65 @@
+// A topic: its name, its sequence counter, its history ring and the number
+// of subscribers each shard holds for it.
+//
+// Name and counters may be read on any thread. Everything else is guarded by
+// `mutex` and is only touched by Broker (see broker.h for the lock rules).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/frame.h"
+
+namespace pubsub::core {
+
+// The newest `capacity` events of a topic, oldest first. Not thread-safe.
+class HistoryRing {
+ public:
+  explicit HistoryRing(std::size_t capacity) : slots_(capacity) {}
+
+  // Appends `frame`, evicting the oldest when full. No-op at capacity 0.
+  void push(FramePtr frame);
+  // Returns the newest min(n, size) frames, oldest first.
+  std::vector<FramePtr> newest(std::uint64_t n) const;
+  std::size_t size() const { return size_; }
+
+ private:
+  std::vector<FramePtr> slots_;
+  std::size_t next_ = 0;  // slot the next push writes
+  std::size_t size_ = 0;
+};
+
+class Topic {
+ public:
+  Topic(std::string name, std::size_t history_capacity, std::size_t shards)
+      : name_(std::move(name)), history_(history_capacity), shard_subscribers_(shards, 0) {}
+
+  const std::string& name() const { return name_; }
+  // Messages ever published (also the last seq). Any thread.
+  std::uint64_t messages() const { return messages_.load(std::memory_order_relaxed); }
+  // Subscriptions currently held. Any thread.
+  std::int64_t subscribers() const { return subscribers_.load(std::memory_order_relaxed); }
+  // Events dropped for slow subscribers (drop_oldest). Any thread.
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  void count_drop() { dropped_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  friend class Broker;
+  friend class Shard;
+
+  const std::string name_;
+  std::mutex mutex_;  // guards the members below; never held while writing to a socket
+  std::uint64_t seq_ = 0;
+  bool deleted_ = false;
+  HistoryRing history_;
+  std::vector<std::uint32_t> shard_subscribers_;  // publish posts only to shards > 0
+
+  std::atomic<std::uint64_t> messages_{0};
+  std::atomic<std::int64_t> subscribers_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace pubsub::core

@@ -1,0 +1,209 @@
+// REST routes of section 6; see rest.h.
+#include "net/rest.h"
+
+#include "core/broker.h"
+#include "protocol/json_scan.h"
+#include "protocol/messages.h"
+
+namespace pubsub::net {
+namespace {
+
+using protocol::append_json_string;
+
+constexpr std::string_view kNameRule = "topic name must be 1-255 characters of A-Z a-z 0-9 . _ - :";
+
+RestResponse ok(unsigned status, std::string body) { return {status, std::move(body), {}}; }
+
+RestResponse method_not_allowed(std::string_view allow) {
+  RestResponse r = rest_error(405, "METHOD_NOT_ALLOWED", "method not allowed; use " + std::string(allow));
+  r.allow = allow;
+  return r;
+}
+
+std::string status_body(std::string_view status, std::string_view topic) {
+  std::string body = R"({"status":")";
+  body += status;
+  body += R"(","topic":)";
+  append_json_string(body, topic);
+  body += '}';
+  return body;
+}
+
+// Finds the `name` member of a POST /topics body.
+struct NameMember final : protocol::MemberVisitor {
+  std::optional<protocol::JsonValue> name;
+  void member(std::string_view raw_key, protocol::JsonValue value) override {
+    if (raw_key == "name") name = value;
+  }
+};
+
+RestResponse create_topic(core::Broker& broker, std::string_view body) {
+  NameMember member;
+  if (protocol::scan_object(body, member) != protocol::ObjectScan::ok) {
+    return rest_error(400, "BAD_REQUEST", R"(body must be a JSON object like {"name":"orders"})");
+  }
+  std::string name;
+  if (!member.name || member.name->type != protocol::JsonType::string ||
+      !protocol::decode_json_string(member.name->raw.substr(1, member.name->raw.size() - 2), name)) {
+    return rest_error(400, "BAD_REQUEST", "name is required and must be a string");
+  }
+  if (!protocol::is_valid_topic_name(name)) return rest_error(400, "BAD_REQUEST", kNameRule);
+  if (!broker.create_topic(name)) return rest_error(409, "TOPIC_EXISTS", "topic '" + name + "' already exists");
+  return ok(201, status_body("created", name));
+}
+
+RestResponse list_topics(const core::Broker& broker) {
+  std::string body = R"({"topics":[)";
+  bool first = true;
+  for (const auto& t : broker.all_topics()) {
+    if (!first) body += ',';
+    first = false;
+    body += R"({"name":)";
+    append_json_string(body, t.name);
+    body += R"(,"subscribers":)" + std::to_string(t.subscribers) + '}';
+  }
+  body += "]}";
+  return ok(200, std::move(body));
+}
+
+RestResponse topic_route(core::Broker& broker, std::string_view method, std::string_view raw_name) {
+  if (method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
+  std::string name;
+  if (!percent_decode(raw_name, name)) return rest_error(400, "BAD_REQUEST", "malformed percent-encoding in topic name");
+  if (!protocol::is_valid_topic_name(name)) return rest_error(400, "BAD_REQUEST", kNameRule);
+  if (method == "DELETE") {
+    if (!broker.delete_topic(name)) return rest_error(404, "TOPIC_NOT_FOUND", "topic '" + name + "' does not exist");
+    return ok(200, status_body("deleted", name));
+  }
+  auto stats = broker.topic_stats(name);
+  if (!stats) return rest_error(404, "TOPIC_NOT_FOUND", "topic '" + name + "' does not exist");
+  std::string body = R"({"name":)";
+  append_json_string(body, stats->name);
+  body += R"(,"subscribers":)" + std::to_string(stats->subscribers);
+  body += R"(,"messages":)" + std::to_string(stats->messages);
+  body += R"(,"dropped":)" + std::to_string(stats->dropped) + '}';
+  return ok(200, std::move(body));
+}
+
+RestResponse health(const core::Broker& broker, const RestContext& context) {
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - context.started);
+  std::string body = R"({"status":")";
+  body += context.counters.shutting_down ? "shutting_down" : "ok";
+  body += R"(","uptime_sec":)" + std::to_string(uptime.count());
+  body += R"(,"topics":)" + std::to_string(broker.topic_count());
+  body += R"(,"subscribers":)" + std::to_string(broker.subscription_count());
+  body += R"(,"connections":)" + std::to_string(context.counters.connections) + '}';
+  return ok(context.counters.shutting_down ? 503 : 200, std::move(body));
+}
+
+RestResponse stats(const core::Broker& broker, const RestContext& context) {
+  std::string body = R"({"topics":{)";
+  bool first = true;
+  for (const auto& t : broker.all_topics()) {
+    if (!first) body += ',';
+    first = false;
+    append_json_string(body, t.name);
+    body += R"(:{"messages":)" + std::to_string(t.messages);
+    body += R"(,"subscribers":)" + std::to_string(t.subscribers);
+    body += R"(,"dropped":)" + std::to_string(t.dropped) + '}';
+  }
+  const ServerCounters& c = context.counters;
+  body += R"(},"connections":)" + std::to_string(c.connections);
+  body += R"(,"websocket_connections":)" + std::to_string(c.websocket_connections);
+  body += R"(,"rejected_connections":)" + std::to_string(c.rejected_connections);
+  body += R"(,"slow_consumer_disconnects":)" + std::to_string(c.slow_consumer_disconnects) + '}';
+  return ok(200, std::move(body));
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+RestResponse rest_error(unsigned status, std::string_view code, std::string_view message) {
+  std::string body = R"({"error":{"code":")";
+  body += code;
+  body += R"(","message":)";
+  append_json_string(body, message);
+  body += "}}";
+  return {status, std::move(body), {}};
+}
+
+bool api_key_matches(std::string_view key, std::string_view candidate) {
+  // Compare every byte of the key whatever the candidate holds.
+  unsigned char diff = key.size() == candidate.size() ? 0 : 1;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    unsigned char c = i < candidate.size() ? static_cast<unsigned char>(candidate[i]) : 0;
+    diff |= static_cast<unsigned char>(static_cast<unsigned char>(key[i]) ^ c);
+  }
+  return diff == 0;
+}
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = hex_digit(in[i + 1]);
+    int lo = hex_digit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string value;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (!percent_decode(raw, value)) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
+}
+
+RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request) {
+  std::string_view path = target_path(request.target);
+  std::string_view method = request.method;
+  bool public_route = method == "GET" && path == "/health";
+  if (!context.api_key.empty() && !public_route &&
+      !(request.api_key && api_key_matches(context.api_key, *request.api_key))) {
+    return rest_error(401, "UNAUTHORIZED", "missing or invalid API key (send the X-API-Key header)");
+  }
+  if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");
+  if (path == "/stats") return method == "GET" ? stats(broker, context) : method_not_allowed("GET");
+  if (path == "/topics") {
+    if (method == "GET") return list_topics(broker);
+    if (method == "POST") return create_topic(broker, request.body);
+    return method_not_allowed("GET, POST");
+  }
+  constexpr std::string_view kTopicPrefix = "/topics/";
+  if (path.starts_with(kTopicPrefix)) return topic_route(broker, method, path.substr(kTopicPrefix.size()));
+  if (path == "/ws") return rest_error(426, "BAD_REQUEST", "/ws takes a WebSocket upgrade request");
+  std::string shown(path.substr(0, 200));
+  for (char& c : shown) {
+    if (c < 0x20 || c > 0x7e) c = '?';  // keep the body valid UTF-8 whatever the target holds
+  }
+  return rest_error(404, "NOT_FOUND", "no route for " + shown);
+}
+
+}  // namespace pubsub::net

@@ -1,0 +1,68 @@
+// The REST API of section 6 as a pure function from a request to a
+// response: routing, authentication, bodies and error bodies. The HTTP
+// transport (Beast) lives in server.cpp and only adapts to this.
+//
+// Any thread: reads the broker through its thread-safe calls only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pubsub::core {
+class Broker;
+}
+
+namespace pubsub::net {
+
+// Figures of the server process shown by /health and /stats.
+struct ServerCounters {
+  std::int64_t connections = 0;             // open TCP connections (HTTP and WebSocket)
+  std::int64_t websocket_connections = 0;   // open WebSocket sessions
+  std::uint64_t rejected_connections = 0;   // refused past --max-connections
+  std::uint64_t slow_consumer_disconnects = 0;
+  bool shutting_down = false;
+};
+
+struct RestRequest {
+  std::string_view method;   // "GET", "POST", ...
+  std::string_view target;   // origin-form: path and optional query
+  std::string_view body;
+  std::optional<std::string_view> api_key;  // the X-API-Key header, if sent
+};
+
+struct RestResponse {
+  unsigned status = 200;
+  std::string body;   // JSON
+  std::string allow;  // the Allow header of a 405, else empty
+};
+
+struct RestContext {
+  const std::string& api_key;  // empty: no authentication
+  std::chrono::steady_clock::time_point started;
+  ServerCounters counters;
+};
+
+// Answers one REST request.
+RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request);
+
+// The error body of the contract: {"error":{"code":...,"message":...}}.
+RestResponse rest_error(unsigned status, std::string_view code, std::string_view message);
+
+// Returns true if `candidate` equals `key`, in time independent of where
+// they differ (the length of `key` may leak; its content does not).
+bool api_key_matches(std::string_view key, std::string_view candidate);
+
+// Percent-decodes `in` into `out`; returns false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out);
+
+// Returns the path part of an origin-form target (before any '?').
+std::string_view target_path(std::string_view target);
+
+// Returns the percent-decoded value of query parameter `name`, if present
+// (and well-formed).
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name);
+
+}  // namespace pubsub::net

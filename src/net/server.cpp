@@ -1,0 +1,597 @@
+// Asio/Beast transport: listener, HTTP sessions (REST), WebSocket sessions,
+// heartbeats and graceful shutdown. See server.h.
+//
+// Threads: one io_context per shard, each run by one thread, so everything
+// a connection owns (its Beast stream, its Subscriber, its timers) lives on
+// that single thread and needs no strand. The only cross-thread paths are
+// the broker's (see core/broker.h) and asio::post.
+#include "net/server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "common/log.h"
+#include "core/broker.h"
+#include "net/rest.h"
+#include "protocol/messages.h"
+
+namespace pubsub::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxRequestBody = 64 * 1024;
+constexpr std::size_t kMaxRequestHeader = 16 * 1024;
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
+
+std::string now_ts() { return protocol::format_timestamp(std::chrono::system_clock::now()); }
+
+// The frames the broker originates, built by the protocol codec.
+class ProtocolFrames final : public core::FrameEncoder {
+ public:
+  std::string topic_deleted(std::string_view topic) const override {
+    return protocol::make_topic_deleted(topic, now_ts());
+  }
+  std::string dropped(std::string_view topic, std::uint64_t count) const override {
+    return protocol::make_dropped(topic, count, now_ts());
+  }
+  std::string slow_consumer() const override {
+    return protocol::make_error(std::nullopt, protocol::ErrorCode::slow_consumer,
+                                "subscriber is too slow: its outbound queue overflowed; disconnecting", now_ts());
+  }
+};
+
+// The event of one publish request; ts is the publish time.
+class PublishEncoder final : public core::EventEncoder {
+ public:
+  explicit PublishEncoder(const protocol::Request& request) : request_(request) {}
+  std::string encode(std::string_view topic, std::uint64_t seq) const override {
+    return protocol::make_event(topic, request_.message_id_raw, request_.payload_raw, seq, now_ts());
+  }
+
+ private:
+  const protocol::Request& request_;
+};
+
+class WsConnection;
+
+// What one I/O thread owns: its io_context and the WebSocket sessions on it.
+struct ShardContext {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  std::unordered_set<WsConnection*> connections;  // this thread only
+  std::unordered_set<beast::tcp_stream*> idle_http;  // waiting for a request; this thread only
+  std::optional<asio::steady_timer> heartbeat;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions opts);
+
+  void begin_shutdown();
+  RestContext rest_context() const;
+
+  ServerOptions options;
+  ProtocolFrames frames;
+  core::Broker broker;
+  std::vector<std::unique_ptr<ShardContext>> shards;  // destroyed before broker
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::signal_set> signals;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::atomic<bool> shutting_down{false};
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> websocket_connections{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> next_connection_id{1};
+
+  // run() waits on these for the shutdown and for the threads to finish.
+  std::mutex run_mutex;
+  std::condition_variable run_changed;
+  std::size_t running_threads = 0;
+};
+
+namespace {
+
+// ------------------------------------------------------------------ WebSocket session
+
+using WsStream = websocket::stream<beast::tcp_stream>;
+
+// One WebSocket session: its stream, its broker Subscriber and the timers
+// that wake its writer (queue non-empty) and its reader (queue drained).
+// Lives in the session coroutine's frame; shard thread only.
+class WsConnection {
+ public:
+  WsConnection(Server::Impl& server, std::size_t shard, WsStream& ws, std::uint64_t id)
+      : server_(server),
+        shard_(*server.shards[shard]),
+        ws_(ws),
+        id_(id),
+        writer_wake_(ws.get_executor()),
+        reader_wake_(ws.get_executor()),
+        subscriber_(server.broker, shard, [this] { writer_wake_.cancel(); }) {
+    shard_.connections.insert(this);
+  }
+  ~WsConnection() { shard_.connections.erase(this); }
+
+  core::Subscriber& subscriber() { return subscriber_; }
+
+  // Asks the writer to flush and close with 1001 (graceful shutdown).
+  void begin_close() {
+    closing_ = true;
+    writer_wake_.cancel();
+  }
+
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  const char* close_reason() const { return close_reason_; }
+
+ private:
+  void handle(std::string_view text);
+  void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message) {
+    subscriber_.push_control(core::make_control_frame(protocol::make_error(request_id, code, message, now_ts())));
+  }
+  void reply_ack(const protocol::Request& request) {
+    subscriber_.push_control(core::make_control_frame(protocol::make_ack(request.request_id, request.topic, now_ts())));
+  }
+  void topic_not_found(const protocol::Request& request) {
+    reply_error(request.request_id, protocol::ErrorCode::topic_not_found, "topic '" + request.topic + "' does not exist");
+  }
+  asio::awaitable<void> close(websocket::close_code code, const char* reason);
+
+  Server::Impl& server_;
+  ShardContext& shard_;
+  WsStream& ws_;
+  const std::uint64_t id_;
+  asio::steady_timer writer_wake_;
+  asio::steady_timer reader_wake_;
+  core::Subscriber subscriber_;
+  bool closing_ = false;
+  bool reader_waiting_ = false;
+  const char* close_reason_ = "peer closed";
+};
+
+// Reads requests until the peer goes away. While the outbound queue is at
+// its bounds, the next request waits: replies are never dropped.
+asio::awaitable<void> WsConnection::read_loop() {
+  beast::flat_buffer buffer;
+  for (;;) {
+    while (!subscriber_.wants_requests() && !subscriber_.overflowed()) {
+      reader_waiting_ = true;
+      reader_wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await reader_wake_.async_wait(nothrow);
+      reader_waiting_ = false;
+    }
+    auto [ec, n] = co_await ws_.async_read(buffer, nothrow);
+    if (ec) {
+      if (ec == websocket::error::message_too_big) close_reason_ = "message too big (1009)";
+      else if (ec == websocket::error::bad_frame_payload) close_reason_ = "invalid UTF-8 (1007)";
+      else if (ec == beast::error::timeout) close_reason_ = "idle timeout";
+      else if (ec != websocket::error::closed) close_reason_ = "connection lost";
+      co_return;
+    }
+    if (!ws_.got_text()) {
+      reply_error(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not supported; send JSON text");
+    } else {
+      auto data = buffer.cdata();
+      handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    buffer.consume(buffer.size());
+  }
+}
+
+void WsConnection::handle(std::string_view text) {
+  using protocol::RequestType;
+  protocol::ParseResult parsed = protocol::parse_request(text, {server_.options.require_uuid});
+  const protocol::Request& request = parsed.request;
+  if (!parsed.ok) {
+    reply_error(request.request_id, protocol::ErrorCode::bad_request, parsed.error);
+    return;
+  }
+  if (request.type == RequestType::ping) {
+    subscriber_.push_control(core::make_control_frame(protocol::make_pong(request.request_id, now_ts())));
+    return;
+  }
+  if (server_.shutting_down.load(std::memory_order_relaxed)) {
+    reply_error(request.request_id, protocol::ErrorCode::internal, "server is shutting down");
+    return;
+  }
+  auto& broker = server_.broker;
+  switch (request.type) {
+    case RequestType::subscribe: {
+      auto result = broker.subscribe(subscriber_, request.topic, request.last_n, server_.options.auto_create_topics);
+      if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
+      reply_ack(request);
+      for (auto& frame : result.replay) subscriber_.push_event(std::move(frame));
+      return;
+    }
+    case RequestType::unsubscribe:
+      if (!broker.unsubscribe(subscriber_, request.topic)) return topic_not_found(request);
+      return reply_ack(request);
+    case RequestType::publish: {
+      PublishEncoder encoder(request);
+      auto result = broker.publish(subscriber_.shard(), request.topic, server_.options.auto_create_topics, encoder);
+      if (!result.found) return topic_not_found(request);
+      return reply_ack(request);
+    }
+    case RequestType::ping: return;
+  }
+}
+
+// Writes queued frames in order; closes with 1008 after a SLOW_CONSUMER
+// error, or with 1001 once a shutdown has flushed the queue.
+asio::awaitable<void> WsConnection::write_loop() {
+  for (;;) {
+    while (core::FramePtr frame = subscriber_.pop()) {
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(frame->bytes), nothrow);
+      subscriber_.written(*frame);
+      if (ec) {
+        close_reason_ = "connection lost";
+        co_return;
+      }
+      if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
+      if (subscriber_.overflowed() && subscriber_.idle()) break;
+    }
+    if (subscriber_.overflowed()) {
+      server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+      log::warn("slow consumer disconnected", {{"connection", id_}, {"reason", "outbound queue overflow"}});
+      co_await close(websocket::close_code::policy_error, "slow consumer (1008)");
+      co_return;
+    }
+    if (closing_) {
+      co_await close(websocket::close_code::going_away, "server shutdown (1001)");
+      co_return;
+    }
+    writer_wake_.expires_at(asio::steady_timer::time_point::max());
+    co_await writer_wake_.async_wait(nothrow);
+  }
+}
+
+asio::awaitable<void> WsConnection::close(websocket::close_code code, const char* reason) {
+  close_reason_ = reason;
+  // Bound the close handshake: a peer that does not read cannot hold it.
+  ws_.set_option(websocket::stream_base::timeout{kFinalFlushTimeout, kFinalFlushTimeout, false});
+  co_await ws_.async_close(code, nothrow);
+}
+
+asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard, beast::tcp_stream stream,
+                                        http::request<http::string_body> request) {
+  WsStream ws(std::move(stream));
+  beast::get_lowest_layer(ws).expires_never();
+  websocket::stream_base::timeout timeout{};
+  timeout.handshake_timeout = kHandshakeTimeout;
+  timeout.idle_timeout = server.options.idle_timeout.count() > 0
+                             ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(server.options.idle_timeout)
+                             : websocket::stream_base::none();
+  timeout.keep_alive_pings = true;
+  ws.set_option(timeout);
+  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "pubsub");
+  }));
+  ws.read_message_max(server.options.max_message_bytes);
+  ws.auto_fragment(false);
+  ws.text(true);
+  auto [ec] = co_await ws.async_accept(request, nothrow);
+  if (ec) co_return;
+
+  std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
+  log::info("websocket open", {{"connection", id}});
+  const char* reason = "peer closed";
+  {
+    WsConnection connection(server, shard, ws, id);
+    if (server.shutting_down.load()) connection.begin_close();
+    co_await (connection.read_loop() || connection.write_loop());
+    reason = connection.close_reason();
+  }
+  server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
+  log::info("websocket closed", {{"connection", id}, {"reason", reason}});
+}
+
+// ------------------------------------------------------------------ HTTP session
+
+http::response<http::string_body> to_http(const RestResponse& rest, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(rest.status), version};
+  res.set(http::field::server, "pubsub");
+  res.set(http::field::content_type, "application/json");
+  if (!rest.allow.empty()) res.set(http::field::allow, rest.allow);
+  res.keep_alive(keep_alive);
+  res.body() = rest.body;
+  res.prepare_payload();
+  return res;
+}
+
+// Sends `rest` and closes politely: stop sending, then read and discard
+// what the client is still sending for a moment, so that it sees the answer
+// instead of a reset.
+asio::awaitable<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
+  stream.expires_after(kFinalFlushTimeout);
+  auto res = to_http(rest, 11, false);
+  auto [ec, n] = co_await http::async_write(stream, res, nothrow);
+  if (ec) co_return;
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(2));
+  char sink[4096];
+  for (std::size_t total = 0; total < 1024 * 1024;) {
+    auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), nothrow);
+    if (rec) break;
+    total += got;
+  }
+}
+
+bool upgrade_authorized(const Server::Impl& server, const http::request<http::string_body>& req) {
+  const std::string& key = server.options.api_key;
+  if (key.empty()) return true;
+  if (auto header = req.find("X-API-Key"); header != req.end()) {
+    return api_key_matches(key, std::string_view(header->value().data(), header->value().size()));
+  }
+  std::string_view target(req.target().data(), req.target().size());
+  auto query_key = query_parameter(target, "api_key");
+  return query_key && api_key_matches(key, *query_key);
+}
+
+// Serves HTTP requests on one connection until it closes or upgrades.
+asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kMaxRequestHeader);
+    parser.body_limit(kMaxRequestBody);
+    stream.expires_after(kRequestTimeout);
+    ShardContext& context = *server.shards[shard];
+    context.idle_http.insert(&stream);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
+    context.idle_http.erase(&stream);
+    if (ec == http::error::body_limit) {
+      co_await answer_and_close(stream, rest_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 64 KiB"));
+      co_return;
+    }
+    if (ec == http::error::header_limit) {
+      co_await answer_and_close(stream, rest_error(431, "BAD_REQUEST", "request header fields are too large"));
+      co_return;
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      co_return;
+    }
+    if (ec) {
+      co_await answer_and_close(stream, rest_error(400, "BAD_REQUEST", "malformed HTTP request"));
+      co_return;
+    }
+    auto request = parser.release();
+    std::string_view target(request.target().data(), request.target().size());
+
+    if (websocket::is_upgrade(request)) {
+      RestResponse refusal;
+      if (target_path(target) != "/ws") refusal = rest_error(404, "NOT_FOUND", "WebSocket upgrades are served at /ws only");
+      else if (!upgrade_authorized(server, request)) refusal = rest_error(401, "UNAUTHORIZED", "missing or invalid API key");
+      else if (server.shutting_down.load()) refusal = rest_error(503, "INTERNAL", "server is shutting down");
+      if (refusal.status != 200) {
+        co_await answer_and_close(stream, refusal);
+        co_return;
+      }
+      stream.expires_never();
+      co_await websocket_session(server, shard, std::move(stream), std::move(request));
+      co_return;
+    }
+
+    std::optional<std::string_view> api_key;
+    if (auto header = request.find("X-API-Key"); header != request.end()) {
+      api_key = std::string_view(header->value().data(), header->value().size());
+    }
+    std::string_view method(request.method_string().data(), request.method_string().size());
+    RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+    bool keep_alive = request.keep_alive() && !server.shutting_down.load();
+    log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
+    auto response = to_http(rest, request.version(), keep_alive);
+    auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
+    if (wec || !keep_alive) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+// Answers a connection past --max-connections with 503 and closes it.
+asio::awaitable<void> reject_session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(kMaxRequestHeader);
+  stream.expires_after(kHandshakeTimeout);
+  co_await http::async_read_header(stream, buffer, parser, nothrow);
+  co_await answer_and_close(stream, rest_error(503, "INTERNAL", "too many connections"));
+}
+
+// Tracks one open TCP connection for --max-connections and /stats.
+struct ConnectionSlot {
+  explicit ConnectionSlot(Server::Impl& s) : server(s) { server.connections.fetch_add(1, std::memory_order_relaxed); }
+  ~ConnectionSlot() { server.connections.fetch_sub(1, std::memory_order_relaxed); }
+  Server::Impl& server;
+};
+
+asio::awaitable<void> counted_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+  ConnectionSlot slot(server);
+  co_await http_session(server, shard, std::move(socket));
+}
+
+void log_session_exception(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    log::error("session failed", {{"error", e.what()}});
+  }
+}
+
+asio::awaitable<void> accept_loop(Server::Impl& server) {
+  std::size_t next_shard = 0;
+  for (;;) {
+    std::size_t shard = next_shard;
+    next_shard = (next_shard + 1) % server.shards.size();
+    auto [ec, socket] = co_await server.acceptor->async_accept(server.shards[shard]->ioc, nothrow);
+    if (ec == asio::error::operation_aborted || !server.acceptor->is_open()) co_return;
+    if (ec) {
+      log::warn("accept failed", {{"error", ec.message()}});
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(nothrow);
+      continue;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto& ioc = server.shards[shard]->ioc;
+    if (server.connections.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(server.options.max_connections)) {
+      server.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(ioc, reject_session(std::move(socket)), log_session_exception);
+      continue;
+    }
+    asio::co_spawn(ioc, counted_session(server, shard, std::move(socket)), log_session_exception);
+  }
+}
+
+asio::awaitable<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) {
+  auto& timer = *shard.heartbeat;
+  for (;;) {
+    timer.expires_after(server.options.heartbeat_interval);
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec || server.shutting_down.load()) co_return;
+    if (shard.connections.empty()) continue;
+    auto frame = core::make_control_frame(protocol::make_heartbeat(now_ts()));
+    for (WsConnection* connection : shard.connections) connection->subscriber().push_control(frame);
+  }
+}
+
+core::BrokerOptions broker_options(const ServerOptions& options) {
+  core::BrokerOptions out;
+  out.history_size = options.history_size;
+  out.shards = std::max<std::size_t>(options.threads, 1);
+  out.queue = options.queue;
+  return out;
+}
+
+}  // namespace
+
+Server::Impl::Impl(ServerOptions opts) : options(std::move(opts)), broker(broker_options(options), frames) {
+  for (std::size_t i = 0; i < broker.options().shards; ++i) {
+    auto shard = std::make_unique<ShardContext>();
+    core::Shard& broker_shard = broker.shard(i);
+    asio::io_context& ioc = shard->ioc;
+    broker_shard.set_wake([&ioc, &broker_shard] { asio::post(ioc, [&broker_shard] { broker_shard.drain(); }); });
+    shards.push_back(std::move(shard));
+  }
+}
+
+RestContext Server::Impl::rest_context() const {
+  ServerCounters counters;
+  counters.connections = connections.load(std::memory_order_relaxed);
+  counters.websocket_connections = websocket_connections.load(std::memory_order_relaxed);
+  counters.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
+  counters.slow_consumer_disconnects = slow_consumer_disconnects.load(std::memory_order_relaxed);
+  counters.shutting_down = shutting_down.load(std::memory_order_relaxed);
+  return RestContext{options.api_key, started, counters};
+}
+
+// Runs on shard 0's thread.
+void Server::Impl::begin_shutdown() {
+  if (shutting_down.exchange(true)) return;
+  log::info("shutting down", {{"timeout_ms", options.shutdown_timeout.count()}});
+  beast::error_code ignored;
+  acceptor->close(ignored);
+  signals->cancel(ignored);
+  for (auto& shard : shards) {
+    asio::post(shard->ioc, [s = shard.get()] {
+      if (s->heartbeat) s->heartbeat->cancel();
+      for (WsConnection* connection : s->connections) connection->begin_close();
+      for (beast::tcp_stream* stream : s->idle_http) stream->cancel();
+      s->work.reset();
+    });
+  }
+  std::lock_guard lock(run_mutex);
+  run_changed.notify_all();
+}
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() = default;
+
+void Server::request_stop() {
+  Impl* impl = impl_.get();
+  asio::post(impl->shards[0]->ioc, [impl] { impl->begin_shutdown(); });
+}
+
+int Server::run() {
+  Impl& s = *impl_;
+  asio::io_context& main_ioc = s.shards[0]->ioc;
+  auto address = asio::ip::make_address(s.options.host);
+  tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.emplace(main_ioc);
+  s.acceptor->open(endpoint.protocol());
+  s.acceptor->set_option(tcp::acceptor::reuse_address(true));
+  s.acceptor->bind(endpoint);
+  s.acceptor->listen(asio::socket_base::max_listen_connections);
+  auto bound = s.acceptor->local_endpoint();
+
+  s.signals.emplace(main_ioc, SIGINT, SIGTERM);
+  s.signals->async_wait([&s](const boost::system::error_code& ec, int) {
+    if (!ec) s.begin_shutdown();
+  });
+  asio::co_spawn(main_ioc, accept_loop(s), log_session_exception);
+  if (s.options.heartbeat_interval.count() > 0) {
+    for (auto& shard : s.shards) {
+      shard->heartbeat.emplace(shard->ioc);
+      asio::co_spawn(shard->ioc, heartbeat_loop(s, *shard), asio::detached);
+    }
+  }
+
+  std::printf("listening on %s:%u\n", s.options.host.c_str(), static_cast<unsigned>(bound.port()));
+  std::fflush(stdout);
+  log::info("listening", {{"host", s.options.host}, {"port", bound.port()}, {"threads", s.shards.size()}});
+
+  s.running_threads = s.shards.size();
+  std::vector<std::thread> threads;
+  for (auto& shard : s.shards) {
+    threads.emplace_back([&s, ioc = &shard->ioc] {
+      ioc->run();
+      std::lock_guard lock(s.run_mutex);
+      --s.running_threads;
+      s.run_changed.notify_all();
+    });
+  }
+  {
+    // Wait for the shutdown to start, then give it --shutdown-timeout.
+    std::unique_lock lock(s.run_mutex);
+    s.run_changed.wait(lock, [&] { return s.shutting_down.load() || s.running_threads == 0; });
+    if (!s.run_changed.wait_for(lock, s.options.shutdown_timeout, [&] { return s.running_threads == 0; })) {
+      log::warn("shutdown timeout: closing remaining connections");
+      for (auto& shard : s.shards) shard->ioc.stop();
+    }
+  }
+  for (auto& t : threads) t.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace pubsub::net

@@ -1,0 +1,58 @@
+// The network server: one TCP listener serving REST (HTTP/1.1) and the
+// WebSocket endpoint /ws, on `threads` I/O threads, each the home of one
+// broker shard. Beast and Asio stay inside server.cpp.
+//
+// Construct, run() and destroy on one thread; request_stop() from any
+// thread (signals are handled internally).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/subscriber.h"
+
+namespace pubsub::net {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::size_t threads = 1;
+  std::size_t history_size = 100;
+  core::QueueLimits queue;
+  std::chrono::milliseconds heartbeat_interval{30'000};  // 0: no heartbeat info
+  std::chrono::milliseconds idle_timeout{60'000};        // 0: never time out
+  std::size_t max_message_bytes = 1024 * 1024;
+  bool require_uuid = true;
+  bool auto_create_topics = false;
+  std::string api_key;  // empty: no authentication
+  std::size_t max_connections = 100'000;
+  std::chrono::milliseconds shutdown_timeout{10'000};
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the listener, prints "listening on HOST:PORT" to standard output,
+  // serves until SIGINT/SIGTERM or request_stop(), then shuts down
+  // gracefully. Returns the process exit code (0 after a clean shutdown).
+  // Throws std::system_error if the address cannot be bound.
+  int run();
+
+  // Starts the graceful shutdown. Any thread.
+  void request_stop();
+
+  struct Impl;  // defined in server.cpp only
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pubsub::net

@@ -1,0 +1,295 @@
+// Client request parsing and server frame building; see messages.h.
+#include "protocol/messages.h"
+
+#include <charconv>
+#include <ctime>
+#include <limits>
+
+#include "protocol/json_scan.h"
+
+namespace pubsub::protocol {
+namespace {
+
+constexpr std::string_view kTopicRule = "1-255 characters of A-Z a-z 0-9 . _ - :";
+
+// Keeps the last value of each member the request parser cares about.
+struct RequestMembers final : MemberVisitor {
+  std::optional<JsonValue> type, topic, client_id, message, last_n, request_id;
+
+  void member(std::string_view raw_key, JsonValue value) override {
+    std::string decoded;
+    std::string_view key = raw_key;
+    if (raw_key.find('\\') != std::string_view::npos) {
+      if (!decode_json_string(raw_key, decoded)) return;
+      key = decoded;
+    }
+    if (key == "type") type = value;
+    else if (key == "topic") topic = value;
+    else if (key == "client_id") client_id = value;
+    else if (key == "message") message = value;
+    else if (key == "last_n") last_n = value;
+    else if (key == "request_id") request_id = value;
+  }
+};
+
+struct MessageMembers final : MemberVisitor {
+  std::optional<JsonValue> id, payload;
+
+  void member(std::string_view raw_key, JsonValue value) override {
+    std::string decoded;
+    std::string_view key = raw_key;
+    if (raw_key.find('\\') != std::string_view::npos) {
+      if (!decode_json_string(raw_key, decoded)) return;
+      key = decoded;
+    }
+    if (key == "id") id = value;
+    else if (key == "payload") payload = value;
+  }
+};
+
+// Decodes a validated JSON string token (quotes included). Returns false for
+// a lone surrogate escape.
+bool decode_token(JsonValue token, std::string& out) {
+  return decode_json_string(token.raw.substr(1, token.raw.size() - 2), out);
+}
+
+bool parse_type(std::string_view name, RequestType& out) {
+  if (name == "subscribe") out = RequestType::subscribe;
+  else if (name == "unsubscribe") out = RequestType::unsubscribe;
+  else if (name == "publish") out = RequestType::publish;
+  else if (name == "ping") out = RequestType::ping;
+  else return false;
+  return true;
+}
+
+// Reads a non-negative JSON integer spelled with digits only; larger values
+// than uint64 saturate (last_n is clamped to the history anyway).
+bool parse_count(JsonValue value, std::uint64_t& out) {
+  if (value.type != JsonType::number) return false;
+  for (char c : value.raw) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [ptr, ec] = std::from_chars(value.raw.data(), value.raw.data() + value.raw.size(), out);
+  if (ec == std::errc::result_out_of_range) out = std::numeric_limits<std::uint64_t>::max();
+  return ec == std::errc{} || ec == std::errc::result_out_of_range;
+}
+
+ParseResult fail(ParseResult& result, std::string message) {
+  result.ok = false;
+  result.error = std::move(message);
+  return std::move(result);
+}
+
+// Validates the fields of a publish's `message` object into `request`.
+// Returns an empty string on success, else the error message.
+std::string parse_publish_message(JsonValue message, const ParseOptions& options, Request& request) {
+  if (message.type != JsonType::object) return "message is required and must be an object with id and payload";
+  MessageMembers members;
+  scan_object(message.raw, members);  // already validated as part of the frame
+  if (!members.id || members.id->type != JsonType::string) return "message.id is required and must be a string";
+  std::string id;
+  if (!decode_token(*members.id, id)) return "message.id is not a valid string";
+  if (id.empty()) return "message.id must not be empty";
+  if (options.require_uuid && !is_uuid(id)) return "message.id must be a UUID (8-4-4-4-12 hex digits)";
+  if (!members.payload) return "message.payload is required";
+  request.message_id_raw = members.id->raw;
+  request.payload_raw = members.payload->raw;
+  return {};
+}
+
+// Starts a frame `{"type":"<type>"` with its request_id when there is one.
+std::string open_frame(std::string_view type, std::optional<std::string_view> request_id,
+                       std::size_t extra) {
+  std::string out;
+  out.reserve(64 + extra + (request_id ? request_id->size() : 0));
+  out += R"({"type":")";
+  out += type;
+  out += '"';
+  if (request_id) {
+    out += R"(,"request_id":)";
+    out += *request_id;
+  }
+  return out;
+}
+
+void close_frame(std::string& out, std::string_view ts) {
+  out += R"(,"ts":")";
+  out += ts;
+  out += "\"}";
+}
+
+}  // namespace
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_request: return "BAD_REQUEST";
+    case ErrorCode::topic_not_found: return "TOPIC_NOT_FOUND";
+    case ErrorCode::slow_consumer: return "SLOW_CONSUMER";
+    case ErrorCode::unauthorized: return "UNAUTHORIZED";
+    case ErrorCode::internal: return "INTERNAL";
+  }
+  return "INTERNAL";
+}
+
+bool is_valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_uuid(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
+  ParseResult result;
+  RequestMembers m;
+  switch (scan_object(frame, m)) {
+    case ObjectScan::invalid_json: return fail(result, "message is not valid JSON");
+    case ObjectScan::not_an_object: return fail(result, "message must be a JSON object");
+    case ObjectScan::ok: break;
+  }
+  Request& req = result.request;
+  if (m.request_id) {
+    if (m.request_id->type != JsonType::string) return fail(result, "request_id must be a string");
+    req.request_id = m.request_id->raw;
+  }
+
+  std::string text;
+  if (!m.type || m.type->type != JsonType::string || !decode_token(*m.type, text) ||
+      !parse_type(text, req.type)) {
+    return fail(result, "type is required and must be one of subscribe, unsubscribe, publish, ping");
+  }
+  if (req.type == RequestType::ping) {
+    result.ok = true;
+    return result;
+  }
+
+  if (!m.topic || m.topic->type != JsonType::string) return fail(result, "topic is required and must be a string");
+  if (!decode_token(*m.topic, req.topic) || !is_valid_topic_name(req.topic)) {
+    return fail(result, "topic must be " + std::string(kTopicRule));
+  }
+
+  if (req.type == RequestType::subscribe || req.type == RequestType::unsubscribe) {
+    if (!m.client_id || m.client_id->type != JsonType::string || m.client_id->raw.size() <= 2) {
+      return fail(result, "client_id is required and must be a non-empty string");
+    }
+  }
+  if (req.type == RequestType::subscribe && m.last_n && !parse_count(*m.last_n, req.last_n)) {
+    return fail(result, "last_n must be an integer >= 0");
+  }
+  if (req.type == RequestType::publish) {
+    if (!m.message) return fail(result, "message is required and must be an object with id and payload");
+    std::string error = parse_publish_message(*m.message, options, req);
+    if (!error.empty()) return fail(result, std::move(error));
+  }
+  result.ok = true;
+  return result;
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  int millis = static_cast<int>(ms % 1000);
+  if (millis < 0) {
+    millis += 1000;
+    secs -= 1;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  out += '.';
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
+}
+
+std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic,
+                     std::string_view ts) {
+  std::string out = open_frame("ack", request_id, topic.size());
+  out += R"(,"topic":)";
+  append_json_string(out, topic);
+  out += R"(,"status":"ok")";
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_error(std::optional<std::string_view> request_id, ErrorCode code,
+                       std::string_view message, std::string_view ts) {
+  std::string out = open_frame("error", request_id, message.size());
+  out += R"(,"error":{"code":")";
+  out += to_string(code);
+  out += R"(","message":)";
+  append_json_string(out, message);
+  out += '}';
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_pong(std::optional<std::string_view> request_id, std::string_view ts) {
+  std::string out = open_frame("pong", request_id, 0);
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_heartbeat(std::string_view ts) {
+  std::string out = open_frame("info", std::nullopt, 0);
+  out += R"(,"msg":"ping")";
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_topic_deleted(std::string_view topic, std::string_view ts) {
+  std::string out = open_frame("info", std::nullopt, topic.size());
+  out += R"(,"topic":)";
+  append_json_string(out, topic);
+  out += R"(,"msg":"topic_deleted")";
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_dropped(std::string_view topic, std::uint64_t count, std::string_view ts) {
+  std::string out = open_frame("info", std::nullopt, topic.size());
+  out += R"(,"topic":)";
+  append_json_string(out, topic);
+  out += R"(,"msg":"dropped","dropped":)";
+  out += std::to_string(count);
+  close_frame(out, ts);
+  return out;
+}
+
+std::string make_event(std::string_view topic, std::string_view message_id_raw,
+                       std::string_view payload_raw, std::uint64_t seq, std::string_view ts) {
+  std::string out = open_frame("event", std::nullopt,
+                               topic.size() + message_id_raw.size() + payload_raw.size());
+  out += R"(,"topic":)";
+  append_json_string(out, topic);
+  out += R"(,"message":{"id":)";
+  out += message_id_raw;
+  out += R"(,"payload":)";
+  out += payload_raw;
+  out += R"(},"seq":)";
+  out += std::to_string(seq);
+  close_frame(out, ts);
+  return out;
+}
+
+}  // namespace pubsub::protocol
