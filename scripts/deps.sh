@@ -14,6 +14,7 @@ have_all() {
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
     ls /usr/lib/*/libboost_program_options.so >/dev/null 2>&1 &&
+    ls /usr/lib/*/libboost_json.so >/dev/null 2>&1 &&
     [ "$(sed -n 's/^#define BOOST_VERSION \([0-9]*\)/\1/p' /usr/include/boost/version.hpp)" -ge 108300 ] &&
     meson_ok
 }
@@ -37,7 +38,7 @@ fi
 
 . /etc/os-release
 packages_common=(g++ ninja-build pkg-config ca-certificates)
-packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" libcatch2-dev meson)
+packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 
 export DEBIAN_FRONTEND=noninteractive
 case "${VERSION_CODENAME:-}" in

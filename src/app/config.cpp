@@ -86,7 +86,9 @@ std::chrono::milliseconds seconds(const Source& s) {
   if (s.value.empty() || ec != std::errc{} || ptr != end || !std::isfinite(v) || v < 0 || v > 1e9) {
     invalid(s, "a number of seconds >= 0 (fractions allowed)");
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(v * 1000)));
+  // Any positive value stays positive (0.0001 s is 1 ms, not "off").
+  auto ms = static_cast<std::int64_t>(std::llround(v * 1000));
+  return std::chrono::milliseconds(v > 0 ? std::max<std::int64_t>(ms, 1) : 0);
 }
 
 bool boolean(const Source& s) {
@@ -151,7 +153,7 @@ ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& e
   hardware_threads = std::max(hardware_threads, 1u);
   auto specs = option_specs(hardware_threads);
 
-  po::options_description described("options");
+  po::options_description described("options", 132, 66);
   described.add_options()("help", "print this help and exit")("version", "print the version and exit");
   for (const auto& spec : specs) {
     std::string help = std::string(spec.help) + "  [" + env_name(spec.name) + "]";
@@ -162,8 +164,12 @@ ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& e
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(described).style(
-                  po::command_line_style::unix_style & ~po::command_line_style::allow_guessing).run(),
+    po::positional_options_description no_positionals;  // a stray word is an error
+    po::store(po::command_line_parser(argc, argv)
+                  .options(described)
+                  .positional(no_positionals)
+                  .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+                  .run(),
               vm);
   } catch (const po::error& e) {
     result.text = std::string("pubsubd: ") + e.what() + " (see --help)";

@@ -23,20 +23,43 @@ std::string_view level_name(Level level) {
   return "info";
 }
 
+// Returns the length of the valid UTF-8 sequence starting at s[i] (a lead
+// byte >= 0x80), or 0 if it is not valid.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  std::size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+// Appends `s` as a JSON string; bytes that are not valid UTF-8 become
+// U+FFFD, so that every line stays valid JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
+      out += s[i];
     } else if (c < 0x20) {
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 0xF];
+    } else if (c < 0x80) {
+      out += s[i];
+    } else if (std::size_t len = utf8_length(s, i); len > 0) {
+      out.append(s, i, len);
+      i += len - 1;
     } else {
-      out += ch;
+      out += "\\ufffd";
     }
   }
   out += '"';

@@ -31,9 +31,11 @@ void Shard::drain() {
 void Shard::deliver(const FramePtr& event) {
   auto it = local_.find(event->topic.get());
   if (it == local_.end()) return;
+  std::vector<Subscriber*> overflowed;  // evicted after the loop: it edits the list
   for (const LocalSubscription& local : it->second) {
-    if (event->seq >= local.first_seq) local.subscriber->push_event(event);
+    if (event->seq >= local.first_seq && local.subscriber->push_event(event)) overflowed.push_back(local.subscriber);
   }
+  for (Subscriber* subscriber : overflowed) broker_->unsubscribe_all(*subscriber);
 }
 
 void Shard::remove_topic(const std::shared_ptr<Topic>& topic) {
@@ -45,6 +47,7 @@ void Shard::remove_topic(const std::shared_ptr<Topic>& topic) {
   for (const LocalSubscription& local : subscriptions) {
     local.subscriber->memberships_.erase(topic.get());
     local.subscriber->push_control(info);
+    local.subscriber->forget_drops_if_unused(topic.get());
   }
   std::lock_guard lock(topic->mutex_);
   topic->shard_subscribers_[index_] -= static_cast<std::uint32_t>(subscriptions.size());
@@ -65,10 +68,12 @@ Broker::Broker(BrokerOptions options, const FrameEncoder& encoder)
 }
 
 Broker::~Broker() {
-  // Free anything still in flight (the threads have stopped by now).
+  // Free anything still in flight (the threads have stopped by now), and
+  // break the topic <-> history frame cycles.
   for (auto& shard : shards_) {
     while (MpscNode* node = shard->inbox_.pop()) delete static_cast<Shard::Item*>(node);
   }
+  for (auto& entry : topics_) entry.second->history_.clear();
 }
 
 std::shared_ptr<Topic> Broker::find(std::string_view name) const {
@@ -105,6 +110,7 @@ bool Broker::delete_topic(std::string_view name) {
   {
     std::lock_guard lock(topic->mutex_);
     topic->deleted_ = true;
+    topic->history_.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
       if (topic->shard_subscribers_[i] == 0) continue;
       auto* item = new Shard::Item;
@@ -241,12 +247,13 @@ void Broker::leave(Subscriber& sub, const Topic* topic) {
   locals.pop_back();
   if (locals.empty()) shard.local_.erase(locals_it);
 
+  sub.forget_drops_if_unused(topic);
   std::lock_guard lock(held->mutex_);
   held->shard_subscribers_[sub.shard()] -= 1;
   held->subscribers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Broker::leave_all(Subscriber& sub) {
+void Broker::unsubscribe_all(Subscriber& sub) {
   while (!sub.memberships_.empty()) leave(sub, sub.memberships_.begin()->first);
 }
 

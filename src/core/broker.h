@@ -136,6 +136,8 @@ class Broker {
   // Unsubscribes `sub` from `name`. Returns false if there is no such topic
   // (true also when `sub` did not hold it).
   bool unsubscribe(Subscriber& sub, std::string_view name);
+  // Removes every subscription of `sub` (a subscriber being disconnected).
+  void unsubscribe_all(Subscriber& sub);
   // Publishes on `name` from shard `shard`; the shard's own subscribers
   // have the event queued before this returns.
   PublishResult publish(std::size_t shard, std::string_view name, bool create_missing,
@@ -149,7 +151,6 @@ class Broker {
   std::shared_ptr<Topic> find_or_create(std::string_view name, bool create_missing);
   // Removes `sub`'s membership of `topic` from its shard (shard thread).
   void leave(Subscriber& sub, const Topic* topic);
-  void leave_all(Subscriber& sub);
 
   struct NameHash {
     using is_transparent = void;

@@ -4,53 +4,69 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "core/broker.h"
 #include "core/topic.h"
 
 namespace pubsub::core {
 
-Subscriber::Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready)
-    : broker_(broker), shard_(shard), limits_(broker.options().queue), on_ready_(std::move(on_ready)) {}
+Subscriber::Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready,
+                       std::function<void(OverflowPolicy)> on_overflow)
+    : broker_(broker),
+      shard_(shard),
+      limits_(broker.options().queue),
+      on_ready_(std::move(on_ready)),
+      on_overflow_(std::move(on_overflow)) {}
 
-Subscriber::~Subscriber() { broker_.leave_all(*this); }
+Subscriber::~Subscriber() { broker_.unsubscribe_all(*this); }
 
 void Subscriber::push_control(FramePtr frame) {
   if (overflowed_) return;
   enqueue(std::move(frame));
 }
 
-void Subscriber::push_event(FramePtr frame) {
-  if (overflowed_) return;
+bool Subscriber::push_event(FramePtr frame) {
+  if (overflowed_) return false;
   enqueue(std::move(frame));
-  if (!over_limits()) return;
+  if (!over_limits()) return false;
   if (limits_.policy == OverflowPolicy::disconnect) {
     overflow();
-    return;
+    return true;
   }
   while (over_limits() && drop_oldest_event()) {
   }
+  return false;
 }
 
 FramePtr Subscriber::pop() {
+  // The event announced by the previous notice leaves with it: it can no
+  // longer be dropped, so the notice's count stays exact.
+  if (announced_) return std::exchange(announced_, nullptr);
   if (queue_.empty()) return nullptr;
-  FramePtr frame = queue_.front();
-  if (frame->is_event() && !pending_drops_.empty()) {
-    auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
-                           [&](const auto& entry) { return entry.first == frame->topic; });
-    if (it != pending_drops_.end()) {
-      auto notice = make_control_frame(broker_.encoder().dropped(frame->topic->name(), it->second));
-      pending_drops_.erase(it);
-      inflight_frames_ += 1;
-      inflight_bytes_ += notice->bytes.size();
-      return notice;
-    }
-  }
+  FramePtr frame = std::move(queue_.front());
   queue_.pop_front();
   queued_bytes_ -= frame->bytes.size();
   inflight_frames_ += 1;
   inflight_bytes_ += frame->bytes.size();
-  return frame;
+  if (!frame->is_event() || pending_drops_.empty()) return frame;
+  auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
+                         [&](const auto& entry) { return entry.first == frame->topic; });
+  if (it == pending_drops_.end()) return frame;
+  auto notice = make_control_frame(broker_.encoder().dropped(frame->topic->name(), it->second));
+  pending_drops_.erase(it);
+  inflight_frames_ += 1;
+  inflight_bytes_ += notice->bytes.size();
+  announced_ = std::move(frame);
+  return notice;
+}
+
+void Subscriber::forget_drops_if_unused(const Topic* topic) {
+  auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
+                         [&](const auto& entry) { return entry.first.get() == topic; });
+  if (it == pending_drops_.end()) return;
+  bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const FramePtr& f) { return f->topic.get() == topic; });
+  if (!queued) pending_drops_.erase(it);
 }
 
 void Subscriber::written(const Frame& frame) {
@@ -88,13 +104,14 @@ bool Subscriber::drop_oldest_event() {
     it->second += 1;
   }
   topic->count_drop();
-  dropped_total_ += 1;
+  if (dropped_total_++ == 0 && on_overflow_) on_overflow_(OverflowPolicy::drop_oldest);
   queued_bytes_ -= (*victim)->bytes.size();
   queue_.erase(victim);
   return true;
 }
 
 void Subscriber::overflow() {
+  bool was_empty = queue_.empty();
   overflowed_ = true;
   queue_.clear();
   queued_bytes_ = 0;
@@ -102,7 +119,8 @@ void Subscriber::overflow() {
   auto error = make_control_frame(broker_.encoder().slow_consumer());
   queued_bytes_ = error->bytes.size();
   queue_.push_back(std::move(error));
-  if (on_ready_) on_ready_();
+  if (was_empty && on_ready_) on_ready_();
+  if (on_overflow_) on_overflow_(OverflowPolicy::disconnect);
 }
 
 }  // namespace pubsub::core

@@ -33,8 +33,11 @@ struct QueueLimits {
 class Subscriber {
  public:
   // Joins shard `shard` of `broker`. `on_ready` is called whenever the queue
-  // goes from empty to non-empty (the writer should wake up).
-  Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready);
+  // goes from empty to non-empty (the writer should wake up). `on_overflow`
+  // is called once per subscriber, when the policy first acts: the first
+  // drop under drop_oldest, or the decision to disconnect.
+  Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready,
+             std::function<void(OverflowPolicy)> on_overflow = {});
   // Leaves every topic still held.
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
@@ -46,7 +49,10 @@ class Subscriber {
   // them: see wants_requests). Ignored once the subscriber overflowed.
   void push_control(FramePtr frame);
   // Queues an event and applies the overflow policy if a bound is passed.
-  void push_event(FramePtr frame);
+  // Returns true if this push made the disconnect policy drop the
+  // subscriber: the caller must then make the broker forget it
+  // (Broker::unsubscribe_all) once it is not iterating the subscriber lists.
+  [[nodiscard]] bool push_event(FramePtr frame);
 
   // Returns the next frame to write, or nullptr when the queue is empty. A
   // `dropped` info precedes the first event of a topic that lost events.
@@ -61,7 +67,7 @@ class Subscriber {
   // True while the queue is below its bounds: the reader may take the next
   // request (replies are never dropped, so requests wait instead).
   bool wants_requests() const;
-  bool idle() const { return queue_.empty() && inflight_frames_ == 0; }
+  bool idle() const { return queue_.empty() && !announced_ && inflight_frames_ == 0; }
   std::size_t queued_frames() const { return queue_.size() + inflight_frames_; }
   std::size_t queued_bytes() const { return queued_bytes_ + inflight_bytes_; }
   // Events this subscriber lost to drop_oldest, over its lifetime.
@@ -80,6 +86,9 @@ class Subscriber {
   };
 
   bool over_limits() const;
+  // Forgets the drop count of `topic` once no queued event of it is left
+  // to carry the notice (after an unsubscribe or a deletion).
+  void forget_drops_if_unused(const Topic* topic);
   void enqueue(FramePtr frame);
   // Drops the oldest queued event other than the newest frame; returns
   // false when there is none to drop.
@@ -90,9 +99,11 @@ class Subscriber {
   const std::size_t shard_;
   const QueueLimits limits_;
   std::function<void()> on_ready_;
+  std::function<void(OverflowPolicy)> on_overflow_;
   std::unordered_map<const Topic*, Membership> memberships_;
 
   std::deque<FramePtr> queue_;
+  FramePtr announced_;  // the event whose dropped notice pop() just returned
   std::size_t queued_bytes_ = 0;
   std::size_t inflight_frames_ = 0;
   std::size_t inflight_bytes_ = 0;

@@ -12,6 +12,12 @@ void HistoryRing::push(FramePtr frame) {
   size_ = std::min(size_ + 1, slots_.size());
 }
 
+void HistoryRing::clear() {
+  for (auto& slot : slots_) slot.reset();
+  next_ = 0;
+  size_ = 0;
+}
+
 std::vector<FramePtr> HistoryRing::newest(std::uint64_t n) const {
   std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(n, size_));
   std::vector<FramePtr> out;

@@ -25,6 +25,9 @@ class HistoryRing {
   // Returns the newest min(n, size) frames, oldest first.
   std::vector<FramePtr> newest(std::uint64_t n) const;
   std::size_t size() const { return size_; }
+  // Drops every frame. The frames reference their topic, so a deleted
+  // topic's history must be cleared to free both.
+  void clear();
 
  private:
   std::vector<FramePtr> slots_;

@@ -33,7 +33,8 @@ std::string status_body(std::string_view status, std::string_view topic) {
 struct NameMember final : protocol::MemberVisitor {
   std::optional<protocol::JsonValue> name;
   void member(std::string_view raw_key, protocol::JsonValue value) override {
-    if (raw_key == "name") name = value;
+    std::string scratch;
+    if (protocol::decode_key(raw_key, scratch) == "name") name = value;
   }
 };
 

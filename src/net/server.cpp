@@ -38,7 +38,7 @@ using namespace asio::experimental::awaitable_operators;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr auto kMaxRequestTimeout = std::chrono::seconds(30);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
 
@@ -113,6 +113,21 @@ struct Server::Impl {
 
 namespace {
 
+// Closes a connection whose peer may still be sending: stop sending, then
+// read and discard for a moment (at most 2 s and 1 MiB), so that the peer
+// reads our last answer instead of a reset caused by unread input.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(2));
+  char sink[4096];
+  for (std::size_t total = 0; total < 1024 * 1024;) {
+    auto [ec, got] = co_await stream.async_read_some(asio::buffer(sink), nothrow);
+    if (ec) break;
+    total += got;
+  }
+}
+
 // ------------------------------------------------------------------ WebSocket session
 
 using WsStream = websocket::stream<beast::tcp_stream>;
@@ -129,7 +144,9 @@ class WsConnection {
         id_(id),
         writer_wake_(ws.get_executor()),
         reader_wake_(ws.get_executor()),
-        subscriber_(server.broker, shard, [this] { writer_wake_.cancel(); }) {
+        subscriber_(
+            server.broker, shard, [this] { writer_wake_.cancel(); },
+            [this](core::OverflowPolicy policy) { on_overflow(policy); }) {
     shard_.connections.insert(this);
   }
   ~WsConnection() { shard_.connections.erase(this); }
@@ -145,8 +162,14 @@ class WsConnection {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   const char* close_reason() const { return close_reason_; }
+  // True if the server failed the connection (1009, 1007, 1002): the peer
+  // may still be sending, so the socket must be closed gently.
+  bool failed() const { return failed_; }
 
  private:
+  // Reads one whole message into `buffer`; the flag is true when it grows
+  // past --max-message-bytes (the rest is then left unread).
+  asio::awaitable<std::tuple<beast::error_code, bool>> read_message(beast::flat_buffer& buffer);
   void handle(std::string_view text);
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message) {
     subscriber_.push_control(core::make_control_frame(protocol::make_error(request_id, code, message, now_ts())));
@@ -158,6 +181,8 @@ class WsConnection {
     reply_error(request.request_id, protocol::ErrorCode::topic_not_found, "topic '" + request.topic + "' does not exist");
   }
   asio::awaitable<void> close(websocket::close_code code, const char* reason);
+  // The slow-consumer decision: logged and counted once per subscriber.
+  void on_overflow(core::OverflowPolicy policy);
 
   Server::Impl& server_;
   ShardContext& shard_;
@@ -168,6 +193,7 @@ class WsConnection {
   core::Subscriber subscriber_;
   bool closing_ = false;
   bool reader_waiting_ = false;
+  bool failed_ = false;
   const char* close_reason_ = "peer closed";
 };
 
@@ -182,10 +208,18 @@ asio::awaitable<void> WsConnection::read_loop() {
       co_await reader_wake_.async_wait(nothrow);
       reader_waiting_ = false;
     }
-    auto [ec, n] = co_await ws_.async_read(buffer, nothrow);
+    auto [ec, too_big] = co_await read_message(buffer);
+    if (too_big) {
+      // A graceful close: its handshake reads and discards the rest of the
+      // message, so the peer gets the 1009 frame instead of a reset.
+      co_await close(websocket::close_code::too_big, "message too big (1009)");
+      co_return;
+    }
     if (ec) {
-      if (ec == websocket::error::message_too_big) close_reason_ = "message too big (1009)";
-      else if (ec == websocket::error::bad_frame_payload) close_reason_ = "invalid UTF-8 (1007)";
+      // Beast has already sent the close frame of a failed connection.
+      failed_ = ec.category() == beast::error_code(websocket::error::closed).category() && ec != websocket::error::closed;
+      if (ec == websocket::error::bad_frame_payload) close_reason_ = "invalid UTF-8 (1007)";
+      else if (failed_) close_reason_ = "protocol violation (1002)";
       else if (ec == beast::error::timeout) close_reason_ = "idle timeout";
       else if (ec != websocket::error::closed) close_reason_ = "connection lost";
       co_return;
@@ -198,6 +232,16 @@ asio::awaitable<void> WsConnection::read_loop() {
     }
     buffer.consume(buffer.size());
   }
+}
+
+asio::awaitable<std::tuple<beast::error_code, bool>> WsConnection::read_message(beast::flat_buffer& buffer) {
+  const std::size_t max = server_.options.max_message_bytes;
+  do {
+    auto [ec, n] = co_await ws_.async_read_some(buffer, max + 1 - buffer.size(), nothrow);
+    if (ec) co_return std::tuple{ec, false};
+    if (buffer.size() > max) co_return std::tuple{beast::error_code{}, true};
+  } while (!ws_.is_message_done());
+  co_return std::tuple{beast::error_code{}, false};
 }
 
 void WsConnection::handle(std::string_view text) {
@@ -222,7 +266,9 @@ void WsConnection::handle(std::string_view text) {
       auto result = broker.subscribe(subscriber_, request.topic, request.last_n, server_.options.auto_create_topics);
       if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
       reply_ack(request);
-      for (auto& frame : result.replay) subscriber_.push_event(std::move(frame));
+      for (auto& frame : result.replay) {
+        if (subscriber_.push_event(std::move(frame))) return broker.unsubscribe_all(subscriber_);
+      }
       return;
     }
     case RequestType::unsubscribe:
@@ -253,8 +299,6 @@ asio::awaitable<void> WsConnection::write_loop() {
       if (subscriber_.overflowed() && subscriber_.idle()) break;
     }
     if (subscriber_.overflowed()) {
-      server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-      log::warn("slow consumer disconnected", {{"connection", id_}, {"reason", "outbound queue overflow"}});
       co_await close(websocket::close_code::policy_error, "slow consumer (1008)");
       co_return;
     }
@@ -265,6 +309,16 @@ asio::awaitable<void> WsConnection::write_loop() {
     writer_wake_.expires_at(asio::steady_timer::time_point::max());
     co_await writer_wake_.async_wait(nothrow);
   }
+}
+
+void WsConnection::on_overflow(core::OverflowPolicy policy) {
+  bool disconnect = policy == core::OverflowPolicy::disconnect;
+  if (disconnect) server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+  log::warn(disconnect ? "slow consumer: disconnecting" : "slow consumer: dropping its oldest events",
+            {{"connection", id_},
+             {"policy", disconnect ? "disconnect" : "drop_oldest"},
+             {"max_queue", server_.options.queue.max_frames},
+             {"max_queue_bytes", server_.options.queue.max_bytes}});
 }
 
 asio::awaitable<void> WsConnection::close(websocket::close_code code, const char* reason) {
@@ -288,7 +342,7 @@ asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard,
   ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "pubsub");
   }));
-  ws.read_message_max(server.options.max_message_bytes);
+  ws.read_message_max(0);  // read_message enforces --max-message-bytes, with a graceful 1009
   ws.auto_fragment(false);
   ws.text(true);
   auto [ec] = co_await ws.async_accept(request, nothrow);
@@ -298,12 +352,15 @@ asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard,
   server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
   log::info("websocket open", {{"connection", id}});
   const char* reason = "peer closed";
+  bool failed = false;
   {
     WsConnection connection(server, shard, ws, id);
     if (server.shutting_down.load()) connection.begin_close();
     co_await (connection.read_loop() || connection.write_loop());
     reason = connection.close_reason();
+    failed = connection.failed();
   }
+  if (failed) co_await linger_close(beast::get_lowest_layer(ws));
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
   log::info("websocket closed", {{"connection", id}, {"reason", reason}});
 }
@@ -321,23 +378,12 @@ http::response<http::string_body> to_http(const RestResponse& rest, unsigned ver
   return res;
 }
 
-// Sends `rest` and closes politely: stop sending, then read and discard
-// what the client is still sending for a moment, so that it sees the answer
-// instead of a reset.
+// Sends `rest` and closes gently (see linger_close).
 asio::awaitable<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
   stream.expires_after(kFinalFlushTimeout);
   auto res = to_http(rest, 11, false);
   auto [ec, n] = co_await http::async_write(stream, res, nothrow);
-  if (ec) co_return;
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(2));
-  char sink[4096];
-  for (std::size_t total = 0; total < 1024 * 1024;) {
-    auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), nothrow);
-    if (rec) break;
-    total += got;
-  }
+  if (!ec) co_await linger_close(stream);
 }
 
 bool upgrade_authorized(const Server::Impl& server, const http::request<http::string_body>& req) {
@@ -351,6 +397,13 @@ bool upgrade_authorized(const Server::Impl& server, const http::request<http::st
   return query_key && api_key_matches(key, *query_key);
 }
 
+// How long a client may take to send a request (or stay idle between
+// keep-alive requests): 30 s, or --idle-timeout if shorter.
+std::chrono::steady_clock::duration request_timeout(const ServerOptions& options) {
+  if (options.idle_timeout.count() > 0 && options.idle_timeout < kMaxRequestTimeout) return options.idle_timeout;
+  return kMaxRequestTimeout;
+}
+
 // Serves HTTP requests on one connection until it closes or upgrades.
 asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
@@ -359,7 +412,7 @@ asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp:
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeader);
     parser.body_limit(kMaxRequestBody);
-    stream.expires_after(kRequestTimeout);
+    stream.expires_after(request_timeout(server.options));
     ShardContext& context = *server.shards[shard];
     context.idle_http.insert(&stream);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);

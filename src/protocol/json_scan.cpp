@@ -275,6 +275,12 @@ bool decode_json_string(std::string_view raw_inner, std::string& out) {
   return true;
 }
 
+std::string_view decode_key(std::string_view raw_key, std::string& scratch) {
+  if (raw_key.find('\\') == std::string_view::npos) return raw_key;
+  if (!decode_json_string(raw_key, scratch)) return {};
+  return scratch;
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';

@@ -54,6 +54,11 @@ ObjectScan scan_object(std::string_view text, MemberVisitor& visitor);
 // for a lone surrogate escape, which has no UTF-8 form.
 bool decode_json_string(std::string_view raw_inner, std::string& out);
 
+// Returns the text of an object key as reported to a MemberVisitor: the key
+// itself when it has no escapes, otherwise its decoding, stored in `scratch`
+// (an empty view if it holds a lone surrogate).
+std::string_view decode_key(std::string_view raw_key, std::string& scratch);
+
 // Appends `text` to `out` as a quoted JSON string, escaping `"`, `\` and
 // control characters. `text` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view text);

@@ -17,12 +17,8 @@ struct RequestMembers final : MemberVisitor {
   std::optional<JsonValue> type, topic, client_id, message, last_n, request_id;
 
   void member(std::string_view raw_key, JsonValue value) override {
-    std::string decoded;
-    std::string_view key = raw_key;
-    if (raw_key.find('\\') != std::string_view::npos) {
-      if (!decode_json_string(raw_key, decoded)) return;
-      key = decoded;
-    }
+    std::string scratch;
+    std::string_view key = decode_key(raw_key, scratch);
     if (key == "type") type = value;
     else if (key == "topic") topic = value;
     else if (key == "client_id") client_id = value;
@@ -36,12 +32,8 @@ struct MessageMembers final : MemberVisitor {
   std::optional<JsonValue> id, payload;
 
   void member(std::string_view raw_key, JsonValue value) override {
-    std::string decoded;
-    std::string_view key = raw_key;
-    if (raw_key.find('\\') != std::string_view::npos) {
-      if (!decode_json_string(raw_key, decoded)) return;
-      key = decoded;
-    }
+    std::string scratch;
+    std::string_view key = decode_key(raw_key, scratch);
     if (key == "id") id = value;
     else if (key == "payload") payload = value;
   }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds pubsub and runs every test, three times over:
+#   build-test  every unit and end-to-end test (optimised, assertions on);
+#   build-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   build-tsan  the concurrency suite under ThreadSanitizer.
+# Installs missing build dependencies first; a second run rebuilds only what
+# changed. Ends with one line "N passed, N failed" over all three runs, and
+# exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh || exit 1
+
+configure() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --wrap-mode=nodownload -Dbuildtype=debugoptimized "$@" || return 1
+  fi
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:quarantine_size_mb=16}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+status=0
+run_suite() {  # dir, then meson test arguments
+  local dir=$1; shift
+  echo "=== $dir: meson test $*"
+  rm -f "$dir/meson-logs/testlog.json"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
+}
+
+configure build-test && meson compile -C build-test || { echo "build-test: build failed"; exit 1; }
+run_suite build-test
+
+configure build-asan -Db_sanitize=address,undefined && meson compile -C build-asan ||
+  { echo "build-asan: build failed"; exit 1; }
+run_suite build-asan
+
+configure build-tsan -Db_sanitize=thread &&
+  meson compile -C build-tsan pubsubd tests/core_tests tests/e2e_concurrency ||
+  { echo "build-tsan: build failed"; exit 1; }
+run_suite build-tsan --no-rebuild --suite concurrency
+
+python3 - build-test build-asan build-tsan <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    try:
+        lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+exit $status

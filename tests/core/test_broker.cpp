@@ -1,0 +1,622 @@
+// Tests of the broker core (broker.h, topic.h) driven on the test thread:
+// the topic registry, subscribe/replay, publish and fan-out across shards,
+// the wake protocol, topic deletion and the statistics.
+//
+// Shard threads are simulated: the test calls shard(i).drain() itself after
+// a publish from another shard, and counts the wake requests.
+#include "core/broker.h"
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace pubsub::core;
+
+namespace {
+
+struct TestFrames final : FrameEncoder {
+  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
+  std::string dropped(std::string_view topic, std::uint64_t count) const override {
+    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
+  }
+  std::string slow_consumer() const override { return "slow"; }
+};
+
+struct TestEvents final : EventEncoder {
+  std::string encode(std::string_view topic, std::uint64_t seq) const override {
+    return "ev:" + std::string(topic) + ":" + std::to_string(seq);
+  }
+};
+
+// A broker whose shards record their wake requests.
+struct Harness {
+  explicit Harness(std::size_t shards, std::size_t history = 100, QueueLimits limits = {})
+      : broker(BrokerOptions{history, shards, limits}, frames), wakes(shards, 0) {
+    for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([this, i] { ++wakes[i]; });
+  }
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+  PublishResult publish(std::size_t shard, std::string_view topic, bool create_missing = false) {
+    return broker.publish(shard, topic, create_missing, events);
+  }
+  // Lets every shard thread catch up.
+  void settle() {
+    for (std::size_t i = 0; i < wakes.size(); ++i) broker.shard(i).drain();
+  }
+
+  TestFrames frames;
+  TestEvents events;
+  Broker broker;
+  std::vector<int> wakes;
+};
+
+// A subscriber with an on_ready counter.
+struct Sub {
+  Sub(Broker& broker, std::size_t shard) : sub(broker, shard, [this] { ++ready; }) {}
+  int ready = 0;
+  Subscriber sub;
+};
+
+// Pops every queued frame, reporting each one written.
+std::vector<std::string> take(Subscriber& sub) {
+  std::vector<std::string> out;
+  while (FramePtr frame = sub.pop()) {
+    out.push_back(frame->bytes);
+    sub.written(*frame);
+  }
+  return out;
+}
+
+std::vector<std::string> bytes_of(const std::vector<FramePtr>& frames) {
+  std::vector<std::string> out;
+  for (const auto& f : frames) out.push_back(f->bytes);
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+}  // namespace
+
+// ------------------------------------------------------------------ registry
+
+TEST_CASE("topics are created, found and deleted", "[broker][registry]") {
+  Harness h(GENERATE(1u, 2u));
+  Broker& b = h.broker;
+  CHECK(b.topic_count() == 0);
+  CHECK_FALSE(b.topic_stats("orders").has_value());
+
+  CHECK(b.create_topic("orders"));
+  CHECK_FALSE(b.create_topic("orders"));
+  CHECK(b.create_topic("Orders"));  // names are case-sensitive
+  CHECK(b.topic_count() == 2);
+  auto stats = b.topic_stats("orders");
+  REQUIRE(stats.has_value());
+  CHECK(stats->name == "orders");
+  CHECK(stats->messages == 0);
+  CHECK(stats->subscribers == 0);
+  CHECK(stats->dropped == 0);
+
+  CHECK(b.delete_topic("orders"));
+  CHECK_FALSE(b.delete_topic("orders"));
+  CHECK_FALSE(b.delete_topic("never"));
+  CHECK_FALSE(b.topic_stats("orders").has_value());
+  CHECK(b.topic_stats("Orders").has_value());
+  CHECK(b.topic_count() == 1);
+  CHECK(b.create_topic("orders"));  // can be created again
+  // Deleting a topic nobody holds asks no shard to wake.
+  CHECK(h.wakes == std::vector<int>(h.wakes.size(), 0));
+}
+
+TEST_CASE("all_topics lists every topic sorted by byte order", "[broker][registry]") {
+  Harness h(1);
+  for (const char* name : {"b", "a.b", "_x", "B", "a", "9", ":", "a-b", "A"}) REQUIRE(h.broker.create_topic(name));
+  std::vector<std::string> names;
+  for (const auto& t : h.broker.all_topics()) names.push_back(t.name);
+  CHECK(names == Strings{"9", ":", "A", "B", "_x", "a", "a-b", "a.b", "b"});
+  CHECK(Harness(1).broker.all_topics().empty());
+}
+
+TEST_CASE("subscribing to an unknown topic is topic_not_found", "[broker][subscribe]") {
+  Harness h(GENERATE(1u, 2u));
+  Sub s(h.broker, h.wakes.size() - 1);
+  auto r = h.broker.subscribe(s.sub, "nope", 10, false);
+  CHECK(r.status == SubscribeStatus::topic_not_found);
+  CHECK(r.replay.empty());
+  CHECK(s.sub.topic_count() == 0);
+  CHECK(h.broker.topic_count() == 0);  // not created
+  CHECK(h.broker.subscription_count() == 0);
+  CHECK_FALSE(h.broker.unsubscribe(s.sub, "nope"));
+}
+
+TEST_CASE("subscribe with create_missing creates the topic", "[broker][subscribe]") {
+  Harness h(GENERATE(1u, 2u));
+  Sub s(h.broker, 0);
+  auto r = h.broker.subscribe(s.sub, "fresh", 5, true);
+  CHECK(r.status == SubscribeStatus::subscribed);
+  CHECK(r.replay.empty());
+  auto stats = h.broker.topic_stats("fresh");
+  REQUIRE(stats.has_value());
+  CHECK(stats->subscribers == 1);
+  CHECK(s.sub.topic_count() == 1);
+  // Existing topics are simply subscribed.
+  Sub other(h.broker, 0);
+  CHECK(h.broker.subscribe(other.sub, "fresh", 0, true).status == SubscribeStatus::subscribed);
+  CHECK(h.broker.topic_count() == 1);
+  CHECK(h.broker.subscription_count() == 2);
+}
+
+TEST_CASE("publish to an unknown topic is not found unless create_missing", "[broker][publish]") {
+  Harness h(GENERATE(1u, 2u));
+  CHECK_FALSE(h.publish(0, "nope").found);
+  CHECK(h.broker.topic_count() == 0);
+  auto r = h.publish(0, "nope", true);
+  CHECK(r.found);
+  CHECK(r.seq == 1);
+  REQUIRE(h.broker.topic_stats("nope").has_value());
+  CHECK(h.broker.topic_stats("nope")->messages == 1);
+}
+
+TEST_CASE("seq counts from 1 per topic", "[broker][publish]") {
+  Harness h(GENERATE(1u, 2u));
+  h.broker.create_topic("a");
+  h.broker.create_topic("b");
+  std::size_t last = h.wakes.size() - 1;
+  CHECK(h.publish(0, "a").seq == 1);
+  CHECK(h.publish(last, "a").seq == 2);
+  CHECK(h.publish(0, "b").seq == 1);
+  CHECK(h.publish(last, "a").seq == 3);
+  CHECK(h.broker.topic_stats("a")->messages == 3);
+  CHECK(h.broker.topic_stats("b")->messages == 1);
+}
+
+// ------------------------------------------------------------------ history and replay
+
+TEST_CASE("replay is the newest min(last_n, history) messages, oldest first", "[broker][replay]") {
+  Harness h(GENERATE(1u, 2u), 5);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 3; ++i) h.publish(0, "t");
+
+  struct Case {
+    std::uint64_t last_n;
+    Strings expected;
+  };
+  auto c = GENERATE(values<Case>({
+      {0, {}},
+      {1, {"ev:t:3"}},
+      {2, {"ev:t:2", "ev:t:3"}},
+      {3, {"ev:t:1", "ev:t:2", "ev:t:3"}},
+      {10, {"ev:t:1", "ev:t:2", "ev:t:3"}},
+      {std::numeric_limits<std::uint64_t>::max(), {"ev:t:1", "ev:t:2", "ev:t:3"}},
+  }));
+  Sub s(h.broker, h.wakes.size() - 1);
+  auto r = h.broker.subscribe(s.sub, "t", c.last_n, false);
+  REQUIRE(r.status == SubscribeStatus::subscribed);
+  CHECK(bytes_of(r.replay) == c.expected);
+  for (const auto& frame : r.replay) {
+    CHECK(frame->is_event());
+    CHECK(frame->topic->name() == "t");
+  }
+  CHECK(s.sub.queued_frames() == 0);  // the replay is handed back, not queued
+}
+
+TEST_CASE("history keeps only the newest history-size messages", "[broker][replay]") {
+  Harness h(GENERATE(1u, 2u), 3);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 7; ++i) h.publish(0, "t");
+  Sub s(h.broker, 0);
+  auto r = h.broker.subscribe(s.sub, "t", 100, false);
+  CHECK(bytes_of(r.replay) == Strings{"ev:t:5", "ev:t:6", "ev:t:7"});
+  std::vector<std::uint64_t> seqs;
+  for (const auto& f : r.replay) seqs.push_back(f->seq);
+  CHECK(seqs == std::vector<std::uint64_t>{5, 6, 7});
+  CHECK(h.broker.topic_stats("t")->messages == 7);
+}
+
+TEST_CASE("a history of size 0 keeps nothing", "[broker][replay]") {
+  Harness h(1, 0);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 4; ++i) CHECK(h.publish(0, "t").seq == static_cast<std::uint64_t>(i + 1));
+  Sub s(h.broker, 0);
+  auto r = h.broker.subscribe(s.sub, "t", 10, false);
+  CHECK(r.status == SubscribeStatus::subscribed);
+  CHECK(r.replay.empty());
+  CHECK(h.broker.topic_stats("t")->messages == 4);
+  h.publish(0, "t");
+  CHECK(take(s.sub) == Strings{"ev:t:5"});  // live events still flow
+}
+
+TEST_CASE("HistoryRing wraps around", "[broker][replay]") {
+  auto frame = [](int i) { return make_control_frame(std::to_string(i)); };
+  auto newest = [](const HistoryRing& ring, std::uint64_t n) {
+    Strings out;
+    for (const auto& f : ring.newest(n)) out.push_back(f->bytes);
+    return out;
+  };
+  HistoryRing ring(3);
+  CHECK(ring.size() == 0);
+  CHECK(newest(ring, 5).empty());
+  ring.push(frame(1));
+  ring.push(frame(2));
+  CHECK(ring.size() == 2);
+  CHECK(newest(ring, 5) == Strings{"1", "2"});
+  CHECK(newest(ring, 1) == Strings{"2"});
+  for (int i = 3; i <= 8; ++i) ring.push(frame(i));
+  CHECK(ring.size() == 3);
+  CHECK(newest(ring, 3) == Strings{"6", "7", "8"});
+  CHECK(newest(ring, 2) == Strings{"7", "8"});
+  CHECK(newest(ring, 0).empty());
+
+  HistoryRing one(1);
+  one.push(frame(1));
+  one.push(frame(2));
+  CHECK(newest(one, 9) == Strings{"2"});
+
+  HistoryRing none(0);
+  none.push(frame(1));
+  CHECK(none.size() == 0);
+  CHECK(newest(none, 9).empty());
+}
+
+// ------------------------------------------------------------------ delivery
+
+TEST_CASE("live events follow the replay with nothing missing or repeated", "[broker][subscribe]") {
+  Harness h(GENERATE(1u, 2u), 10);
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("t");
+  for (int i = 0; i < 3; ++i) h.publish(0, "t");
+  Sub s(h.broker, sub_shard);
+  auto r = h.broker.subscribe(s.sub, "t", 2, false);
+  CHECK(bytes_of(r.replay) == Strings{"ev:t:2", "ev:t:3"});
+  h.publish(0, "t");
+  h.publish(sub_shard, "t");
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:t:4", "ev:t:5"});
+}
+
+TEST_CASE("events published before a subscribe but still in the inbox are not delivered twice", "[broker][subscribe]") {
+  Harness h(2, 10);
+  h.broker.create_topic("t");
+  Sub early(h.broker, 1);
+  REQUIRE(h.broker.subscribe(early.sub, "t", 0, false).status == SubscribeStatus::subscribed);
+  h.publish(0, "t");  // sits in shard 1's inbox
+  h.publish(0, "t");
+  Sub late(h.broker, 1);
+  auto r = h.broker.subscribe(late.sub, "t", 1, false);
+  CHECK(bytes_of(r.replay) == Strings{"ev:t:2"});
+  h.broker.shard(1).drain();
+  CHECK(take(early.sub) == Strings{"ev:t:1", "ev:t:2"});
+  CHECK(take(late.sub).empty());  // 1 and 2 came by replay, or not at all
+  h.publish(0, "t");
+  h.broker.shard(1).drain();
+  CHECK(take(early.sub) == Strings{"ev:t:3"});
+  CHECK(take(late.sub) == Strings{"ev:t:3"});
+}
+
+TEST_CASE("subscribing twice changes nothing", "[broker][subscribe]") {
+  Harness h(GENERATE(1u, 2u), 10);
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("t");
+  Sub s(h.broker, sub_shard);
+  REQUIRE(h.broker.subscribe(s.sub, "t", 0, false).status == SubscribeStatus::subscribed);
+  h.publish(0, "t");
+  auto again = h.broker.subscribe(s.sub, "t", 10, false);
+  CHECK(again.status == SubscribeStatus::already_subscribed);
+  CHECK(again.replay.empty());  // last_n is not replayed again
+  CHECK(h.broker.subscription_count() == 1);
+  CHECK(h.broker.topic_stats("t")->subscribers == 1);
+  CHECK(h.broker.subscribe(s.sub, "t", 0, true).status == SubscribeStatus::already_subscribed);
+  h.publish(0, "t");
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:t:1", "ev:t:2"});  // each event once
+}
+
+TEST_CASE("unsubscribe stops the events of that topic", "[broker][unsubscribe]") {
+  Harness h(GENERATE(1u, 2u));
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("t");
+  h.broker.create_topic("u");
+  Sub s(h.broker, sub_shard);
+  h.broker.subscribe(s.sub, "t", 0, false);
+  h.broker.subscribe(s.sub, "u", 0, false);
+  h.publish(0, "t");
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:t:1"});
+
+  CHECK(h.broker.unsubscribe(s.sub, "t"));
+  CHECK(s.sub.topic_count() == 1);
+  CHECK(h.broker.topic_stats("t")->subscribers == 0);
+  CHECK(h.broker.subscription_count() == 1);
+  h.publish(0, "t");
+  h.publish(0, "u");
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:u:1"});
+
+  CHECK(h.broker.unsubscribe(s.sub, "t"));  // not held: still true
+  CHECK_FALSE(h.broker.unsubscribe(s.sub, "missing"));
+}
+
+TEST_CASE("unsubscribe discards events still waiting in the shard inbox", "[broker][unsubscribe]") {
+  Harness h(2);
+  h.broker.create_topic("t");
+  Sub s(h.broker, 1);
+  h.broker.subscribe(s.sub, "t", 0, false);
+  h.publish(0, "t");
+  CHECK(s.sub.queued_frames() == 0);
+  CHECK(h.broker.unsubscribe(s.sub, "t"));
+  h.broker.shard(1).drain();
+  CHECK(take(s.sub).empty());
+
+  // Subscribing again replays from history without repeating the stale item.
+  h.publish(0, "t");
+  REQUIRE(h.broker.subscribe(s.sub, "t", 5, false).status == SubscribeStatus::subscribed);
+  h.broker.shard(1).drain();
+  CHECK(take(s.sub).empty());
+}
+
+TEST_CASE("unsubscribing one of several local subscribers keeps the others", "[broker][unsubscribe]") {
+  Harness h(GENERATE(1u, 2u));
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("t");
+  Sub a(h.broker, sub_shard), b(h.broker, sub_shard), c(h.broker, sub_shard), d(h.broker, sub_shard);
+  for (Sub* s : {&a, &b, &c, &d}) h.broker.subscribe(s->sub, "t", 0, false);
+  CHECK(h.broker.unsubscribe(b.sub, "t"));  // from the middle of the shard's list
+  CHECK(h.broker.unsubscribe(a.sub, "t"));  // from the front
+  h.publish(0, "t");
+  h.settle();
+  CHECK(take(a.sub).empty());
+  CHECK(take(b.sub).empty());
+  CHECK(take(c.sub) == Strings{"ev:t:1"});
+  CHECK(take(d.sub) == Strings{"ev:t:1"});
+  CHECK(h.broker.unsubscribe(d.sub, "t"));  // the moved entry is still found
+  h.publish(0, "t");
+  h.settle();
+  CHECK(take(c.sub) == Strings{"ev:t:2"});
+  CHECK(take(d.sub).empty());
+  CHECK(h.broker.topic_stats("t")->subscribers == 1);
+}
+
+TEST_CASE("a publish on the subscriber's own shard is queued before publish returns", "[broker][publish]") {
+  Harness h(GENERATE(1u, 2u));
+  h.broker.create_topic("t");
+  Sub s(h.broker, 0);
+  h.broker.subscribe(s.sub, "t", 0, false);
+  auto r = h.publish(0, "t");
+  CHECK(r.found);
+  CHECK(r.seq == 1);
+  CHECK(s.sub.queued_frames() == 1);  // no drain needed
+  CHECK(s.ready == 1);
+  CHECK(h.wakes == std::vector<int>(h.wakes.size(), 0));  // nobody had to be woken
+  CHECK(take(s.sub) == Strings{"ev:t:1"});
+}
+
+TEST_CASE("a publish from another shard needs that shard's drain and wakes it once", "[broker][publish][wake]") {
+  Harness h(2);
+  h.broker.create_topic("t");
+  h.broker.create_topic("quiet");
+  Sub s(h.broker, 1);
+  h.broker.subscribe(s.sub, "t", 0, false);
+
+  h.publish(0, "quiet");  // no subscriber anywhere: no wake
+  CHECK(h.wakes == std::vector<int>{0, 0});
+
+  h.publish(0, "t");
+  CHECK(s.sub.queued_frames() == 0);  // not delivered until shard 1 drains
+  CHECK(h.wakes == std::vector<int>{0, 1});
+  h.publish(0, "t");
+  h.publish(0, "t");
+  CHECK(h.wakes == std::vector<int>{0, 1});  // still pending: no second wake
+  CHECK(s.ready == 0);
+
+  h.broker.shard(1).drain();
+  CHECK(s.ready == 1);
+  CHECK(take(s.sub) == Strings{"ev:t:1", "ev:t:2", "ev:t:3"});
+
+  h.publish(0, "t");  // empty -> non-empty again
+  CHECK(h.wakes == std::vector<int>{0, 2});
+  h.broker.shard(1).drain();
+  h.broker.shard(1).drain();  // an empty drain is harmless
+  CHECK(take(s.sub) == Strings{"ev:t:4"});
+  CHECK(h.wakes == std::vector<int>{0, 2});
+}
+
+TEST_CASE("every shard sees a topic's events in seq order", "[broker][publish]") {
+  Harness h(2);
+  h.broker.create_topic("t");
+  Sub s0(h.broker, 0), s1(h.broker, 1), s1b(h.broker, 1);
+  for (Sub* s : {&s0, &s1, &s1b}) h.broker.subscribe(s->sub, "t", 0, false);
+  h.publish(0, "t");  // 1: s0 gets it now; shard 1 must drain
+  h.publish(1, "t");  // 2: shard 1 drains its inbox (1, then 2) during the publish
+  CHECK(take(s1.sub) == Strings{"ev:t:1", "ev:t:2"});
+  h.publish(1, "t");  // 3
+  h.publish(0, "t");  // 4
+  h.settle();
+  CHECK(take(s0.sub) == Strings{"ev:t:1", "ev:t:2", "ev:t:3", "ev:t:4"});
+  CHECK(take(s1.sub) == Strings{"ev:t:3", "ev:t:4"});
+  CHECK(take(s1b.sub) == Strings{"ev:t:1", "ev:t:2", "ev:t:3", "ev:t:4"});
+}
+
+TEST_CASE("events never reach subscribers of another topic", "[broker][publish]") {
+  Harness h(GENERATE(1u, 2u));
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("a");
+  h.broker.create_topic("b");
+  Sub sa(h.broker, sub_shard), sb(h.broker, sub_shard), both(h.broker, 0);
+  h.broker.subscribe(sa.sub, "a", 0, false);
+  h.broker.subscribe(sb.sub, "b", 0, false);
+  h.broker.subscribe(both.sub, "a", 0, false);
+  h.broker.subscribe(both.sub, "b", 0, false);
+  h.publish(0, "a");
+  h.publish(sub_shard, "b");
+  h.publish(0, "a");
+  h.settle();
+  CHECK(take(sa.sub) == Strings{"ev:a:1", "ev:a:2"});
+  CHECK(take(sb.sub) == Strings{"ev:b:1"});
+  CHECK(take(both.sub) == Strings{"ev:a:1", "ev:b:1", "ev:a:2"});
+}
+
+// ------------------------------------------------------------------ deletion
+
+TEST_CASE("deleting a topic sends topic_deleted after earlier events and ends the subscription", "[broker][delete]") {
+  Harness h(GENERATE(1u, 2u), 10);
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("t");
+  h.broker.create_topic("u");
+  Sub s(h.broker, sub_shard), bystander(h.broker, sub_shard);
+  h.broker.subscribe(s.sub, "t", 0, false);
+  h.broker.subscribe(s.sub, "u", 0, false);
+  h.broker.subscribe(bystander.sub, "u", 0, false);
+  h.publish(0, "t");
+  h.publish(0, "t");
+  std::vector<int> wakes_before = h.wakes;
+
+  CHECK(h.broker.delete_topic("t"));
+  CHECK(h.wakes[sub_shard] == wakes_before[sub_shard] + (sub_shard == 0 ? 1 : 0));
+  CHECK_FALSE(h.broker.topic_stats("t").has_value());
+  h.publish(0, "u");
+  h.settle();
+
+  CHECK(take(s.sub) == Strings{"ev:t:1", "ev:t:2", "deleted:t", "ev:u:1"});
+  CHECK(take(bystander.sub) == Strings{"ev:u:1"});  // other topics are untouched
+  CHECK(s.sub.topic_count() == 1);
+  CHECK(h.broker.subscription_count() == 2);
+  CHECK_FALSE(h.broker.unsubscribe(s.sub, "t"));  // no such topic any more
+  CHECK_FALSE(h.publish(0, "t").found);
+
+  // A topic created again under the same name starts from scratch.
+  REQUIRE(h.broker.create_topic("t"));
+  auto stats = h.broker.topic_stats("t");
+  REQUIRE(stats.has_value());
+  CHECK(stats->messages == 0);
+  CHECK(stats->subscribers == 0);
+  CHECK(h.publish(0, "t").seq == 1);
+  h.settle();
+  CHECK(take(s.sub).empty());  // the old subscription does not carry over
+  auto again = h.broker.subscribe(s.sub, "t", 10, false);
+  CHECK(again.status == SubscribeStatus::subscribed);
+  CHECK(bytes_of(again.replay) == Strings{"ev:t:1"});  // the old history is gone
+}
+
+TEST_CASE("publish with create_missing after a delete starts a new topic", "[broker][delete]") {
+  Harness h(GENERATE(1u, 2u));
+  h.publish(0, "t", true);
+  h.publish(0, "t", true);
+  REQUIRE(h.broker.delete_topic("t"));
+  CHECK(h.publish(0, "t", true).seq == 1);
+  CHECK(h.broker.topic_stats("t")->messages == 1);
+}
+
+TEST_CASE("a subscriber that leaves before its shard sees the deletion is handled", "[broker][delete]") {
+  Harness h(2);
+  h.broker.create_topic("t");
+  auto gone = std::make_unique<Sub>(h.broker, 1);
+  Sub stays(h.broker, 1);
+  h.broker.subscribe(gone->sub, "t", 0, false);
+  h.broker.subscribe(stays.sub, "t", 0, false);
+  h.publish(0, "t");
+  REQUIRE(h.broker.delete_topic("t"));
+  CHECK(h.wakes[1] == 1);  // the event and the deletion share one wake
+  gone.reset();            // leaves while the deletion is in the inbox
+  h.broker.shard(1).drain();
+  CHECK(take(stays.sub) == Strings{"ev:t:1", "deleted:t"});
+  CHECK(stays.sub.topic_count() == 0);
+}
+
+// Frames hold their topic and a topic's history holds frames: a topic with
+// history must still be freed once it is deleted and nothing else holds it
+// (otherwise every deleted topic leaks with up to history-size events).
+TEST_CASE("a deleted topic is freed once nothing holds its events", "[broker][delete][bug]") {
+  const std::size_t history = GENERATE(0u, 3u);
+  Harness h(GENERATE(1u, 2u), history);
+  REQUIRE(h.broker.create_topic("t"));
+  std::weak_ptr<Topic> topic;
+  {
+    Sub s(h.broker, 0);
+    h.broker.subscribe(s.sub, "t", 0, false);
+    h.publish(0, "t");
+    h.publish(0, "t");
+    FramePtr first = s.sub.pop();
+    REQUIRE(first);
+    topic = first->topic;
+    s.sub.written(*first);
+    take(s.sub);
+  }
+  REQUIRE_FALSE(topic.expired());  // still registered
+  REQUIRE(h.broker.delete_topic("t"));
+  h.settle();
+  CAPTURE(history);
+  CHECK(topic.expired());
+}
+
+TEST_CASE("the subscriber destructor leaves every topic", "[broker][subscriber]") {
+  Harness h(GENERATE(1u, 2u));
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("a");
+  h.broker.create_topic("b");
+  Sub keep(h.broker, sub_shard);
+  h.broker.subscribe(keep.sub, "a", 0, false);
+  {
+    Sub first(h.broker, sub_shard), second(h.broker, sub_shard);
+    h.broker.subscribe(first.sub, "a", 0, false);
+    h.broker.subscribe(first.sub, "b", 0, false);
+    h.broker.subscribe(second.sub, "a", 0, false);
+    CHECK(h.broker.subscription_count() == 4);
+    CHECK(h.broker.topic_stats("a")->subscribers == 3);
+    h.publish(0, "a");  // may still sit in an inbox when they go
+  }
+  CHECK(h.broker.subscription_count() == 1);
+  CHECK(h.broker.topic_stats("a")->subscribers == 1);
+  CHECK(h.broker.topic_stats("b")->subscribers == 0);
+  h.publish(0, "a");
+  h.publish(0, "b");
+  h.settle();
+  CHECK(take(keep.sub) == Strings{"ev:a:1", "ev:a:2"});
+  // A deletion of a topic that only departed subscribers held wakes nobody.
+  std::vector<int> before = h.wakes;
+  CHECK(h.broker.delete_topic("b"));
+  CHECK(h.wakes == before);
+}
+
+// ------------------------------------------------------------------ statistics
+
+TEST_CASE("stats count messages, subscriptions and drops", "[broker][stats]") {
+  Harness h(GENERATE(1u, 2u), 100, QueueLimits{2, 1 << 20, OverflowPolicy::drop_oldest});
+  std::size_t sub_shard = h.wakes.size() - 1;
+  h.broker.create_topic("a");
+  h.broker.create_topic("b");
+  h.broker.create_topic("c");
+  Sub s1(h.broker, 0), s2(h.broker, sub_shard);
+  h.broker.subscribe(s1.sub, "a", 0, false);
+  h.broker.subscribe(s2.sub, "a", 0, false);
+  h.broker.subscribe(s2.sub, "b", 0, false);
+  for (int i = 0; i < 5; ++i) h.publish(0, "a");
+  h.publish(0, "b");
+  h.settle();
+
+  CHECK(h.broker.subscription_count() == 3);
+  CHECK(h.broker.topic_count() == 3);
+  auto all = h.broker.all_topics();
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].name == "a");
+  CHECK(all[0].messages == 5);
+  CHECK(all[0].subscribers == 2);
+  // s1 kept 2 of 5 (3 dropped); s2 kept a:5 and b:1 (4 of a dropped).
+  CHECK(all[0].dropped == 7);
+  CHECK(all[1].name == "b");
+  CHECK(all[1].messages == 1);
+  CHECK(all[1].subscribers == 1);
+  CHECK(all[1].dropped == 0);
+  CHECK(all[2].name == "c");
+  CHECK(all[2].messages == 0);
+  CHECK(all[2].subscribers == 0);
+  CHECK(h.broker.topic_stats("a")->dropped == 7);
+  CHECK(s1.sub.dropped_total() == 3);
+  CHECK(s2.sub.dropped_total() == 4);
+}

@@ -1,0 +1,448 @@
+// Tests of a subscriber's bounded outbound queue (subscriber.h): ordering,
+// in-flight accounting, request flow control and both overflow policies
+// (drop_oldest with its dropped notices, disconnect with SLOW_CONSUMER).
+// Events come from real publishes on a Broker driven on the test thread.
+#include "core/subscriber.h"
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/broker.h"
+
+using namespace pubsub::core;
+
+namespace {
+
+struct TestFrames final : FrameEncoder {
+  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
+  std::string dropped(std::string_view topic, std::uint64_t count) const override {
+    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
+  }
+  std::string slow_consumer() const override { return "slow"; }
+};
+
+// Encodes "ev:T:seq", padded with '.' to at least `width` bytes.
+struct PaddedEvents final : EventEncoder {
+  std::size_t width = 0;
+  std::string encode(std::string_view topic, std::uint64_t seq) const override {
+    std::string out = "ev:" + std::string(topic) + ":" + std::to_string(seq);
+    if (out.size() < width) out.resize(width, '.');
+    return out;
+  }
+};
+
+// A broker with the given queue limits whose subscriber lives on the last
+// shard, while publishes come from shard 0: with 2 shards every event
+// crosses shards, with 1 it is delivered inline.
+struct Rig {
+  Rig(std::size_t shards, QueueLimits limits)
+      : broker(BrokerOptions{100, shards, limits}, frames),
+        sub(broker, shards - 1, [this] { ++ready; }) {
+    for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
+    for (const char* t : {"t", "u"}) {
+      broker.create_topic(t);
+      broker.subscribe(sub, t, 0, false);
+    }
+  }
+
+  // Publishes `n` events on `topic` and lets the subscriber's shard catch up.
+  void publish(std::string_view topic, int n = 1) {
+    for (int i = 0; i < n; ++i) broker.publish(0, topic, false, events);
+    broker.shard(sub.shard()).drain();
+  }
+  void control(std::string bytes) { sub.push_control(make_control_frame(std::move(bytes))); }
+  // Pops every frame, reporting each written.
+  std::vector<std::string> take() {
+    std::vector<std::string> out;
+    while (FramePtr frame = sub.pop()) {
+      out.push_back(frame->bytes);
+      sub.written(*frame);
+    }
+    return out;
+  }
+
+  TestFrames frames;
+  PaddedEvents events;
+  Broker broker;
+  int ready = 0;
+  Subscriber sub;
+};
+
+QueueLimits frames_limit(std::size_t n, OverflowPolicy policy = OverflowPolicy::drop_oldest) {
+  return QueueLimits{n, 1 << 20, policy};
+}
+QueueLimits bytes_limit(std::size_t n, OverflowPolicy policy = OverflowPolicy::drop_oldest) {
+  return QueueLimits{1000, n, policy};
+}
+
+using Strings = std::vector<std::string>;
+
+// Checks the drop_oldest promise on a stream of popped frames: between two
+// delivered events of a topic, at most one `dropped` notice, and its count
+// equals exactly the seqs skipped.
+void check_drop_notices(const Strings& frames) {
+  std::map<std::string, std::uint64_t> last_seq;
+  std::map<std::string, std::vector<std::uint64_t>> notices;
+  for (const std::string& f : frames) {
+    CAPTURE(f);
+    if (f.starts_with("dropped:")) {
+      auto colon = f.find(':', 8);
+      notices[f.substr(8, colon - 8)].push_back(std::stoull(f.substr(colon + 1)));
+    } else if (f.starts_with("ev:")) {
+      auto colon = f.find(':', 3);
+      std::string topic = f.substr(3, colon - 3);
+      std::uint64_t seq = std::stoull(f.substr(colon + 1));
+      std::uint64_t missed = seq - last_seq[topic] - 1;
+      auto& pending = notices[topic];
+      if (missed == 0) {
+        CHECK(pending.empty());
+      } else {
+        REQUIRE(pending.size() == 1);
+        CHECK(pending.front() == missed);
+      }
+      pending.clear();
+      last_seq[topic] = seq;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a new subscriber is idle and wants requests", "[subscriber]") {
+  Rig rig(GENERATE(1u, 2u), QueueLimits{});
+  Subscriber fresh(rig.broker, 0, nullptr);
+  CHECK(fresh.idle());
+  CHECK(fresh.queued_frames() == 0);
+  CHECK(fresh.queued_bytes() == 0);
+  CHECK(fresh.wants_requests());
+  CHECK_FALSE(fresh.overflowed());
+  CHECK(fresh.pop() == nullptr);
+  CHECK(fresh.topic_count() == 0);
+  CHECK(fresh.dropped_total() == 0);
+  CHECK(fresh.shard() == 0);
+  fresh.push_control(make_control_frame("x"));  // no on_ready set: fine
+  CHECK(fresh.queued_frames() == 1);
+  CHECK(rig.sub.shard() == rig.broker.options().shards - 1);
+}
+
+TEST_CASE("below the bounds every frame is queued in order under both policies", "[subscriber]") {
+  auto policy = GENERATE(OverflowPolicy::drop_oldest, OverflowPolicy::disconnect);
+  Rig rig(GENERATE(1u, 2u), frames_limit(10, policy));
+  rig.control("ack");
+  rig.publish("t", 2);
+  rig.control("pong");
+  rig.publish("u");
+  CHECK(rig.sub.queued_frames() == 5);
+  CHECK_FALSE(rig.sub.overflowed());
+  CHECK(rig.take() == Strings{"ack", "ev:t:1", "ev:t:2", "pong", "ev:u:1"});
+  CHECK(rig.sub.idle());
+  CHECK(rig.sub.dropped_total() == 0);
+}
+
+TEST_CASE("on_ready fires when the queue goes from empty to non-empty", "[subscriber]") {
+  Rig rig(GENERATE(1u, 2u), QueueLimits{});
+  CHECK(rig.ready == 0);
+  rig.control("a");
+  CHECK(rig.ready == 1);
+  rig.control("b");
+  rig.publish("t", 3);
+  CHECK(rig.ready == 1);
+  CHECK(rig.take().size() == 5);
+  rig.publish("t");
+  CHECK(rig.ready == 2);
+  // A popped but unwritten frame does not keep the queue "non-empty".
+  FramePtr f = rig.sub.pop();
+  rig.control("c");
+  CHECK(rig.ready == 3);
+  rig.sub.written(*f);
+}
+
+TEST_CASE("popped frames count against the bounds until written", "[subscriber]") {
+  Rig rig(1, QueueLimits{});
+  rig.control("a");
+  rig.control("bb");
+  rig.control("ccc");
+  CHECK(rig.sub.queued_frames() == 3);
+  CHECK(rig.sub.queued_bytes() == 6);
+  FramePtr first = rig.sub.pop();
+  REQUIRE(first);
+  CHECK(first->bytes == "a");
+  CHECK(rig.sub.queued_frames() == 3);  // in flight
+  CHECK(rig.sub.queued_bytes() == 6);
+  FramePtr second = rig.sub.pop();
+  CHECK(rig.sub.queued_frames() == 3);
+  rig.sub.written(*first);
+  CHECK(rig.sub.queued_frames() == 2);
+  CHECK(rig.sub.queued_bytes() == 5);
+  rig.sub.written(*second);
+  CHECK(rig.sub.queued_frames() == 1);
+  CHECK(rig.sub.queued_bytes() == 3);
+  CHECK_FALSE(rig.sub.idle());
+  FramePtr third = rig.sub.pop();
+  CHECK(rig.sub.pop() == nullptr);
+  CHECK_FALSE(rig.sub.idle());  // still in flight
+  rig.sub.written(*third);
+  CHECK(rig.sub.idle());
+  CHECK(rig.sub.queued_bytes() == 0);
+}
+
+TEST_CASE("wants_requests turns false at the bounds and back after written", "[subscriber][flow]") {
+  auto policy = GENERATE(OverflowPolicy::drop_oldest, OverflowPolicy::disconnect);
+  SECTION("frame bound") {
+    Rig rig(1, frames_limit(3, policy));
+    rig.control("a");
+    rig.control("b");
+    CHECK(rig.sub.wants_requests());
+    rig.control("c");
+    CHECK_FALSE(rig.sub.wants_requests());  // 3 of 3
+    FramePtr f = rig.sub.pop();
+    CHECK_FALSE(rig.sub.wants_requests());  // still in flight
+    rig.sub.written(*f);
+    CHECK(rig.sub.wants_requests());
+  }
+  SECTION("byte bound") {
+    Rig rig(1, bytes_limit(10, policy));
+    rig.control("12345");
+    CHECK(rig.sub.wants_requests());
+    rig.control("1234");
+    CHECK(rig.sub.wants_requests());  // 9 of 10
+    rig.control("1");
+    CHECK_FALSE(rig.sub.wants_requests());  // 10 of 10
+    FramePtr f = rig.sub.pop();
+    CHECK_FALSE(rig.sub.wants_requests());
+    rig.sub.written(*f);
+    CHECK(rig.sub.wants_requests());
+  }
+}
+
+TEST_CASE("control frames are never dropped, even past the bounds", "[subscriber][flow]") {
+  auto policy = GENERATE(OverflowPolicy::drop_oldest, OverflowPolicy::disconnect);
+  Rig rig(1, frames_limit(2, policy));
+  for (int i = 0; i < 5; ++i) rig.control("c" + std::to_string(i));
+  CHECK(rig.sub.queued_frames() == 5);
+  CHECK_FALSE(rig.sub.overflowed());
+  CHECK(rig.take() == Strings{"c0", "c1", "c2", "c3", "c4"});
+}
+
+// ------------------------------------------------------------------ drop_oldest
+
+TEST_CASE("drop_oldest keeps the newest events and reports the drops", "[subscriber][drop_oldest]") {
+  Rig rig(GENERATE(1u, 2u), frames_limit(3));
+  rig.publish("t", 6);
+  CHECK(rig.sub.queued_frames() == 3);
+  CHECK(rig.sub.dropped_total() == 3);
+  CHECK(rig.broker.topic_stats("t")->dropped == 3);
+  CHECK(rig.broker.topic_stats("u")->dropped == 0);
+  // The notice comes right before the next event of the topic.
+  CHECK(rig.take() == Strings{"dropped:t:3", "ev:t:4", "ev:t:5", "ev:t:6"});
+  // Later drops are counted afresh.
+  rig.publish("t", 4);
+  CHECK(rig.take() == Strings{"dropped:t:1", "ev:t:8", "ev:t:9", "ev:t:10"});
+  CHECK(rig.sub.dropped_total() == 4);
+  CHECK(rig.broker.topic_stats("t")->dropped == 4);
+}
+
+TEST_CASE("drop_oldest counts drops per topic", "[subscriber][drop_oldest]") {
+  Rig rig(GENERATE(1u, 2u), frames_limit(2));
+  SECTION("interleaved topics") {
+    rig.publish("t");
+    rig.publish("u");
+    rig.publish("t");
+    rig.publish("u");
+    CHECK(rig.take() == Strings{"dropped:t:1", "ev:t:2", "dropped:u:1", "ev:u:2"});
+    CHECK(rig.broker.topic_stats("t")->dropped == 1);
+    CHECK(rig.broker.topic_stats("u")->dropped == 1);
+  }
+  SECTION("only the topic that lost events gets a notice") {
+    rig.publish("t", 3);
+    rig.publish("u");
+    CHECK(rig.take() == Strings{"dropped:t:2", "ev:t:3", "ev:u:1"});
+    CHECK(rig.broker.topic_stats("t")->dropped == 2);
+    CHECK(rig.broker.topic_stats("u")->dropped == 0);
+    CHECK(rig.sub.dropped_total() == 2);
+  }
+}
+
+TEST_CASE("drop_oldest drops events but never control frames", "[subscriber][drop_oldest]") {
+  Rig rig(GENERATE(1u, 2u), frames_limit(3));
+  rig.control("ack1");
+  rig.publish("t");
+  rig.control("ack2");
+  rig.publish("t", 3);
+  // ack1, ack2 and the newest event survive; only events were dropped.
+  CHECK(rig.take() == Strings{"ack1", "ack2", "dropped:t:3", "ev:t:4"});
+  CHECK(rig.broker.topic_stats("t")->dropped == 3);
+}
+
+TEST_CASE("drop_oldest always keeps the newest event", "[subscriber][drop_oldest]") {
+  Rig rig(1, frames_limit(1));
+  rig.control("ack");
+  rig.publish("t", 3);
+  CHECK(rig.sub.queued_frames() == 2);  // over the bound: nothing else may go
+  CHECK(rig.take() == Strings{"ack", "dropped:t:2", "ev:t:3"});
+}
+
+TEST_CASE("drop_oldest enforces the byte bound", "[subscriber][drop_oldest][bytes]") {
+  Rig rig(GENERATE(1u, 2u), bytes_limit(25));
+  rig.events.width = 10;
+  rig.publish("t", 3);
+  CHECK(rig.sub.queued_bytes() == 20);
+  CHECK(rig.sub.queued_frames() == 2);
+  CHECK(rig.sub.dropped_total() == 1);
+  SECTION("the queue stays within the bound") {
+    CHECK(rig.take() == Strings{"dropped:t:1", "ev:t:2....", "ev:t:3...."});
+  }
+  SECTION("an event larger than the bound replaces everything before it") {
+    rig.events.width = 40;
+    rig.publish("t");
+    CHECK(rig.sub.queued_frames() == 1);
+    CHECK(rig.sub.queued_bytes() == 40);
+    CHECK(rig.broker.topic_stats("t")->dropped == 3);
+    auto frames = rig.take();
+    REQUIRE(frames.size() == 2);
+    CHECK(frames[0] == "dropped:t:3");
+    CHECK(frames[1].starts_with("ev:t:4."));
+    CHECK(frames[1].size() == 40);
+  }
+}
+
+TEST_CASE("in-flight frames count against the drop bound", "[subscriber][drop_oldest]") {
+  Rig rig(1, frames_limit(2));
+  rig.publish("t", 2);
+  FramePtr writing = rig.sub.pop();
+  REQUIRE(writing->bytes == "ev:t:1");
+  rig.publish("t");  // 1 in flight + 2 queued > 2: ev:t:2 goes
+  CHECK(rig.sub.queued_frames() == 2);
+  rig.sub.written(*writing);
+  CHECK(rig.take() == Strings{"dropped:t:1", "ev:t:3"});
+}
+
+TEST_CASE("drop notices stay exact when events keep arriving", "[subscriber][drop_oldest]") {
+  Rig rig(GENERATE(1u, 2u), frames_limit(3));
+  Strings seen;
+  for (int round = 0; round < 20; ++round) {
+    rig.publish(round % 3 == 0 ? "u" : "t", round % 5 + 1);
+    // The writer takes one frame per round.
+    if (FramePtr f = rig.sub.pop()) {
+      seen.push_back(f->bytes);
+      rig.sub.written(*f);
+    }
+  }
+  for (auto& f : rig.take()) seen.push_back(f);
+  CAPTURE(seen);
+  check_drop_notices(seen);
+}
+
+// A notice handed to the writer must not be followed by a second notice
+// before the event it announced: the count has to cover every seq missed.
+TEST_CASE("a drop while a notice is being written still gives one exact notice", "[subscriber][drop_oldest][bug]") {
+  Rig rig(1, frames_limit(2));
+  rig.publish("t", 3);  // [2, 3], 1 dropped
+  Strings seen;
+  FramePtr notice = rig.sub.pop();
+  REQUIRE(notice->bytes == "dropped:t:1");
+  seen.push_back(notice->bytes);
+  // While the notice is being written, another event arrives.
+  rig.publish("t");
+  rig.sub.written(*notice);
+  for (auto& f : rig.take()) seen.push_back(f);
+  CAPTURE(seen);
+  check_drop_notices(seen);
+  CHECK(rig.broker.topic_stats("t")->dropped == 2);
+}
+
+// ------------------------------------------------------------------ disconnect
+
+TEST_CASE("disconnect replaces the queue with the slow_consumer frame", "[subscriber][disconnect]") {
+  Rig rig(GENERATE(1u, 2u), frames_limit(2, OverflowPolicy::disconnect));
+  rig.control("ack");
+  rig.publish("t");
+  CHECK_FALSE(rig.sub.overflowed());
+  rig.publish("t");  // 3 frames > 2
+  CHECK(rig.sub.overflowed());
+  CHECK(rig.sub.queued_frames() == 1);
+  CHECK(rig.sub.queued_bytes() == 4);
+  CHECK_FALSE(rig.sub.wants_requests());
+
+  // Nothing is accepted after it.
+  rig.publish("t", 5);
+  rig.publish("u");
+  rig.control("late ack");
+  CHECK(rig.sub.queued_frames() == 1);
+  CHECK(rig.take() == Strings{"slow"});
+  CHECK(rig.sub.idle());
+  CHECK(rig.sub.overflowed());
+  CHECK_FALSE(rig.sub.wants_requests());
+  // Disconnecting is not dropping.
+  CHECK(rig.sub.dropped_total() == 0);
+  CHECK(rig.broker.topic_stats("t")->dropped == 0);
+}
+
+TEST_CASE("disconnect wakes the writer when it overflows with an empty queue", "[subscriber][disconnect]") {
+  Rig rig(1, frames_limit(1, OverflowPolicy::disconnect));
+  rig.publish("t");
+  FramePtr writing = rig.sub.pop();  // queue empty, one in flight
+  int ready_before = rig.ready;
+  rig.publish("t");  // 2 > 1
+  CHECK(rig.sub.overflowed());
+  CHECK(rig.ready > ready_before);  // the writer must come for the error
+  CHECK(rig.sub.queued_frames() == 2);  // the in-flight frame and the error
+  CHECK_FALSE(rig.sub.idle());
+  rig.sub.written(*writing);
+  CHECK(rig.take() == Strings{"slow"});
+  CHECK(rig.sub.idle());
+}
+
+TEST_CASE("disconnect enforces the byte bound", "[subscriber][disconnect][bytes]") {
+  Rig rig(GENERATE(1u, 2u), bytes_limit(25, OverflowPolicy::disconnect));
+  rig.events.width = 10;
+  rig.publish("t", 2);
+  CHECK_FALSE(rig.sub.overflowed());
+  rig.publish("t");  // 30 bytes > 25
+  CHECK(rig.sub.overflowed());
+  CHECK(rig.take() == Strings{"slow"});
+}
+
+// ------------------------------------------------------------------ the decision
+
+TEST_CASE("the overflow decision is reported once per subscriber; disconnect frees its subscriptions at once",
+          "[subscriber][disconnect][drop_oldest]") {
+  const auto policy = GENERATE(OverflowPolicy::drop_oldest, OverflowPolicy::disconnect);
+  const std::size_t shards = GENERATE(1u, 2u);
+  TestFrames frames;
+  PaddedEvents events;
+  Broker broker(BrokerOptions{100, shards, frames_limit(2, policy)}, frames);
+  for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
+  std::vector<OverflowPolicy> decisions;
+  Subscriber slow(broker, shards - 1, [] {}, [&](OverflowPolicy p) { decisions.push_back(p); });
+  Subscriber healthy(broker, shards - 1, [] {});
+  for (const char* t : {"t", "u"}) {
+    broker.create_topic(t);
+    broker.subscribe(slow, t, 0, false);
+    broker.subscribe(healthy, t, 0, false);
+  }
+  REQUIRE(broker.subscription_count() == 4);
+  for (int i = 0; i < 10; ++i) {
+    broker.publish(0, i % 2 ? "t" : "u", false, events);
+    broker.shard(shards - 1).drain();
+    while (FramePtr f = healthy.pop()) healthy.written(*f);  // healthy keeps up
+  }
+  CHECK(decisions == std::vector<OverflowPolicy>{policy});
+  if (policy == OverflowPolicy::disconnect) {
+    CHECK(slow.overflowed());
+    CHECK(slow.topic_count() == 0);
+    CHECK(broker.subscription_count() == 2);  // only the healthy one is left
+    CHECK(broker.topic_stats("t")->subscribers == 1);
+  } else {
+    CHECK_FALSE(slow.overflowed());
+    CHECK(slow.topic_count() == 2);
+    CHECK(broker.subscription_count() == 4);
+    CHECK(slow.dropped_total() == 8);
+  }
+}

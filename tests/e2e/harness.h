@@ -1,0 +1,151 @@
+// End-to-end test harness: starts the real pubsubd binary on a free port and
+// talks to it over real sockets (HTTP and WebSocket clients with timeouts).
+// Beast stays in harness.cpp so that test files compile quickly.
+//
+// Each object belongs to the thread that created it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pubsub::e2e {
+
+using namespace std::chrono_literals;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A running pubsubd. The destructor stops it (SIGTERM, then SIGKILL).
+class ServerProcess {
+ public:
+  // Starts pubsubd (path from $PUBSUBD) with `--host 127.0.0.1 --port 0`
+  // followed by `args`, and waits for its "listening on" line.
+  explicit ServerProcess(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Sends `signal` and waits up to `timeout` for the exit; returns the exit
+  // status (or -1 if it had to be killed, 128+N if killed by signal N).
+  int stop(int signal, std::chrono::milliseconds timeout = 15s);
+  // Resident memory in KiB, from /proc/<pid>/status.
+  long rss_kib() const;
+  // Everything the server wrote to standard error so far.
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string log_path_;
+  bool exited_ = false;
+};
+
+// Result of running a binary to completion.
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs pubsubd with `args` and `env` to completion (at most `timeout`).
+ProcessResult run_pubsubd(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+                          std::chrono::milliseconds timeout = 10s);
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+
+  boost::json::value json() const { return boost::json::parse(body); }
+};
+
+// One HTTP/1.1 request on a fresh connection.
+HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
+                  const std::string& body = {}, const Headers& headers = {});
+// Convenience: POST /topics {"name":...}; returns the status.
+int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
+
+// What a WebSocket read produced.
+struct Received {
+  enum class Kind { text, binary, timeout, closed, error } kind = Kind::timeout;
+  std::string data;
+  int close_code = 0;  // when closed: the code the server sent
+};
+
+class WsClient {
+ public:
+  // Connects and upgrades; throws std::runtime_error (with the HTTP status
+  // in `handshake_status` available through try_connect) on failure.
+  // A `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that the
+  // server's writes back up after a few KiB when the client does not read
+  // (shrinking it after the handshake would stall TCP instead).
+  explicit WsClient(std::uint16_t port, const std::string& target = "/ws", const Headers& headers = {},
+                    int receive_buffer = 0);
+  ~WsClient();
+  WsClient(WsClient&&) noexcept;
+  WsClient& operator=(WsClient&&) noexcept;
+
+  // Attempts an upgrade; returns the HTTP status of the refusal, or 101.
+  static int try_connect(std::uint16_t port, const std::string& target, const Headers& headers = {});
+
+  void send(const std::string& text);
+  void send_json(const boost::json::value& value) { send(boost::json::serialize(value)); }
+  void send_binary(const std::string& data);
+  // Sends raw bytes on the TCP socket, bypassing the WebSocket framing.
+  void send_raw(const std::string& bytes);
+
+  Received receive(std::chrono::milliseconds timeout = 5s);
+  // Next text message parsed as JSON; throws on timeout, close or error.
+  boost::json::object next(std::chrono::milliseconds timeout = 5s);
+  // Next message that is not a heartbeat info.
+  boost::json::object next_skipping_heartbeats(std::chrono::milliseconds timeout = 5s);
+  // True if nothing arrives within `window`.
+  bool silent_for(std::chrono::milliseconds window);
+  // Reads until the server closes; returns the close code (0 on timeout).
+  int wait_closed(std::chrono::milliseconds timeout = 10s);
+
+  // Subscribes and consumes the ack. Throws if the reply is not an ack.
+  void subscribe(const std::string& topic, std::optional<int> last_n = std::nullopt);
+  // Publishes and returns the ack (events before it are returned in `events`).
+  boost::json::object publish(const std::string& topic, const boost::json::value& payload,
+                              std::vector<boost::json::object>* events = nullptr);
+
+  // Closes with a close frame.
+  void close();
+  // Drops the TCP connection without a close frame.
+  void abort();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A fresh UUID string (random, version 4).
+std::string uuid();
+// A JSON publish request.
+boost::json::object publish_request(const std::string& topic, const boost::json::value& payload,
+                                    std::optional<std::string> request_id = std::nullopt);
+
+// Waits until `predicate` is true or `timeout` passes; returns the predicate.
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 5s);
+
+// Opens a plain TCP connection, sends `bytes`, and waits up to `timeout`
+// for the server to close it. Returns the time it took, or nullopt.
+std::optional<std::chrono::milliseconds> time_until_closed(std::uint16_t port, const std::string& bytes,
+                                                           std::chrono::milliseconds timeout);
+
+// GET /health's "subscribers".
+std::int64_t health_subscribers(std::uint16_t port);
+
+}  // namespace pubsub::e2e
+
+#include "harness_inl.h"

@@ -1,0 +1,202 @@
+// End-to-end: heartbeats, idle timeouts, abrupt disconnects, graceful
+// shutdown, authentication, close codes, HTTP limits and connection limits,
+// each under the configuration it is about.
+#include <signal.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <future>
+#include <thread>
+
+#include "e2e/harness.h"
+
+using namespace pubsub::e2e;
+using Catch::Matchers::ContainsSubstring;
+namespace json = boost::json;
+
+TEST_CASE("heartbeat info every --heartbeat-interval, none when 0") {
+  ServerProcess server({"--heartbeat-interval", "0.2"});
+  WsClient ws(server.port());
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    auto info = ws.next(2s);
+    CHECK(info.at("type") == "info");
+    CHECK(info.at("msg") == "ping");
+    CHECK(info.contains("ts"));
+    CHECK_FALSE(info.contains("topic"));
+  }
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+
+  ServerProcess quiet({"--heartbeat-interval", "0"});
+  WsClient q(quiet.port());
+  CHECK(q.silent_for(1500ms));
+}
+
+TEST_CASE("a peer that answers nothing is closed after --idle-timeout; one that pongs stays") {
+  ServerProcess server({"--idle-timeout", "1", "--heartbeat-interval", "0"});
+  REQUIRE(create_topic(server.port(), "t") == 201);
+  WsClient silent(server.port());  // never reads, so never answers pings
+  silent.subscribe("t");
+  WsClient alive(server.port());
+  // Reading lets the client answer the server's pings (Beast does it).
+  CHECK(alive.silent_for(2500ms));
+  auto stats = http(server.port(), "GET", "/stats").json();
+  CHECK(stats.at("websocket_connections").as_int64() == 1);
+  CHECK(health_subscribers(server.port()) == 0);
+  alive.send(R"({"type":"ping"})");
+  CHECK(alive.next().at("type") == "pong");
+  Received r = silent.receive(2s);
+  CHECK((r.kind == Received::Kind::closed || r.kind == Received::Kind::error));
+}
+
+TEST_CASE("an abrupt disconnect frees every subscription within a second") {
+  ServerProcess server({"--threads", "2"});
+  for (std::string t : {"a", "b", "c"}) REQUIRE(create_topic(server.port(), t) == 201);
+  WsClient ws(server.port());
+  for (std::string t : {"a", "b", "c"}) ws.subscribe(t);
+  REQUIRE(health_subscribers(server.port()) == 3);
+  ws.abort();
+  CHECK(eventually([&] { return health_subscribers(server.port()) == 0; }, 1s));
+}
+
+TEST_CASE("SIGTERM: queued events reach a reading subscriber before close 1001; new operations get INTERNAL; exit 0") {
+  ServerProcess server({"--shutdown-timeout", "20", "--threads", "2"});
+  REQUIRE(create_topic(server.port(), "last") == 201);
+  WsClient sub(server.port(), "/ws", {}, 4096);
+  sub.subscribe("last");
+  WsClient idle(server.port());
+  WsClient pub(server.port());
+  const int messages = 300;
+  const std::string filler(16 * 1024, 'z');
+  for (int i = 0; i < messages; ++i) pub.send_json(publish_request("last", json::object{{"n", i}, {"f", filler}}));
+  for (int i = 0; i < messages; ++i) REQUIRE(pub.next().at("type") == "ack");
+
+  // The subscriber has not read yet: its events are still queued.
+  auto exit_code = std::async(std::launch::async, [&] { return server.stop(SIGTERM, 30s); });
+  REQUIRE(eventually([&] { return WsClient::try_connect(server.port(), "/ws") != 101; }, 5s));
+  CHECK(idle.wait_closed(5s) == 1001);
+
+  sub.send_json(publish_request("last", "too late", "late"));
+  int received = 0;
+  bool saw_internal = false;
+  for (;;) {
+    Received r = sub.receive(10s);
+    if (r.kind != Received::Kind::text) {
+      INFO("read ended with: " << r.data << "\nserver log:\n" << server.log());
+      CHECK(r.kind == Received::Kind::closed);
+      CHECK(r.close_code == 1001);
+      break;
+    }
+    auto m = json::parse(r.data).as_object();
+    if (m.at("type") == "event") {
+      CHECK(m.at("message").at("payload").at("n").as_int64() == received);
+      ++received;
+    } else if (m.at("type") == "error") {
+      CHECK(m.at("request_id") == "late");
+      CHECK(m.at("error").at("code") == "INTERNAL");
+      CHECK_THAT(std::string(m.at("error").at("message").as_string()), ContainsSubstring("shutting down"));
+      saw_internal = true;
+    }
+  }
+  CHECK(received == messages);
+  CHECK(saw_internal);
+  CHECK(exit_code.get() == 0);
+}
+
+TEST_CASE("SIGINT also shuts down cleanly") {
+  ServerProcess server;
+  WsClient ws(server.port());
+  auto code = std::async(std::launch::async, [&] { return server.stop(SIGINT); });
+  CHECK(ws.wait_closed() == 1001);
+  CHECK(code.get() == 0);
+}
+
+TEST_CASE("--api-key protects REST (but GET /health) and the upgrade; the key is never logged") {
+  const std::string key = "s3cr3t/key&x";
+  ServerProcess server({"--api-key", key, "--log-level", "debug"});
+  const Headers with_key = {{"X-API-Key", key}};
+  const Headers wrong_key = {{"X-API-Key", "nope"}};
+
+  CHECK(http(server.port(), "GET", "/health").status == 200);
+  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/topics"}, {"POST", "/topics"}, {"GET", "/stats"}, {"GET", "/topics/x"},
+           {"DELETE", "/topics/x"}, {"GET", "/no/such/path"}, {"POST", "/health"}}) {
+    INFO(method << " " << path);
+    for (const Headers& h : {Headers{}, wrong_key}) {
+      auto res = http(server.port(), method, path, method == "POST" ? R"({"name":"x"})" : "", h);
+      CHECK(res.status == 401);
+      CHECK(res.json().at("error").at("code") == "UNAUTHORIZED");
+    }
+  }
+  CHECK(http(server.port(), "GET", "/topics?api_key=s3cr3t%2Fkey%26x").status == 401);  // REST: header only
+  CHECK(create_topic(server.port(), "x", with_key) == 201);
+  CHECK(http(server.port(), "GET", "/stats", "", with_key).status == 200);
+
+  CHECK(WsClient::try_connect(server.port(), "/ws") == 401);
+  CHECK(WsClient::try_connect(server.port(), "/ws", wrong_key) == 401);
+  CHECK(WsClient::try_connect(server.port(), "/ws?api_key=wrong") == 401);
+  CHECK(WsClient::try_connect(server.port(), "/ws", with_key) == 101);
+  CHECK(WsClient::try_connect(server.port(), "/ws?api_key=s3cr3t%2Fkey%26x") == 101);
+  WsClient ws(server.port(), "/ws?api_key=s3cr3t%2Fkey%26x");
+  ws.subscribe("x");
+
+  std::string log = server.log();
+  CHECK_THAT(log, ContainsSubstring("websocket open"));
+  CHECK(log.find("s3cr3t") == std::string::npos);
+}
+
+TEST_CASE("close codes: 1009 too big, 1007 invalid UTF-8, 1002 protocol violation") {
+  ServerProcess server({"--max-message-bytes", "1024"});
+  {
+    WsClient ws(server.port());
+    ws.send(R"({"type":"ping","pad":")" + std::string(900, 'a') + R"("})");  // fits
+    CHECK(ws.next().at("type") == "pong");
+    ws.send(R"({"type":"ping","pad":")" + std::string(2000, 'a') + R"("})");
+    CHECK(ws.wait_closed() == 1009);
+  }
+  {
+    WsClient ws(server.port());  // far larger than the limit
+    ws.send(R"({"type":"ping","pad":")" + std::string(3 << 20, 'a') + R"("})");
+    CHECK(ws.wait_closed() == 1009);
+  }
+  {
+    WsClient ws(server.port());
+    ws.send("{\"type\":\"ping\",\"bad\":\"\xff\xfe\"}");
+    CHECK(ws.wait_closed() == 1007);
+  }
+  {
+    WsClient ws(server.port());
+    ws.send_raw(std::string("\x81\x05hello", 7));  // unmasked client frame
+    CHECK(ws.wait_closed() == 1002);
+  }
+  // Other clients are unaffected.
+  WsClient ok(server.port());
+  ok.send(R"({"type":"ping"})");
+  CHECK(ok.next().at("type") == "pong");
+}
+
+TEST_CASE("oversized HTTP headers get 431; a stalled HTTP client is cut off") {
+  ServerProcess server({"--idle-timeout", "1"});
+  auto res = http(server.port(), "GET", "/health", "", {{"X-Filler", std::string(20000, 'h')}});
+  CHECK(res.status == 431);
+
+  // A client that sends half a request and stops is closed by the deadline.
+  auto closed_after = time_until_closed(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n", 5s);
+  REQUIRE(closed_after.has_value());
+  CHECK(*closed_after >= 500ms);
+  CHECK(eventually([&] { return http(server.port(), "GET", "/stats").json().at("connections").as_int64() == 1; }));
+}
+
+TEST_CASE("--max-connections: past it new connections get 503 and are counted") {
+  ServerProcess server({"--max-connections", "2"});
+  WsClient a(server.port()), b(server.port());
+  auto res = http(server.port(), "GET", "/health");
+  CHECK(res.status == 503);
+  CHECK(WsClient::try_connect(server.port(), "/ws") == 503);
+  b.close();
+  REQUIRE(eventually([&] { return http(server.port(), "GET", "/health").status == 200; }));
+  // The earlier requests' connections close asynchronously: retry while 503.
+  HttpResponse stats;
+  REQUIRE(eventually([&] { return (stats = http(server.port(), "GET", "/stats")).status == 200; }));
+  CHECK(stats.json().at("rejected_connections").as_int64() >= 2);
+}

@@ -1,0 +1,137 @@
+// End-to-end: every REST endpoint, status and body of section 6 over HTTP.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "e2e/harness.h"
+
+using namespace pubsub::e2e;
+using Catch::Matchers::ContainsSubstring;
+namespace json = boost::json;
+
+namespace {
+
+void check_error(const HttpResponse& res, int status, const std::string& code) {
+  INFO(res.body);
+  CHECK(res.status == status);
+  CHECK(res.headers.at("content-type") == "application/json");
+  auto body = res.json().as_object();
+  CHECK(body.size() == 1);
+  CHECK(body.at("error").at("code").as_string() == code);
+  CHECK(body.at("error").at("message").is_string());
+}
+
+}  // namespace
+
+TEST_CASE("POST /topics creates, refuses duplicates and bad bodies") {
+  ServerProcess server;
+  auto res = http(server.port(), "POST", "/topics", R"({"name":"orders"})");
+  CHECK(res.status == 201);
+  CHECK(res.headers.at("content-type") == "application/json");
+  CHECK(res.json() == json::parse(R"({"status":"created","topic":"orders"})"));
+
+  res = http(server.port(), "POST", "/topics", R"({"name":"orders"})");
+  check_error(res, 409, "TOPIC_EXISTS");
+  CHECK(res.json().at("error").at("message") == "topic 'orders' already exists");
+
+  for (std::string body : std::vector<std::string>{"", "not json", "[]", R"({"nom":"x"})", R"({"name":5})", R"({"name":"has space"})",
+                           R"({"name":""})", R"({"name":"a/b"})", R"({"name":")" + std::string(256, 'n') + R"("})"}) {
+    INFO(body);
+    check_error(http(server.port(), "POST", "/topics", body), 400, "BAD_REQUEST");
+  }
+  CHECK(http(server.port(), "POST", "/topics", R"({"name":")" + std::string(255, 'n') + R"("})").status == 201);
+  CHECK(http(server.port(), "POST", "/topics", R"({"name":"A-z_0.9:x"})").status == 201);
+}
+
+TEST_CASE("GET /topics lists topics sorted by name with subscriber counts") {
+  ServerProcess server;
+  for (std::string name : {"b", "a", "C", "a.b"}) REQUIRE(create_topic(server.port(), name) == 201);
+  WsClient ws(server.port());
+  ws.subscribe("b");
+  auto res = http(server.port(), "GET", "/topics");
+  CHECK(res.status == 200);
+  CHECK(res.json() == json::parse(R"({"topics":[{"name":"C","subscribers":0},{"name":"a","subscribers":0},)"
+                                  R"({"name":"a.b","subscribers":0},{"name":"b","subscribers":1}]})"));
+}
+
+TEST_CASE("GET and DELETE /topics/{name}, percent-decoded") {
+  ServerProcess server;
+  REQUIRE(create_topic(server.port(), "orders:eu") == 201);
+  WsClient ws(server.port());
+  ws.subscribe("orders:eu");
+  ws.publish("orders:eu", 1);
+  ws.publish("orders:eu", 2);
+
+  auto res = http(server.port(), "GET", "/topics/orders%3Aeu");
+  CHECK(res.status == 200);
+  auto body = res.json().as_object();
+  CHECK(body.at("name") == "orders:eu");
+  CHECK(body.at("subscribers").as_int64() == 1);
+  CHECK(body.at("messages").as_int64() == 2);
+
+  check_error(http(server.port(), "GET", "/topics/nope"), 404, "TOPIC_NOT_FOUND");
+  check_error(http(server.port(), "GET", "/topics/bad%20name"), 400, "BAD_REQUEST");
+  check_error(http(server.port(), "GET", "/topics/bad%zz"), 400, "BAD_REQUEST");
+  check_error(http(server.port(), "DELETE", "/topics/nope"), 404, "TOPIC_NOT_FOUND");
+
+  res = http(server.port(), "DELETE", "/topics/orders%3aeu");
+  CHECK(res.status == 200);
+  CHECK(res.json() == json::parse(R"({"status":"deleted","topic":"orders:eu"})"));
+  check_error(http(server.port(), "GET", "/topics/orders:eu"), 404, "TOPIC_NOT_FOUND");
+}
+
+TEST_CASE("GET /health and GET /stats") {
+  ServerProcess server;
+  REQUIRE(create_topic(server.port(), "a") == 201);
+  REQUIRE(create_topic(server.port(), "b") == 201);
+  WsClient one(server.port()), two(server.port());
+  one.subscribe("a");
+  one.subscribe("b");
+  two.subscribe("a");
+  two.publish("a", 1);
+  one.next();
+
+  auto health = http(server.port(), "GET", "/health");
+  CHECK(health.status == 200);
+  auto h = health.json().as_object();
+  CHECK(h.at("uptime_sec").is_int64());
+  CHECK(h.at("topics").as_int64() == 2);
+  CHECK(h.at("subscribers").as_int64() == 3);
+
+  auto stats = http(server.port(), "GET", "/stats");
+  CHECK(stats.status == 200);
+  auto topics = stats.json().at("topics").as_object();
+  CHECK(topics.at("a").at("messages").as_int64() == 1);
+  CHECK(topics.at("a").at("subscribers").as_int64() == 2);
+  CHECK(topics.at("b").at("messages").as_int64() == 0);
+  CHECK(topics.at("b").at("subscribers").as_int64() == 1);
+  CHECK(topics.at("a").at("dropped").as_int64() == 0);
+}
+
+TEST_CASE("unknown paths get 404 and wrong methods 405 with Allow") {
+  ServerProcess server;
+  check_error(http(server.port(), "GET", "/nothing/here"), 404, "NOT_FOUND");
+  check_error(http(server.port(), "GET", "/"), 404, "NOT_FOUND");
+
+  struct Case {
+    std::string method, path, allow;
+  };
+  for (const auto& c : std::vector<Case>{{"POST", "/health", "GET"},
+                                         {"DELETE", "/stats", "GET"},
+                                         {"PUT", "/topics", "GET, POST"},
+                                         {"DELETE", "/topics", "GET, POST"},
+                                         {"POST", "/topics/x", "GET, DELETE"},
+                                         {"PATCH", "/topics/x", "GET, DELETE"}}) {
+    INFO(c.method << " " << c.path);
+    auto res = http(server.port(), c.method, c.path, c.method == "POST" ? "{}" : "");
+    check_error(res, 405, "METHOD_NOT_ALLOWED");
+    CHECK(res.headers.at("allow") == c.allow);
+  }
+}
+
+TEST_CASE("request bodies over 64 KiB get 413") {
+  ServerProcess server;
+  std::string big = R"({"name":"x","pad":")" + std::string(70 * 1024, 'p') + R"("})";
+  check_error(http(server.port(), "POST", "/topics", big), 413, "PAYLOAD_TOO_LARGE");
+  std::string fits = R"({"name":"x","pad":")" + std::string(60 * 1024, 'p') + R"("})";
+  CHECK(http(server.port(), "POST", "/topics", fits).status == 201);
+}

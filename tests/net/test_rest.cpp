@@ -1,0 +1,478 @@
+// Tests of the REST router (rest.h) against a real core::Broker: every
+// route and status of the contract's section 6, the error bodies, the
+// Allow header of 405s, API-key checks (section 7) and the URL helpers.
+#include "net/rest.h"
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/broker.h"
+#include "protocol/json_scan.h"
+
+using Catch::Matchers::ContainsSubstring;
+using namespace pubsub;
+using net::RestResponse;
+using namespace std::string_literals;
+
+namespace {
+
+struct TestFrames final : core::FrameEncoder {
+  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
+  std::string dropped(std::string_view topic, std::uint64_t count) const override {
+    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
+  }
+  std::string slow_consumer() const override { return "slow"; }
+};
+
+struct TestEvents final : core::EventEncoder {
+  std::string encode(std::string_view topic, std::uint64_t seq) const override {
+    return "ev:" + std::string(topic) + ":" + std::to_string(seq);
+  }
+};
+
+// The members of a JSON object body: key -> raw value text.
+struct Members final : protocol::MemberVisitor {
+  std::map<std::string, std::string> raw;
+  void member(std::string_view key, protocol::JsonValue value) override { raw[std::string(key)] = value.raw; }
+};
+
+// Parses `body` as a JSON object; fails the test if it is not one.
+std::map<std::string, std::string> members(std::string_view body) {
+  Members m;
+  INFO(body);
+  REQUIRE(protocol::scan_object(body, m) == protocol::ObjectScan::ok);
+  return m.raw;
+}
+
+// The code of a failure body {"error":{"code":...,"message":...}}.
+std::string error_code(std::string_view body) {
+  auto outer = members(body);
+  REQUIRE(outer.size() == 1);
+  REQUIRE(outer.contains("error"));
+  auto inner = members(outer["error"]);
+  REQUIRE(inner.contains("code"));
+  REQUIRE(inner.contains("message"));
+  REQUIRE(inner["message"].size() > 2);  // a non-empty explanation
+  return inner["code"];
+}
+
+struct Rest {
+  explicit Rest(std::string key = "") : api_key(std::move(key)) {}
+
+  RestResponse call(std::string_view method, std::string_view target, std::string_view body = "",
+                    std::optional<std::string_view> key = std::nullopt) {
+    net::RestContext context{api_key, started, counters};
+    return net::handle_rest(broker, context, net::RestRequest{method, target, body, key});
+  }
+  RestResponse get(std::string_view target) { return call("GET", target); }
+
+  TestFrames frames;
+  TestEvents events;
+  core::Broker broker{core::BrokerOptions{100, 1, {}}, frames};
+  std::string api_key;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  net::ServerCounters counters;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------ topics
+
+TEST_CASE("POST /topics creates a topic", "[rest][topics]") {
+  Rest rest;
+  auto r = rest.call("POST", "/topics", R"({"name":"orders"})");
+  CHECK(r.status == 201);
+  CHECK(r.body == R"({"status":"created","topic":"orders"})");
+  CHECK(r.allow.empty());
+  CHECK(rest.broker.topic_stats("orders").has_value());
+
+  SECTION("an existing topic is 409") {
+    auto again = rest.call("POST", "/topics", R"({ "name" : "orders" })");
+    CHECK(again.status == 409);
+    CHECK(again.body == R"({"error":{"code":"TOPIC_EXISTS","message":"topic 'orders' already exists"}})");
+    CHECK(rest.broker.topic_count() == 1);
+  }
+  SECTION("escapes in the name are decoded and extra members ignored") {
+    auto escaped = rest.call("POST", "/topics", R"({"extra":[1],"name":"ord\u0065rs.v2"})");
+    CHECK(escaped.status == 201);
+    CHECK(escaped.body == R"({"status":"created","topic":"orders.v2"})");
+    CHECK(rest.broker.topic_stats("orders.v2").has_value());
+  }
+  SECTION("a query string does not change the route") {
+    CHECK(rest.call("POST", "/topics?x=1", R"({"name":"other"})").status == 201);
+  }
+}
+
+TEST_CASE("POST /topics with a bad body or name is 400", "[rest][topics]") {
+  Rest rest;
+  auto body = GENERATE(as<std::string>{}, "", "not json", "[]", R"("orders")", "null", R"({"name":"orders")",
+                       R"({"name":"orders"} x)", "{}", R"({"topic":"orders"})", R"({"name":5})",
+                       R"({"name":null})", R"({"name":["orders"]})", R"({"name":{"n":"orders"}})",
+                       R"({"name":true})", R"({"name":""})", R"({"name":"bad name"})", R"({"name":"a/b"})",
+                       R"({"name":"caf\u00e9"})", R"({"name":"\ud800"})", "{\"name\":\"\xC3\xA9\"}",
+                       R"({"name":")" + std::string(256, 'x') + R"("})");
+  CAPTURE(body);
+  auto r = rest.call("POST", "/topics", body);
+  CHECK(r.status == 400);
+  CHECK(error_code(r.body) == R"("BAD_REQUEST")");
+  CHECK(rest.broker.topic_count() == 0);
+}
+
+TEST_CASE("POST /topics names the field that is wrong", "[rest][topics]") {
+  Rest rest;
+  CHECK_THAT(rest.call("POST", "/topics", R"({"name":5})").body, ContainsSubstring("name"));
+  CHECK_THAT(rest.call("POST", "/topics", R"({"name":"a b"})").body, ContainsSubstring("name"));
+  CHECK(rest.call("POST", "/topics", R"({"name":")" + std::string(255, 'x') + R"("})").status == 201);
+}
+
+// JSON object keys may be written with escapes; "n\u0061me" is the key
+// "name" (the WebSocket parser decodes keys the same way).
+TEST_CASE("POST /topics reads a name key written with escapes", "[rest][topics][bug]") {
+  Rest rest;
+  auto r = rest.call("POST", "/topics", R"({"n\u0061me":"orders"})");
+  CHECK(r.status == 201);
+  CHECK(rest.broker.topic_stats("orders").has_value());
+}
+
+TEST_CASE("DELETE /topics/{name} deletes a topic", "[rest][topics]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  auto r = rest.call("DELETE", "/topics/orders");
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"status":"deleted","topic":"orders"})");
+  CHECK_FALSE(rest.broker.topic_stats("orders").has_value());
+
+  auto again = rest.call("DELETE", "/topics/orders");
+  CHECK(again.status == 404);
+  CHECK(error_code(again.body) == R"("TOPIC_NOT_FOUND")");
+}
+
+TEST_CASE("GET /topics lists topics sorted by name", "[rest][topics]") {
+  Rest rest;
+  CHECK(rest.get("/topics").status == 200);
+  CHECK(rest.get("/topics").body == R"({"topics":[]})");
+
+  for (const char* name : {"b", "a", "B", "_"}) rest.broker.create_topic(name);
+  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr);
+  rest.broker.subscribe(s1, "a", 0, false);
+  rest.broker.subscribe(s2, "a", 0, false);
+  rest.broker.subscribe(s2, "b", 0, false);
+  auto r = rest.get("/topics");
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"topics":[{"name":"B","subscribers":0},{"name":"_","subscribers":0},)"
+                  R"({"name":"a","subscribers":2},{"name":"b","subscribers":1}]})");
+}
+
+TEST_CASE("GET /topics/{name} shows one topic", "[rest][topics]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  core::Subscriber sub(rest.broker, 0, nullptr);
+  rest.broker.subscribe(sub, "orders", 0, false);
+  for (int i = 0; i < 42; ++i) rest.broker.publish(0, "orders", false, rest.events);
+
+  auto r = rest.get("/topics/orders");
+  CHECK(r.status == 200);
+  auto m = members(r.body);
+  CHECK(m["name"] == R"("orders")");
+  CHECK(m["subscribers"] == "1");
+  CHECK(m["messages"] == "42");
+  CHECK(r.body.starts_with(R"({"name":"orders","subscribers":1,"messages":42)"));
+
+  SECTION("messages counts every message ever published, beyond the history") {
+    core::Broker small(core::BrokerOptions{2, 1, {}}, rest.frames);
+    small.create_topic("t");
+    for (int i = 0; i < 5; ++i) small.publish(0, "t", false, rest.events);
+    std::string key;
+    auto s = net::handle_rest(small, net::RestContext{key, rest.started, {}}, {"GET", "/topics/t", "", {}});
+    CHECK(members(s.body)["messages"] == "5");
+  }
+  SECTION("unknown topics are 404") {
+    auto missing = rest.get("/topics/nope");
+    CHECK(missing.status == 404);
+    CHECK(error_code(missing.body) == R"("TOPIC_NOT_FOUND")");
+    CHECK_THAT(missing.body, ContainsSubstring("nope"));
+  }
+}
+
+TEST_CASE("topic names in paths are percent-decoded", "[rest][topics]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  rest.broker.create_topic("a:b");
+  CHECK(members(rest.get("/topics/ord%65rs").body)["name"] == R"("orders")");
+  CHECK(members(rest.get("/topics/%6F%72%64%65%72%73").body)["name"] == R"("orders")");
+  CHECK(members(rest.get("/topics/a%3Ab").body)["name"] == R"("a:b")");
+  CHECK(members(rest.get("/topics/a%3ab").body)["name"] == R"("a:b")");
+  CHECK(members(rest.get("/topics/orders?verbose=1").body)["name"] == R"("orders")");
+  auto r = rest.call("DELETE", "/topics/ord%65rs");
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"status":"deleted","topic":"orders"})");
+}
+
+TEST_CASE("malformed escapes and invalid names in paths are 400", "[rest][topics]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  auto method = GENERATE(as<std::string>{}, "GET", "DELETE");
+  auto target = GENERATE(as<std::string>{}, "/topics/%", "/topics/ord%6", "/topics/%zz", "/topics/%g1",
+                         "/topics/orders%", "/topics/%%41", "/topics/", "/topics/a%20b", "/topics/a%2Fb",
+                         "/topics/a/b", "/topics/orders/", "/topics/caf%C3%A9", "/topics/%00",
+                         "/topics/" + std::string(256, 'x'));
+  CAPTURE(method, target);
+  auto r = rest.call(method, target);
+  CHECK(r.status == 400);
+  CHECK(error_code(r.body) == R"("BAD_REQUEST")");
+  CHECK(rest.broker.topic_stats("orders").has_value());  // nothing deleted by mistake
+}
+
+// ------------------------------------------------------------------ health and stats
+
+TEST_CASE("GET /health reports uptime, topics and subscribers", "[rest][health]") {
+  Rest rest;
+  rest.started = std::chrono::steady_clock::now() - std::chrono::seconds(123);
+  rest.broker.create_topic("a");
+  rest.broker.create_topic("b");
+  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr);
+  rest.broker.subscribe(s1, "a", 0, false);
+  rest.broker.subscribe(s1, "b", 0, false);
+  rest.broker.subscribe(s2, "a", 0, false);
+  rest.broker.subscribe(s2, "b", 0, false);
+
+  auto r = rest.get("/health");
+  CHECK(r.status == 200);
+  auto m = members(r.body);
+  CHECK(m["uptime_sec"] == "123");
+  CHECK(m["topics"] == "2");
+  CHECK(m["subscribers"] == "4");
+  CHECK(m["status"] == R"("ok")");
+
+  SECTION("a fresh server") {
+    Rest fresh;
+    auto f = members(fresh.get("/health").body);
+    CHECK(f["uptime_sec"] == "0");
+    CHECK(f["topics"] == "0");
+    CHECK(f["subscribers"] == "0");
+  }
+  SECTION("while shutting down") {
+    rest.counters.shutting_down = true;
+    auto s = rest.get("/health");
+    CHECK(s.status == 503);
+    CHECK(members(s.body)["status"] == R"("shutting_down")");
+  }
+}
+
+TEST_CASE("GET /stats reports every topic", "[rest][stats]") {
+  Rest rest;
+  CHECK(members(rest.get("/stats").body)["topics"] == "{}");
+
+  rest.broker.create_topic("orders");
+  rest.broker.create_topic("empty");
+  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr), s3(rest.broker, 0, nullptr);
+  for (auto* s : {&s1, &s2, &s3}) rest.broker.subscribe(*s, "orders", 0, false);
+  for (int i = 0; i < 42; ++i) rest.broker.publish(0, "orders", false, rest.events);
+  rest.counters.connections = 5;
+
+  auto r = rest.get("/stats");
+  CHECK(r.status == 200);
+  auto topics = members(members(r.body)["topics"]);
+  REQUIRE(topics.size() == 2);
+  auto orders = members(topics["orders"]);
+  CHECK(orders["messages"] == "42");
+  CHECK(orders["subscribers"] == "3");
+  auto empty = members(topics["empty"]);
+  CHECK(empty["messages"] == "0");
+  CHECK(empty["subscribers"] == "0");
+  CHECK(members(r.body)["connections"] == "5");
+  CHECK(r.body.starts_with(R"({"topics":{"empty":{"messages":0,"subscribers":0)"));
+}
+
+// ------------------------------------------------------------------ routing errors
+
+TEST_CASE("unknown paths are 404 NOT_FOUND", "[rest][routing]") {
+  Rest rest;
+  auto target = GENERATE(as<std::string>{}, "/", "/nope", "/topicsx", "/topic", "/health/x", "/stats/",
+                         "/Topics", "/TOPICS/x", "//topics", "/health%20", "");
+  auto method = GENERATE(as<std::string>{}, "GET", "POST", "DELETE");
+  CAPTURE(target, method);
+  auto r = rest.call(method, target);
+  CHECK(r.status == 404);
+  CHECK(error_code(r.body) == R"("NOT_FOUND")");
+  CHECK(r.allow.empty());
+}
+
+TEST_CASE("the 404 body stays valid JSON whatever the path holds", "[rest][routing]") {
+  Rest rest;
+  auto r = rest.get("/\xFF\x01\"\\x");
+  CHECK(r.status == 404);
+  CHECK(error_code(r.body) == R"("NOT_FOUND")");
+}
+
+TEST_CASE("wrong methods are 405 with an Allow header", "[rest][routing]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  struct Case {
+    std::string method;
+    std::string target;
+    std::string allow;
+  };
+  auto c = GENERATE(values<Case>({
+      {"POST", "/health", "GET"},
+      {"DELETE", "/health", "GET"},
+      {"PUT", "/stats", "GET"},
+      {"POST", "/stats", "GET"},
+      {"PUT", "/topics", "GET, POST"},
+      {"DELETE", "/topics", "GET, POST"},
+      {"PATCH", "/topics", "GET, POST"},
+      {"POST", "/topics/orders", "GET, DELETE"},
+      {"PUT", "/topics/orders", "GET, DELETE"},
+      {"PATCH", "/topics/%zz", "GET, DELETE"},
+      {"get", "/topics", "GET, POST"},  // methods are case-sensitive
+  }));
+  CAPTURE(c.method, c.target);
+  auto r = rest.call(c.method, c.target, R"({"name":"x"})");
+  CHECK(r.status == 405);
+  CHECK(r.allow == c.allow);
+  CHECK(error_code(r.body) == R"("METHOD_NOT_ALLOWED")");
+  CHECK(rest.broker.topic_count() == 1);  // nothing created or deleted
+}
+
+// ------------------------------------------------------------------ authentication
+
+TEST_CASE("with an API key every route but GET /health needs it", "[rest][auth]") {
+  Rest rest("s3cret");
+  rest.broker.create_topic("orders");
+  struct Route {
+    std::string method;
+    std::string target;
+    std::string body;
+    unsigned ok_status;  // with the right key
+  };
+  auto route = GENERATE(values<Route>({
+      {"POST", "/topics", R"({"name":"new"})", 201},
+      {"GET", "/topics", "", 200},
+      {"GET", "/topics/orders", "", 200},
+      {"DELETE", "/topics/orders", "", 200},
+      {"GET", "/stats", "", 200},
+      {"POST", "/health", "", 405},
+      {"PUT", "/topics", "", 405},
+      {"GET", "/nope", "", 404},
+      {"GET", "/topics/%zz", "", 400},
+  }));
+  auto key = GENERATE(as<std::optional<std::string>>{}, std::nullopt, "", "wrong", "s3cre", "s3cret ", "S3CRET",
+                      "s3cret\0"s);
+  CAPTURE(route.method, route.target, key);
+  std::optional<std::string_view> sent;
+  if (key) sent = *key;
+  auto r = rest.call(route.method, route.target, route.body, sent);
+  CHECK(r.status == 401);
+  CHECK(error_code(r.body) == R"("UNAUTHORIZED")");
+  CHECK(r.allow.empty());
+  CHECK(rest.broker.topic_count() == 1);  // nothing happened
+  CHECK(rest.broker.topic_stats("orders").has_value());
+
+  // The query parameter is for the WebSocket upgrade only.
+  std::string with_query = route.target + (route.target.find('?') == std::string::npos ? "?" : "&") + "api_key=s3cret";
+  CHECK(rest.call(route.method, with_query, route.body, sent).status == 401);
+
+  auto authorized = rest.call(route.method, route.target, route.body, "s3cret");
+  CHECK(authorized.status == route.ok_status);
+}
+
+TEST_CASE("GET /health needs no API key", "[rest][auth]") {
+  Rest rest("s3cret");
+  CHECK(rest.call("GET", "/health").status == 200);
+  CHECK(rest.call("GET", "/health", "", "wrong").status == 200);
+  CHECK(rest.call("GET", "/health?x=1").status == 200);
+}
+
+TEST_CASE("without an API key configured any header is accepted", "[rest][auth]") {
+  Rest rest;
+  CHECK(rest.call("POST", "/topics", R"({"name":"a"})", "whatever").status == 201);
+  CHECK(rest.call("GET", "/topics").status == 200);
+}
+
+TEST_CASE("api_key_matches compares whole keys", "[rest][auth]") {
+  using net::api_key_matches;
+  CHECK(api_key_matches("s3cret", "s3cret"));
+  CHECK(api_key_matches("", ""));
+  CHECK_FALSE(api_key_matches("s3cret", "s3creT"));
+  CHECK_FALSE(api_key_matches("s3cret", "x3cret"));
+  CHECK_FALSE(api_key_matches("s3cret", "s3cre"));
+  CHECK_FALSE(api_key_matches("s3cret", "s3cret!"));
+  CHECK_FALSE(api_key_matches("s3cret", ""));
+  CHECK_FALSE(api_key_matches("", "x"));
+  CHECK_FALSE(api_key_matches("ab", std::string_view("ab\0", 3)));
+}
+
+// ------------------------------------------------------------------ helpers
+
+TEST_CASE("percent_decode", "[rest][url]") {
+  struct Case {
+    std::string_view in;
+    std::string_view out;
+  };
+  auto c = GENERATE(values<Case>({
+      {"", ""},
+      {"orders", "orders"},
+      {"ord%65rs", "orders"},
+      {"%41%62", "Ab"},
+      {"%2f%2F", "//"},
+      {"a%20b", "a b"},
+      {"a+b", "a+b"},  // '+' is not a space in a path
+      {"%25", "%"},
+      {"%2541", "%41"},  // decoded once only
+      {"%C3%A9", "\xC3\xA9"},
+      {"%00", std::string_view("\0", 1)},
+      {"%ff", "\xFF"},
+  }));
+  std::string out = "leftover";
+  REQUIRE(net::percent_decode(c.in, out));
+  CHECK(out == c.out);
+
+  for (std::string_view bad : {"%", "%4", "a%", "a%4", "%zz", "%g0", "%0g", "%%41", "ok%2", "% 41"}) {
+    CAPTURE(bad);
+    std::string ignored;
+    CHECK_FALSE(net::percent_decode(bad, ignored));
+  }
+}
+
+TEST_CASE("target_path", "[rest][url]") {
+  CHECK(net::target_path("/topics") == "/topics");
+  CHECK(net::target_path("/topics?x=1") == "/topics");
+  CHECK(net::target_path("/topics/a?x=1?y=2") == "/topics/a");
+  CHECK(net::target_path("/?") == "/");
+  CHECK(net::target_path("?x") == "");
+  CHECK(net::target_path("") == "");
+}
+
+TEST_CASE("query_parameter", "[rest][url]") {
+  using net::query_parameter;
+  CHECK(query_parameter("/ws?api_key=abc", "api_key") == "abc");
+  CHECK(query_parameter("/ws?x=1&api_key=a%20b&y=2", "api_key") == "a b");
+  CHECK(query_parameter("/ws?api_key=a&api_key=b", "api_key") == "a");  // the first one
+  CHECK(query_parameter("/ws?api_key=", "api_key") == "");
+  CHECK(query_parameter("/ws?api_key", "api_key") == "");
+  CHECK(query_parameter("/ws?api_key=a=b", "api_key") == "a=b");
+  CHECK(query_parameter("/ws?api_key=%2B%26", "api_key") == "+&");
+  CHECK_FALSE(query_parameter("/ws", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/ws?", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/ws?x=1", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/ws?api_key2=x", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/ws?xapi_key=x", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/ws?api_key=%zz", "api_key").has_value());
+  CHECK_FALSE(query_parameter("/api_key=x", "api_key").has_value());  // the path is not the query
+}
+
+TEST_CASE("rest_error builds the failure body of section 6", "[rest]") {
+  auto r = net::rest_error(409, "TOPIC_EXISTS", "topic 'orders' already exists");
+  CHECK(r.status == 409);
+  CHECK(r.body == R"({"error":{"code":"TOPIC_EXISTS","message":"topic 'orders' already exists"}})");
+  CHECK(r.allow.empty());
+  CHECK(net::rest_error(400, "BAD_REQUEST", "a \"quoted\"\nline").body ==
+        R"({"error":{"code":"BAD_REQUEST","message":"a \"quoted\"\nline"}})");
+}
