@@ -47,7 +47,7 @@ if ! podman image exists "$base_image"; then
 fi
 
 echo "building $image"
-podman build --build-arg BASE="$base_image" -t "$image" -f Containerfile . >"$work/build.log" 2>&1 ||
+podman build --format docker --build-arg BASE="$base_image" -t "$image" -f Containerfile . >"$work/build.log" 2>&1 ||
   { tail -n 30 "$work/build.log"; fail "podman build failed"; }
 
 port=$((20000 + RANDOM % 20000))
@@ -61,6 +61,9 @@ for _ in $(seq 50); do  # wait for the port (no curl needed)
   sleep 0.2
 done
 PUBSUB_EXTERNAL_PORT=$port "$build_dir/tests/e2e_external" || { podman logs "$name" | tail -n 20; fail "checks failed"; }
+
+# The image carries its health check (docker format keeps HEALTHCHECK).
+podman inspect -f '{{.Config.Healthcheck.Test}}' "$image" | grep -q /health || fail "no HEALTHCHECK in the image"
 
 # A clean stop on SIGTERM: exit code 0.
 podman stop -t 15 "$name" >/dev/null

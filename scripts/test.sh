@@ -51,7 +51,7 @@ container=$?
 python3 - "$container" build-test build-asan build-tsan <<'PY'
 import json, sys
 container = int(sys.argv.pop(1))
-passed, failed, skipped = (container == 0), (container not in (0, 77)), (container == 77)
+passed, failed, skipped = int(container == 0), int(container not in (0, 77)), int(container == 77)
 for d in sys.argv[1:]:
     try:
         lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()

@@ -51,6 +51,7 @@ struct Options {
   int publishers = 1;
   std::size_t payload = 100;
   double rate = 0;  // total publishes per second; 0 = as fast as the window allows
+  double slow_fraction = 0;  // share of each topic's subscribers that never read
   int window = 64;  // unacknowledged publishes per publisher
   double warmup = 1;
   double duration = 5;
@@ -110,9 +111,11 @@ class Connection {
  public:
   explicit Connection(asio::io_context& ioc) : socket_(ioc) {}
 
-  asio::awaitable<bool> open(const Options& o, tcp::endpoint server, std::optional<asio::ip::address> source) {
+  asio::awaitable<bool> open(const Options& o, tcp::endpoint server, std::optional<asio::ip::address> source,
+                             int receive_buffer = 0) {
+    if (source || receive_buffer > 0) socket_.open(tcp::v4());
+    if (receive_buffer > 0) socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     if (source) {
-      socket_.open(tcp::v4());
       int one = 1;
       ::setsockopt(socket_.native_handle(), IPPROTO_IP, 24 /* IP_BIND_ADDRESS_NO_PORT */, &one, sizeof one);
       boost::system::error_code ec;
@@ -434,17 +437,23 @@ int run_throughput(const Options& o) {
   std::atomic<int> ready{0}, failed{0};
 
   int subscriber_count = o.topics * o.subscribers;
+  // The first `slow` subscribers of each topic subscribe and then never
+  // read (with a small receive buffer, so that the server's queue fills).
+  const int slow = static_cast<int>(o.slow_fraction * o.subscribers + 0.5);
+  const int healthy = o.subscribers - slow;
   for (int s = 0; s < subscriber_count; ++s) {
     auto& ioc = *pool.contexts[s % o.client_threads];
     auto& stats = *pool.stats[s % o.client_threads];
+    bool is_slow = s / o.topics < slow;
     subscribers.push_back(std::make_unique<Connection>(ioc));
-    asio::co_spawn(ioc, [&, c = subscribers.back().get(), s]() -> asio::awaitable<void> {
-      if (!co_await c->open(o, server, std::nullopt) || !co_await subscribe(*c, topic_name(o, s % o.topics))) {
+    asio::co_spawn(ioc, [&, c = subscribers.back().get(), s, is_slow]() -> asio::awaitable<void> {
+      if (!co_await c->open(o, server, std::nullopt, is_slow ? 4096 : 0) ||
+          !co_await subscribe(*c, topic_name(o, s % o.topics))) {
         failed++;
         co_return;
       }
       ready++;
-      co_await subscriber(*c, stats, static_cast<std::uint64_t>(s));
+      if (!is_slow) co_await subscriber(*c, stats, static_cast<std::uint64_t>(s));
     }, asio::detached);
   }
   pool.start();
@@ -493,7 +502,7 @@ int run_throughput(const Options& o) {
   for (auto& p : publishers) asio::post(p->wake.get_executor(), [t = &p->wake] { t->cancel(); });
 
   // Drain: wait until every acknowledged publish reached every subscriber.
-  auto expected = [&] { return pool.sum([](auto& s) { return s.acked.get(); }) * static_cast<std::uint64_t>(o.subscribers); };
+  auto expected = [&] { return pool.sum([](auto& s) { return s.acked.get(); }) * static_cast<std::uint64_t>(healthy); };
   auto accounted = [&] {
     return pool.sum([](auto& s) { return s.delivered.get(); }) + pool.sum([](auto& s) { return s.dropped_announced.get(); });
   };
@@ -533,11 +542,11 @@ int run_throughput(const Options& o) {
     std::ostringstream out;
     out << "{\"mode\":\"throughput\",\"topics\":" << o.topics << ",\"subscribers_per_topic\":" << o.subscribers
         << ",\"publishers\":" << o.publishers << ",\"payload_bytes\":" << o.payload << ",\"rate\":" << o.rate
-        << ",\"window\":" << o.window << ",";
+        << ",\"window\":" << o.window << ",\"slow_subscribers_per_topic\":" << slow << ",";
     print_json_field(out, "seconds", seconds);
     print_json_field(out, "published_per_sec", published_rate);
     print_json_field(out, "delivered_per_sec", delivered_rate);
-    out << "\"published\":" << published_total << ",\"expected\":" << published_total * o.subscribers
+    out << "\"published\":" << published_total << ",\"expected\":" << published_total * healthy
         << ",\"delivered\":" << delivered_total << ",\"dropped_announced\":" << dropped_total << ",\"gaps\":" << gaps
         << ",\"duplicates\":" << dups << ",\"reordered\":" << reorder << ",\"errors\":" << errors << ",";
     out << "\"latency_ms\":{\"p50\":" << ms(latency.quantile(0.5)) << ",\"p90\":" << ms(latency.quantile(0.9))
@@ -555,11 +564,12 @@ int run_throughput(const Options& o) {
                 o.topics, o.subscribers, o.publishers, o.payload,
                 o.rate > 0 ? (std::to_string(static_cast<long>(o.rate)) + " msg/s").c_str()
                            : ("max rate, window " + std::to_string(o.window)).c_str());
+    if (slow > 0) std::printf("  slow            %d subscriber(s) per topic never read (not counted below)\n", slow);
     std::printf("  measured        %.2f s (after %.1f s warm-up)\n", seconds, o.warmup);
     std::printf("  published/s     %.0f\n", published_rate);
     std::printf("  delivered/s     %.0f\n", delivered_rate);
     std::printf("  expected        %llu   delivered %llu   dropped (announced) %llu\n",
-                static_cast<unsigned long long>(published_total * o.subscribers),
+                static_cast<unsigned long long>(published_total * healthy),
                 static_cast<unsigned long long>(delivered_total), static_cast<unsigned long long>(dropped_total));
     std::printf("  order           gaps %llu   duplicates %llu   reordered %llu   errors %llu\n",
                 static_cast<unsigned long long>(gaps), static_cast<unsigned long long>(dups),
@@ -642,6 +652,7 @@ int main(int argc, char** argv) {
       ("publishers", po::value(&o.publishers)->default_value(o.publishers), "publishers (round robin over topics)")  //
       ("payload", po::value(&o.payload)->default_value(o.payload), "payload bytes")                   //
       ("rate", po::value(&o.rate)->default_value(o.rate), "total publishes per second (0: as fast as possible)")  //
+      ("slow-fraction", po::value(&o.slow_fraction)->default_value(0), "share of each topic's subscribers that never read")  //
       ("window", po::value(&o.window)->default_value(o.window), "unacknowledged publishes per publisher")  //
       ("warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds before measuring")            //
       ("duration", po::value(&o.duration)->default_value(o.duration), "seconds measured (or held)")   //

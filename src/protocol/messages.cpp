@@ -201,11 +201,19 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
     millis += 1000;
     secs -= 1;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
+  // The date and time to the second change once a second: cache them.
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[32];
+  thread_local std::size_t cached_len = 0;
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  std::string out;
+  out.reserve(24);
+  out.append(cached, cached_len);
   out += '.';
   out += static_cast<char>('0' + millis / 100);
   out += static_cast<char>('0' + millis / 10 % 10);
