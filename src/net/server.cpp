@@ -234,13 +234,17 @@ asio::awaitable<void> WsConnection::read_loop() {
       handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     buffer.consume(buffer.size());
+    if (buffer.capacity() > 1024) buffer.shrink_to_fit();  // idle connections stay small
   }
 }
 
 asio::awaitable<std::tuple<beast::error_code, bool>> WsConnection::read_message(beast::flat_buffer& buffer) {
   const std::size_t max = server_.options.max_message_bytes;
   do {
-    auto [ec, n] = co_await ws_.async_read_some(buffer, max + 1 - buffer.size(), nothrow);
+    // Start small (an idle connection's pending read holds only this much)
+    // and grow with the message.
+    std::size_t chunk = buffer.size() == 0 ? 512 : std::max<std::size_t>(buffer.size(), 4096);
+    auto [ec, n] = co_await ws_.async_read_some(buffer, std::min(max + 1 - buffer.size(), chunk), nothrow);
     if (ec) co_return std::tuple{ec, false};
     if (buffer.size() > max) co_return std::tuple{beast::error_code{}, true};
   } while (!ws_.is_message_done());
@@ -357,6 +361,7 @@ asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard,
   ws.auto_fragment(false);
   ws.text(true);
   auto [ec] = co_await ws.async_accept(request, nothrow);
+  request = {};  // only the handshake needed it
   if (ec) co_return;
 
   std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
@@ -415,8 +420,16 @@ std::chrono::steady_clock::duration request_timeout(const ServerOptions& options
   return kMaxRequestTimeout;
 }
 
-// Serves HTTP requests on one connection until it closes or upgrades.
-asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+// A connection that asked for the WebSocket upgrade, with its request.
+struct Upgrade {
+  beast::tcp_stream stream;
+  http::request<http::string_body> request;
+};
+
+// Serves HTTP requests on one connection until it closes (nullopt) or asks,
+// properly, for a WebSocket upgrade. Returning ends this coroutine, so that
+// its frame (parser, buffers) is not held for the WebSocket's lifetime.
+asio::awaitable<std::optional<Upgrade>> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -430,19 +443,19 @@ asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp:
     context.idle_http.erase(&stream);
     if (ec == http::error::body_limit) {
       co_await answer_and_close(stream, rest_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 64 KiB"));
-      co_return;
+      co_return std::nullopt;
     }
     if (ec == http::error::header_limit) {
       co_await answer_and_close(stream, rest_error(431, "BAD_REQUEST", "request header fields are too large"));
-      co_return;
+      co_return std::nullopt;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-      co_return;
+      co_return std::nullopt;
     }
     if (ec) {
       co_await answer_and_close(stream, rest_error(400, "BAD_REQUEST", "malformed HTTP request"));
-      co_return;
+      co_return std::nullopt;
     }
     auto request = parser.release();
     std::string_view target(request.target().data(), request.target().size());
@@ -454,11 +467,10 @@ asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp:
       else if (server.shutting_down.load()) refusal = rest_error(503, "INTERNAL", "server is shutting down");
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
-        co_return;
+        co_return std::nullopt;
       }
       stream.expires_never();
-      co_await websocket_session(server, shard, std::move(stream), std::move(request));
-      co_return;
+      co_return Upgrade{std::move(stream), std::move(request)};
     }
 
     std::optional<std::string_view> api_key;
@@ -474,7 +486,7 @@ asio::awaitable<void> http_session(Server::Impl& server, std::size_t shard, tcp:
     if (wec || !keep_alive) {
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
+      co_return std::nullopt;
     }
   }
 }
@@ -499,7 +511,13 @@ struct ConnectionSlot {
 
 asio::awaitable<void> counted_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   ConnectionSlot slot(server);
-  co_await http_session(server, shard, std::move(socket));
+  std::optional<Upgrade> upgrade = co_await http_session(server, shard, std::move(socket));
+  if (!upgrade) co_return;
+  // Creating the session moves the stream and request into its frame; drop
+  // the moved-from shells before it runs (idle connections stay small).
+  auto session = websocket_session(server, shard, std::move(upgrade->stream), std::move(upgrade->request));
+  upgrade.reset();
+  co_await std::move(session);
 }
 
 void log_session_exception(std::exception_ptr error) {
