@@ -5,6 +5,7 @@
 // Shard threads are simulated: the test calls shard(i).drain() itself after
 // a publish from another shard, and counts the wake requests.
 #include "core/broker.h"
+#include "core/fake_encoders.h"
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -18,22 +19,9 @@
 #include <vector>
 
 using namespace pubsub::core;
+using namespace pubsub::core::testing;
 
 namespace {
-
-struct TestFrames final : FrameEncoder {
-  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
-  std::string dropped(std::string_view topic, std::uint64_t count) const override {
-    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
-  }
-  std::string slow_consumer() const override { return "slow"; }
-};
-
-struct TestEvents final : EventEncoder {
-  std::string encode(std::string_view topic, std::uint64_t seq) const override {
-    return "ev:" + std::string(topic) + ":" + std::to_string(seq);
-  }
-};
 
 // A broker whose shards record their wake requests.
 struct Harness {

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "core/broker.h"
+#include "core/fake_encoders.h"
 
 using namespace pubsub::core;
+using namespace pubsub::core::testing;
 
 namespace {
 
@@ -107,20 +109,6 @@ TEST_CASE("MpscQueue delivers every node exactly once, in order per producer", "
 }
 
 namespace {
-
-struct TestFrames final : FrameEncoder {
-  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
-  std::string dropped(std::string_view topic, std::uint64_t count) const override {
-    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
-  }
-  std::string slow_consumer() const override { return "slow"; }
-};
-
-struct TestEvents final : EventEncoder {
-  std::string encode(std::string_view topic, std::uint64_t seq) const override {
-    return "ev:" + std::string(topic) + ":" + std::to_string(seq);
-  }
-};
 
 // What one subscriber saw; written by its shard thread only.
 struct Watch {

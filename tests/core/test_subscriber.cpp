@@ -14,28 +14,12 @@
 #include <vector>
 
 #include "core/broker.h"
+#include "core/fake_encoders.h"
 
 using namespace pubsub::core;
+using namespace pubsub::core::testing;
 
 namespace {
-
-struct TestFrames final : FrameEncoder {
-  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
-  std::string dropped(std::string_view topic, std::uint64_t count) const override {
-    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
-  }
-  std::string slow_consumer() const override { return "slow"; }
-};
-
-// Encodes "ev:T:seq", padded with '.' to at least `width` bytes.
-struct PaddedEvents final : EventEncoder {
-  std::size_t width = 0;
-  std::string encode(std::string_view topic, std::uint64_t seq) const override {
-    std::string out = "ev:" + std::string(topic) + ":" + std::to_string(seq);
-    if (out.size() < width) out.resize(width, '.');
-    return out;
-  }
-};
 
 // A broker with the given queue limits whose subscriber lives on the last
 // shard, while publishes come from shard 0: with 2 shards every event
@@ -68,7 +52,7 @@ struct Rig {
   }
 
   TestFrames frames;
-  PaddedEvents events;
+  TestEvents events;
   Broker broker;
   int ready = 0;
   Subscriber sub;
@@ -416,7 +400,7 @@ TEST_CASE("the overflow decision is reported once per subscriber; disconnect fre
   const auto policy = GENERATE(OverflowPolicy::drop_oldest, OverflowPolicy::disconnect);
   const std::size_t shards = GENERATE(1u, 2u);
   TestFrames frames;
-  PaddedEvents events;
+  TestEvents events;
   Broker broker(BrokerOptions{100, shards, frames_limit(2, policy)}, frames);
   for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
   std::vector<OverflowPolicy> decisions;
