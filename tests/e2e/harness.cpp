@@ -72,10 +72,9 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-// Spawns pubsubd with stdout to `stdout_fd` and stderr to `stderr_path`.
-pid_t spawn(std::vector<std::string> args, const std::map<std::string, std::string>& env, int stdout_fd,
-            const std::string& stderr_path) {
-  args.insert(args.begin(), server_binary());
+// Spawns args[0] with stdout to `stdout_fd` and stderr to `stderr_path`.
+pid_t spawn_program(std::vector<std::string> args, const std::map<std::string, std::string>& env, int stdout_fd,
+                    const std::string& stderr_path) {
   auto envs = child_environment(env);
   auto argv = c_strings(args);
   auto envp = c_strings(envs);
@@ -89,6 +88,13 @@ pid_t spawn(std::vector<std::string> args, const std::map<std::string, std::stri
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
   return pid;
+}
+
+// Spawns pubsubd with `args`.
+pid_t spawn(std::vector<std::string> args, const std::map<std::string, std::string>& env, int stdout_fd,
+            const std::string& stderr_path) {
+  args.insert(args.begin(), server_binary());
+  return spawn_program(std::move(args), env, stdout_fd, stderr_path);
 }
 
 // Waits for `pid` up to `timeout`; returns its status or nullopt.
@@ -190,10 +196,17 @@ std::string ServerProcess::log() const { return read_file(log_path_); }
 
 ProcessResult run_pubsubd(std::vector<std::string> args, std::map<std::string, std::string> env,
                           std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), server_binary());
+  return run_program(args[0], {args.begin() + 1, args.end()}, std::move(env), timeout);
+}
+
+ProcessResult run_program(const std::string& path, std::vector<std::string> args,
+                          std::map<std::string, std::string> env, std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), path);
   std::string out_path = temp_file("pubsubd-out");
   std::string err_path = temp_file("pubsubd-err");
   int out_fd = open(out_path.c_str(), O_WRONLY | O_TRUNC);
-  pid_t pid = spawn(std::move(args), env, out_fd, err_path);
+  pid_t pid = spawn_program(std::move(args), env, out_fd, err_path);
   ::close(out_fd);
   ProcessResult result;
   auto status = wait_exit(pid, timeout);

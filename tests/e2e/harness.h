@@ -58,6 +58,9 @@ struct ProcessResult {
 // Runs pubsubd with `args` and `env` to completion (at most `timeout`).
 ProcessResult run_pubsubd(std::vector<std::string> args, std::map<std::string, std::string> env = {},
                           std::chrono::milliseconds timeout = 10s);
+// Runs the program at `path` the same way.
+ProcessResult run_program(const std::string& path, std::vector<std::string> args,
+                          std::map<std::string, std::string> env = {}, std::chrono::milliseconds timeout = 10s);
 
 struct HttpResponse {
   int status = 0;

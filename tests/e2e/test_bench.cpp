@@ -1,0 +1,66 @@
+// End-to-end: pubsub-bench against the real pubsubd. Its report must match
+// what the server saw, and it must notice what it is there to notice.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <cstdlib>
+
+#include "e2e/harness.h"
+
+using namespace pubsub::e2e;
+namespace json = boost::json;
+
+namespace {
+
+std::string bench_binary() {
+  const char* path = std::getenv("PUBSUB_BENCH");
+  REQUIRE(path != nullptr);
+  return path;
+}
+
+json::object run_bench(const ServerProcess& server, std::vector<std::string> args) {
+  args.insert(args.end(), {"--port", std::to_string(server.port()), "--server-pid", std::to_string(server.pid()),
+                           "--json", "--warmup", "0.3", "--duration", "1"});
+  auto r = run_program(bench_binary(), args, {}, 60s);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("throughput mode: every publish reaches every subscriber, as the server counts") {
+  ServerProcess server({"--threads", "2"});
+  auto r = run_bench(server, {"--topics", "2", "--subscribers", "10", "--publishers", "2", "--payload", "200"});
+  std::int64_t published = r.at("published").as_int64();
+  CHECK(published > 0);
+  CHECK(r.at("expected").as_int64() == published * 10);
+  CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
+  CHECK(r.at("gaps").as_int64() == 0);
+  CHECK(r.at("duplicates").as_int64() == 0);
+  CHECK(r.at("reordered").as_int64() == 0);
+  CHECK(r.at("errors").as_int64() == 0);
+  CHECK(r.at("latency_ms").at("p50").as_double() > 0);
+  CHECK(r.at("server_cpu_us_per_delivery").as_double() > 0);
+  // The server counted the same publishes.
+  auto stats = http(server.port(), "GET", "/stats").json().at("topics").as_object();
+  CHECK(stats.at("bench-0").at("messages").as_int64() + stats.at("bench-1").at("messages").as_int64() == published);
+}
+
+TEST_CASE("a fixed rate is honoured, and slow subscribers are left out of the count") {
+  ServerProcess server;
+  auto r = run_bench(server, {"--subscribers", "20", "--rate", "500", "--slow-fraction", "0.1"});
+  CHECK(r.at("slow_subscribers_per_topic").as_int64() == 2);
+  CHECK(r.at("published_per_sec").as_double() > 400);
+  CHECK(r.at("published_per_sec").as_double() < 600);
+  CHECK(r.at("expected").as_int64() == r.at("published").as_int64() * 18);
+  CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
+}
+
+TEST_CASE("connections mode holds subscribed connections and reports memory per connection") {
+  ServerProcess server;
+  auto r = run_bench(server, {"--mode", "connections", "--connections", "300", "--sources", "3"});
+  CHECK(r.at("held").as_int64() == 300);
+  CHECK(r.at("failed").as_int64() == 0);
+  CHECK(r.at("kib_per_connection").as_double() > 0);
+  CHECK(eventually([&] { return health_subscribers(server.port()) == 0; }));  // all closed after
+}
