@@ -52,8 +52,10 @@ podman build --format docker --build-arg BASE="$base_image" -t "$image" -f Conta
 
 port=$((20000 + RANDOM % 20000))
 podman rm -f "$name" >/dev/null 2>&1
-podman run -d --name "$name" -p "127.0.0.1:$port:8080" -e PUBSUB_LOG_FORMAT=json "$image" --history-size 50 >/dev/null ||
-  fail "podman run failed"
+# (Where systemd is absent, podman notes that it cannot schedule health
+# checks by itself: the log keeps that noise out of the test output.)
+podman run -d --name "$name" -p "127.0.0.1:$port:8080" -e PUBSUB_LOG_FORMAT=json "$image" --history-size 50 \
+  >/dev/null 2>"$work/run.log" || { cat "$work/run.log"; fail "podman run failed"; }
 trap 'podman rm -f "$name" >/dev/null 2>&1' EXIT
 
 for _ in $(seq 50); do  # wait for the port (no curl needed)
@@ -62,11 +64,11 @@ for _ in $(seq 50); do  # wait for the port (no curl needed)
 done
 PUBSUB_EXTERNAL_PORT=$port "$build_dir/tests/e2e_external" || { podman logs "$name" | tail -n 20; fail "checks failed"; }
 
-# The image carries its health check (docker format keeps HEALTHCHECK).
-podman inspect -f '{{.Config.Healthcheck.Test}}' "$image" | grep -q /health || fail "no HEALTHCHECK in the image"
+# The image's own HEALTHCHECK (kept by the docker format) reports healthy.
+podman healthcheck run "$name" 2>/dev/null || fail "the image's HEALTHCHECK does not report healthy"
 
 # A clean stop on SIGTERM: exit code 0.
-podman stop -t 15 "$name" >/dev/null
+podman stop -t 15 "$name" >/dev/null 2>>"$work/run.log"
 code=$(podman inspect -f '{{.State.ExitCode}}' "$name")
 [ "$code" = 0 ] || fail "pubsubd exited with $code on SIGTERM"
 podman logs "$name" 2>&1 | grep -q '"message":"stopped"' || fail "no 'stopped' log line"
