@@ -50,8 +50,10 @@ TEST_CASE("a fixed rate is honoured, and slow subscribers are left out of the co
   ServerProcess server;
   auto r = run_bench(server, {"--subscribers", "20", "--rate", "500", "--slow-fraction", "0.1"});
   CHECK(r.at("slow_subscribers_per_topic").as_int64() == 2);
-  CHECK(r.at("published_per_sec").as_double() > 400);
-  CHECK(r.at("published_per_sec").as_double() < 600);
+  // The ceiling proves the pacing (unpaced, this publishes thousands per
+  // second); the floor only that it publishes, even on a loaded machine.
+  CHECK(r.at("published_per_sec").as_double() > 100);
+  CHECK(r.at("published_per_sec").as_double() < 550);
   CHECK(r.at("expected").as_int64() == r.at("published").as_int64() * 18);
   CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
 }
