@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "common/text.h"
+
 namespace pubsub::protocol {
 namespace {
 
@@ -158,33 +160,11 @@ class Scanner {
     }
   }
 
-  // Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates,
-  // nothing above U+10FFFF).
+  // Validates one multi-byte UTF-8 sequence (common::utf8_sequence_length).
   bool utf8_sequence() {
-    auto byte = [this](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
-    unsigned char c = byte(0);
-    std::ptrdiff_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (end_ - p_ < len) return false;
-    if (byte(1) < lo || byte(1) > hi) return false;
-    for (std::ptrdiff_t i = 2; i < len; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xBF) return false;
-    }
+    std::size_t len = common::utf8_sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
     p_ += len;
-    return true;
+    return len > 0;
   }
 
   const char* p_;

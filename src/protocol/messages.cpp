@@ -2,7 +2,6 @@
 #include "protocol/messages.h"
 
 #include <charconv>
-#include <ctime>
 #include <limits>
 
 #include "protocol/json_scan.h"
@@ -190,36 +189,6 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   }
   result.ok = true;
   return result;
-}
-
-std::string format_timestamp(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  int millis = static_cast<int>(ms % 1000);
-  if (millis < 0) {
-    millis += 1000;
-    secs -= 1;
-  }
-  // The date and time to the second change once a second: cache them.
-  thread_local std::time_t cached_secs = -1;
-  thread_local char cached[32];
-  thread_local std::size_t cached_len = 0;
-  if (secs != cached_secs) {
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-    cached_secs = secs;
-  }
-  std::string out;
-  out.reserve(24);
-  out.append(cached, cached_len);
-  out += '.';
-  out += static_cast<char>('0' + millis / 100);
-  out += static_cast<char>('0' + millis / 10 % 10);
-  out += static_cast<char>('0' + millis % 10);
-  out += 'Z';
-  return out;
 }
 
 std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic,

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/text.h"
+
 namespace pubsub::protocol {
 
 enum class RequestType { subscribe, unsubscribe, publish, ping };
@@ -53,8 +55,9 @@ struct ParseResult {
 // section 2 comes back as !ok with a message naming the field.
 ParseResult parse_request(std::string_view frame, const ParseOptions& options);
 
-// Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z").
-std::string format_timestamp(std::chrono::system_clock::time_point t);
+// Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z");
+// shared with the logs.
+using common::format_timestamp;
 
 // Frame builders. `request_id` is a raw JSON string token (as parsed) or
 // nullopt, in which case the field is left out. `ts` is a formatted timestamp.

@@ -1,0 +1,23 @@
+// Text rules shared by every layer: UTF-8 validation and the RFC 3339
+// timestamps of frames and log lines.
+//
+// Pure functions; callable from any thread (format_timestamp keeps a
+// per-thread cache).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace pubsub::common {
+
+// Returns the length (2 to 4) of the valid multi-byte UTF-8 sequence that
+// starts `s` (whose first byte is >= 0x80), or 0 if it is not one: no
+// overlong forms, no surrogates, nothing above U+10FFFF, not truncated.
+std::size_t utf8_sequence_length(std::string_view s);
+
+// Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z").
+std::string format_timestamp(std::chrono::system_clock::time_point t);
+
+}  // namespace pubsub::common
