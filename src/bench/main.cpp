@@ -106,6 +106,42 @@ void append_frame(std::string& out, std::string_view payload, unsigned opcode = 
   out += payload;
 }
 
+// Received bytes not yet handled. The socket reads into the free tail
+// directly: nothing is cleared or copied per read, only the unhandled rest
+// of a partial frame is moved to the front.
+class ReceiveBuffer {
+ public:
+  const char* data() const { return bytes_.get(); }
+  std::size_t size() const { return size_; }
+  // Room for at least `n` more bytes after the data.
+  asio::mutable_buffer free_space(std::size_t n) {
+    if (capacity_ - size_ < n) {
+      std::size_t capacity = std::max(capacity_ * 2, size_ + n);
+      auto bigger = std::unique_ptr<char[]>(new char[capacity]);
+      if (size_ > 0) std::memcpy(bigger.get(), bytes_.get(), size_);
+      bytes_ = std::move(bigger);
+      capacity_ = capacity;
+    }
+    return asio::buffer(bytes_.get() + size_, capacity_ - size_);
+  }
+  // Takes in `n` bytes written into free_space.
+  void commit(std::size_t n) { size_ += n; }
+  void append(std::string_view bytes) {
+    std::memcpy(free_space(bytes.size()).data(), bytes.data(), bytes.size());
+    commit(bytes.size());
+  }
+  // Drops the first `n` bytes.
+  void consume(std::size_t n) {
+    size_ -= n;
+    if (size_ > 0) std::memmove(bytes_.get(), bytes_.get() + n, size_);
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
 // One WebSocket client connection: handshake, buffered frame reader.
 class Connection {
  public:
@@ -135,7 +171,7 @@ class Connection {
     std::string response;
     auto [rec, rn] = co_await asio::async_read_until(socket_, asio::dynamic_buffer(response), "\r\n\r\n", nothrow);
     if (rec || response.compare(0, 12, "HTTP/1.1 101") != 0) co_return false;
-    in_.assign(response.begin() + static_cast<std::ptrdiff_t>(rn), response.end());
+    in_.append(std::string_view(response).substr(rn));
     co_return true;
   }
 
@@ -148,12 +184,9 @@ class Connection {
   // false when the connection is gone.
   template <typename OnText>
   asio::awaitable<bool> read(OnText&& on_text) {
-    if (in_.capacity() - in_.size() < 16384) in_.reserve(std::max<std::size_t>(in_.capacity() * 2, 65536));
-    std::size_t used = in_.size();
-    in_.resize(in_.capacity());
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + used, in_.size() - used), nothrow);
-    in_.resize(used + (ec ? 0 : n));
+    auto [ec, n] = co_await socket_.async_read_some(in_.free_space(16384), nothrow);
     if (ec) co_return false;
+    in_.commit(n);
     std::size_t pos = 0;
     for (;;) {
       std::size_t left = in_.size() - pos;
@@ -191,7 +224,7 @@ class Connection {
         }
       }
     }
-    in_.erase(0, pos);
+    in_.consume(pos);
     co_return true;
   }
 
@@ -202,7 +235,7 @@ class Connection {
 
  private:
   tcp::socket socket_;
-  std::string in_;
+  ReceiveBuffer in_;
   std::string partial_;
   std::string pong_;
 };

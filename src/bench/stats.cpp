@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace pubsub::bench {
 
@@ -62,13 +63,27 @@ void StreamChecker::see(std::uint64_t stream, std::uint64_t n) {
 
 namespace {
 
-// Finds `"key":` and returns the text right after it (whitespace skipped).
-std::optional<std::string_view> after_key(std::string_view json, std::string_view quoted_key_colon) {
-  auto at = json.find(quoted_key_colon);
-  if (at == std::string_view::npos) return std::nullopt;
-  std::string_view rest = json.substr(at + quoted_key_colon.size());
-  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-  return rest;
+// The keys read_frame_fields looks for, each the first of its spelling in
+// the frame (a key is a quote, the name, a quote and a colon).
+enum Key { kType, kPublisher, kCounter, kSentAt, kDropped, kKeys };
+
+// Returns which key starts right after the quote at `p` (end - p bytes
+// left), or kKeys for none.
+Key key_at(const char* p, const char* end) {
+  auto is = [&](std::string_view name) {
+    return static_cast<std::size_t>(end - p) > name.size() && std::equal(name.begin(), name.end(), p) &&
+           p[name.size()] == ':';
+  };
+  switch (*p) {
+    case 't': return is("type\"") ? kType : kKeys;
+    case 'b':
+      if (is("bp\"")) return kPublisher;
+      if (is("bn\"")) return kCounter;
+      if (is("bt\"")) return kSentAt;
+      return kKeys;
+    case 'd': return is("dropped\"") ? kDropped : kKeys;
+    default: return kKeys;
+  }
 }
 
 std::uint64_t leading_number(std::string_view s) {
@@ -82,26 +97,39 @@ std::uint64_t leading_number(std::string_view s) {
 
 }  // namespace
 
+// One pass over the frame: the load generator reads every delivery, so
+// this must cost far less than the server's work per delivery.
 std::optional<FrameFields> read_frame_fields(std::string_view json) {
-  auto type = after_key(json, "\"type\":");
+  std::optional<std::string_view> values[kKeys];  // the text after each key's colon
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p))))) {
+    if (++p == end) break;
+    Key key = key_at(p, end);
+    if (key == kKeys || values[key]) continue;
+    const char* value = static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(end - p))) + 1;
+    while (value < end && (*value == ' ' || *value == '\t')) ++value;
+    values[key] = std::string_view(value, static_cast<std::size_t>(end - value));
+    p = value;
+    if (values[kType] && values[kPublisher] && values[kCounter] && values[kSentAt]) break;  // an event: all read
+  }
+  const auto& type = values[kType];
   if (!type || type->empty() || type->front() != '"') return std::nullopt;
   std::string_view name = type->substr(1, type->find('"', 1) - 1);
   FrameFields out;
   if (name == "event") {
     out.kind = FrameKind::event;
-    auto p = after_key(json, "\"bp\":");
-    auto n = after_key(json, "\"bn\":");
-    auto t = after_key(json, "\"bt\":");
-    if (!p || !n || !t) return out;  // an event not sent by pubsub-bench
-    out.publisher = leading_number(*p);
-    out.counter = leading_number(*n);
-    out.sent_ns = leading_number(*t);
+    const auto &p_value = values[kPublisher], &n_value = values[kCounter], &t_value = values[kSentAt];
+    if (!p_value || !n_value || !t_value) return out;  // an event not sent by pubsub-bench
+    out.publisher = leading_number(*p_value);
+    out.counter = leading_number(*n_value);
+    out.sent_ns = leading_number(*t_value);
   } else if (name == "ack") {
     out.kind = FrameKind::ack;
   } else if (name == "error") {
     out.kind = FrameKind::error;
   } else if (name == "info") {
-    if (auto d = after_key(json, "\"dropped\":")) {
+    if (const auto& d = values[kDropped]) {
       out.kind = FrameKind::dropped_info;
       out.dropped = leading_number(*d);
     }

@@ -1,14 +1,18 @@
 // A stream layer between Beast's WebSocket stream and the TCP stream that
-// coalesces writes: every frame Beast writes (our events and replies, and
-// its own pongs, pings and close frames) is appended to a buffer, and one
-// socket write sends everything appended while the previous write was in
-// flight. A connection that is sent 100 small events in a burst costs one
-// system call instead of 100.
+// coalesces writes. The connection's writer appends its queued events and
+// replies here already framed (append_frame), once per pass of the shard's
+// event loop, and flush() sends everything appended in one socket write.
+// Beast's own frames (pongs, pings, close) go through async_write_some and
+// are appended the same way. A connection that is sent 100 small events in
+// a burst costs one system call instead of 100, and no WebSocket write
+// operation per message.
 //
-// Write-behind is bounded: a write completes at once while less than
-// kHighWater bytes wait, and otherwise only when the write in flight has
-// finished, so a slow peer still stops the writer and the subscriber's own
-// bounded queue (with its overflow policy) takes over.
+// Write-behind is bounded: appending stops being welcome (accepting() is
+// false) once kHighWater bytes wait behind the write in flight, and a Beast
+// write then completes only when the write in flight has finished, so a
+// slow peer stops the writer and the subscriber's own bounded queue (with
+// its overflow policy) takes over. The on_written callback tells the owner
+// when room is back.
 //
 // Included by server.cpp only. Single thread: the connection's shard thread.
 #pragma once
@@ -17,10 +21,13 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "protocol/websocket_frame.h"
 
 namespace pubsub::net {
 
@@ -52,14 +59,23 @@ class CoalescingStream {
         [this](auto handler, const ConstBufferSequence& b) { start_write(std::move(handler), b); }, token, buffers);
   }
 
-  // While corked, appended bytes wait for uncork() (or for kHighWater)
-  // instead of starting a write each: the writer corks around a drain of
-  // its queue so that the whole drain leaves in one system call.
-  void cork() { corked_ = true; }
-  void uncork() {
-    corked_ = false;
+  // True while more frames are welcome: no write failed and fewer than
+  // kHighWater bytes wait behind the write in flight.
+  bool accepting() const { return !error_ && pending_.size() < kHighWater; }
+  // The error of a failed write; every later write fails with it.
+  error_code error() const { return error_; }
+  // Appends `payload` as one WebSocket text frame; flush() sends it.
+  void append_frame(std::string_view payload) {
+    if (!error_) protocol::append_server_text_frame(pending_, payload);
+  }
+  // Starts writing what was appended, unless a write is in flight (its
+  // completion then writes the rest).
+  void flush() {
     if (!flushing_ && !pending_.empty() && !error_) start_flush();
   }
+  // Called after every socket write that completed or failed (room for more
+  // frames, or an error to notice). Cleared by passing an empty function.
+  void on_written(std::function<void()> callback) { on_written_ = std::move(callback); }
 
   // Calls `handler` once every appended byte has been written (or failed).
   template <class Handler>
@@ -94,7 +110,7 @@ class CoalescingStream {
     std::size_t old = pending_.size();
     pending_.resize(old + n);
     boost::asio::buffer_copy(boost::asio::buffer(pending_.data() + old, n), buffers);
-    if (!flushing_ && (!corked_ || pending_.size() >= kHighWater)) start_flush();
+    if (!flushing_) start_flush();
     if (pending_.size() < kHighWater) return complete(std::move(handler), {}, n);
     blocked_.emplace(std::move(handler));  // Beast has at most one write outstanding
     blocked_size_ = n;
@@ -127,25 +143,27 @@ class CoalescingStream {
         complete(std::move(*blocked_), ec, 0);
         blocked_.reset();
       }
-    } else if (!pending_.empty() && (!corked_ || pending_.size() >= kHighWater)) {
+    } else if (!pending_.empty()) {
       start_flush();
+      if (on_written_) on_written_();
       return;
     }
     flushing_ = false;
     for (auto& waiter : std::exchange(flush_waiters_, {})) {
       boost::asio::post(get_executor(), [h = std::move(waiter), ec = error_]() mutable { std::move(h)(ec); });
     }
+    if (on_written_) on_written_();
   }
 
   next_layer_type next_;
   std::string pending_;  // appended while a write is in flight
   std::string sending_;  // the write in flight
   bool flushing_ = false;
-  bool corked_ = false;
   error_code error_;     // sticky: a failed flush fails every later write
   std::optional<WriteHandler> blocked_;
   std::size_t blocked_size_ = 0;
   std::vector<boost::asio::any_completion_handler<void(error_code)>> flush_waiters_;
+  std::function<void()> on_written_;
 };
 
 }  // namespace pubsub::net

@@ -42,8 +42,9 @@ constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 constexpr auto kMaxRequestTimeout = std::chrono::seconds(30);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
-// How long a woken writer waits for more frames before writing (see write_loop).
-constexpr auto kWriteLinger = std::chrono::microseconds(100);
+// Ready handlers a shard runs in one pass of its loop before it writes out
+// what the pass queued (see run_shard), so that a busy loop still writes.
+constexpr int kMaxPassHandlers = 256;
 
 std::string now_ts() { return protocol::format_timestamp(std::chrono::system_clock::now()); }
 
@@ -83,6 +84,12 @@ struct ShardContext {
   std::unordered_set<WsConnection*> connections;  // this thread only
   std::unordered_set<beast::tcp_stream*> idle_http;  // waiting for a request; this thread only
   std::optional<asio::steady_timer> heartbeat;
+  // Connections given frames during this loop pass; written at its end.
+  std::vector<WsConnection*> dirty;
+  std::vector<WsConnection*> flushing;  // dirty's previous contents, reused
+
+  // Writes out every dirty connection's queue (see run_shard).
+  void flush_dirty();
 };
 
 }  // namespace
@@ -148,11 +155,16 @@ class WsConnection {
         writer_wake_(ws.get_executor()),
         reader_wake_(ws.get_executor()),
         subscriber_(
-            server.broker, shard, [this] { writer_wake_.cancel(); },
+            server.broker, shard, [this] { mark_dirty(); },
             [this](core::OverflowPolicy policy) { on_overflow(policy); }) {
     shard_.connections.insert(this);
+    ws_.next_layer().on_written([this] { on_written(); });
   }
-  ~WsConnection() { shard_.connections.erase(this); }
+  ~WsConnection() {
+    ws_.next_layer().on_written({});
+    if (dirty_) std::erase(shard_.dirty, this);
+    shard_.connections.erase(this);
+  }
 
   core::Subscriber& subscriber() { return subscriber_; }
 
@@ -161,6 +173,10 @@ class WsConnection {
     closing_ = true;
     writer_wake_.cancel();
   }
+
+  // Appends the queued frames to the stream (as many as it accepts) and
+  // starts their write: called once per loop pass while dirty.
+  void flush();
 
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
@@ -186,6 +202,20 @@ class WsConnection {
   asio::awaitable<void> close(websocket::close_code code, const char* reason);
   // The slow-consumer decision: logged and counted once per subscriber.
   void on_overflow(core::OverflowPolicy policy);
+  // Queues this connection for the flush at the end of the loop pass.
+  void mark_dirty() {
+    if (dirty_) return;
+    dirty_ = true;
+    shard_.dirty.push_back(this);
+  }
+  // A socket write finished: room for the rest of the queue, or an error.
+  void on_written();
+  // True once the writer has work to do: close after an overflow or a
+  // shutdown (the queue handed to the stream), or a failed write.
+  bool writer_due() const {
+    if (ws_.next_layer().error()) return true;
+    return (closing_ || subscriber_.overflowed()) && subscriber_.idle();
+  }
 
   Server::Impl& server_;
   ShardContext& shard_;
@@ -195,6 +225,7 @@ class WsConnection {
   asio::steady_timer reader_wake_;
   core::Subscriber subscriber_;
   bool closing_ = false;
+  bool dirty_ = false;
   bool reader_waiting_ = false;
   bool failed_ = false;
   const char* close_reason_ = "peer closed";
@@ -291,44 +322,65 @@ void WsConnection::handle(std::string_view text) {
   }
 }
 
-// Writes queued frames in order; closes with 1008 after a SLOW_CONSUMER
-// error, or with 1001 once a shutdown has flushed the queue.
+void WsConnection::flush() {
+  dirty_ = false;
+  if (!ws_.is_open()) return;  // a close frame has been sent: nothing may follow it
+  CoalescingStream& out = ws_.next_layer();
+  // The SLOW_CONSUMER error is the last frame: it goes out even past the
+  // high-water mark, and the close that follows is bounded by a timeout.
+  while (out.accepting() || (subscriber_.overflowed() && !out.error())) {
+    core::FramePtr frame = subscriber_.pop();
+    if (!frame) break;
+    out.append_frame(frame->bytes);
+    subscriber_.written(*frame);
+  }
+  out.flush();
+  if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
+  if (writer_due()) writer_wake_.cancel();
+}
+
+void WsConnection::on_written() {
+  if (!subscriber_.idle()) mark_dirty();
+  if (writer_due()) writer_wake_.cancel();
+}
+
+void ShardContext::flush_dirty() {
+  while (!dirty.empty()) {
+    flushing.swap(dirty);
+    for (WsConnection* connection : flushing) connection->flush();
+    flushing.clear();
+  }
+}
+
+// Events and replies are written by flush(), at the end of each loop pass.
+// This coroutine waits for the end of the connection's output: it closes
+// with 1008 after a SLOW_CONSUMER error, or with 1001 once a shutdown has
+// flushed the queue, and returns when a write failed.
 asio::awaitable<void> WsConnection::write_loop() {
   for (;;) {
-    ws_.next_layer().cork();  // the whole drain leaves in one write
-    while (core::FramePtr frame = subscriber_.pop()) {
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(frame->bytes), nothrow);
-      subscriber_.written(*frame);
-      if (ec) {
-        close_reason_ = "connection lost";
-        co_return;
-      }
-      if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
-      if (subscriber_.overflowed() && subscriber_.idle()) break;
+    if (ws_.next_layer().error()) {
+      close_reason_ = "connection lost";
+      co_return;
     }
-    ws_.next_layer().uncork();
-    if (subscriber_.overflowed()) {
+    if (subscriber_.overflowed() && subscriber_.idle()) {
       co_await close(websocket::close_code::policy_error, "slow consumer (1008)");
       co_return;
     }
-    if (closing_) {
+    if (closing_ && subscriber_.idle()) {
       co_await close(websocket::close_code::going_away, "server shutdown (1001)");
       co_return;
     }
     writer_wake_.expires_at(asio::steady_timer::time_point::max());
     co_await writer_wake_.async_wait(nothrow);
-    // Linger a moment before writing: a burst of publishes (handled one per
-    // loop turn) then leaves in one write instead of one write each.
-    if (!closing_ && !subscriber_.overflowed()) {
-      writer_wake_.expires_after(kWriteLinger);
-      co_await writer_wake_.async_wait(nothrow);
-    }
   }
 }
 
 void WsConnection::on_overflow(core::OverflowPolicy policy) {
   bool disconnect = policy == core::OverflowPolicy::disconnect;
-  if (disconnect) server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+  if (disconnect) {
+    server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    mark_dirty();  // the SLOW_CONSUMER error goes out even if the stream is full
+  }
   log::warn(disconnect ? "slow consumer: disconnecting" : "slow consumer: dropping its oldest events",
             {{"connection", id_},
              {"policy", disconnect ? "disconnect" : "drop_oldest"},
@@ -554,6 +606,19 @@ asio::awaitable<void> accept_loop(Server::Impl& server) {
   }
 }
 
+// Runs one shard's event loop, in passes: it runs ready handlers until none
+// is left (or kMaxPassHandlers ran), then writes out every connection that
+// the pass gave frames, one socket write each. Under load a pass handles
+// many publishes, so each connection's write carries many events; when idle,
+// a frame leaves at the end of the pass that queued it, without delay.
+void run_shard(ShardContext& shard) {
+  while (shard.ioc.run_one() > 0) {
+    for (int ran = 1; ran < kMaxPassHandlers && shard.ioc.poll_one() > 0; ++ran) {
+    }
+    shard.flush_dirty();
+  }
+}
+
 asio::awaitable<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) {
   auto& timer = *shard.heartbeat;
   for (;;) {
@@ -655,8 +720,8 @@ int Server::run() {
   s.running_threads = s.shards.size();
   std::vector<std::thread> threads;
   for (auto& shard : s.shards) {
-    threads.emplace_back([&s, ioc = &shard->ioc] {
-      ioc->run();
+    threads.emplace_back([&s, shard = shard.get()] {
+      run_shard(*shard);
       std::lock_guard lock(s.run_mutex);
       --s.running_threads;
       s.run_changed.notify_all();

@@ -1,0 +1,31 @@
+// RFC 6455 server text frames; see websocket_frame.h.
+#include "protocol/websocket_frame.h"
+
+#include <cstdint>
+
+namespace pubsub::protocol {
+
+void append_server_text_frame(std::string& out, std::string_view payload) {
+  constexpr unsigned char kFinText = 0x81;  // FIN, opcode 1 (text)
+  char header[10];
+  std::size_t header_size;
+  const std::uint64_t size = payload.size();
+  header[0] = static_cast<char>(kFinText);
+  if (size < 126) {
+    header[1] = static_cast<char>(size);
+    header_size = 2;
+  } else if (size <= 0xFFFF) {
+    header[1] = 126;
+    header[2] = static_cast<char>(size >> 8);
+    header[3] = static_cast<char>(size);
+    header_size = 4;
+  } else {
+    header[1] = 127;
+    for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
+    header_size = 10;
+  }
+  out.append(header, header_size);
+  out.append(payload);
+}
+
+}  // namespace pubsub::protocol
