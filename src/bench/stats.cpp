@@ -5,6 +5,10 @@
 #include <bit>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace pubsub::bench {
 
 std::size_t Histogram::index(std::uint64_t v) {
@@ -98,21 +102,40 @@ std::uint64_t leading_number(std::string_view s) {
 }  // namespace
 
 // One pass over the frame: the load generator reads every delivery, so
-// this must cost far less than the server's work per delivery.
+// this must cost far less than the server's work per delivery. Quotes are
+// found 16 bytes at a time (SSE2, part of every x86-64), the rest bytewise.
 std::optional<FrameFields> read_frame_fields(std::string_view json) {
   std::optional<std::string_view> values[kKeys];  // the text after each key's colon
-  const char* p = json.data();
-  const char* const end = p + json.size();
-  while ((p = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p))))) {
-    if (++p == end) break;
+  const char* const begin = json.data();
+  const char* const end = begin + json.size();
+  const char* resume = begin;  // quotes before this are inside a value already taken
+  // Looks at the quote at `quote`; returns false once an event's fields are all read.
+  auto at_quote = [&](const char* quote) {
+    const char* p = quote + 1;
+    if (p < resume || p == end) return true;
     Key key = key_at(p, end);
-    if (key == kKeys || values[key]) continue;
+    if (key == kKeys || values[key]) return true;
     const char* value = static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(end - p))) + 1;
     while (value < end && (*value == ' ' || *value == '\t')) ++value;
     values[key] = std::string_view(value, static_cast<std::size_t>(end - value));
-    p = value;
-    if (values[kType] && values[kPublisher] && values[kCounter] && values[kSentAt]) break;  // an event: all read
+    resume = value;
+    return !(values[kType] && values[kPublisher] && values[kCounter] && values[kSentAt]);
+  };
+  const char* p = begin;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  for (; end - p >= 16; p += 16) {
+    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote))); mask != 0;
+         mask &= mask - 1) {
+      if (!at_quote(p + std::countr_zero(mask))) goto done;
+    }
   }
+#endif
+  for (; p < end; ++p) {
+    if (*p == '"' && !at_quote(p)) break;
+  }
+done:
   const auto& type = values[kType];
   if (!type || type->empty() || type->front() != '"') return std::nullopt;
   std::string_view name = type->substr(1, type->find('"', 1) - 1);

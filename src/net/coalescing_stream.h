@@ -77,6 +77,13 @@ class CoalescingStream {
   // frames, or an error to notice). Cleared by passing an empty function.
   void on_written(std::function<void()> callback) { on_written_ = std::move(callback); }
 
+  // Completes once no write is in flight; the stream may then be destroyed.
+  template <class WaitToken>
+  auto async_wait_flushed(WaitToken&& token) {
+    return boost::asio::async_initiate<WaitToken, void(error_code)>(
+        [this](auto handler) { when_flushed(std::move(handler)); }, token);
+  }
+
   // Calls `handler` once every appended byte has been written (or failed).
   template <class Handler>
   void when_flushed(Handler&& handler) {

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -34,7 +33,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
@@ -142,8 +140,10 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 
 using WsStream = websocket::stream<CoalescingStream>;
 
-// One WebSocket session: its stream, its broker Subscriber and the timers
-// that wake its writer (queue non-empty) and its reader (queue drained).
+// One WebSocket session: its stream, its broker Subscriber and its reader.
+// Its frames are written by flush() at the end of each loop pass, and a
+// close that the server starts (1008, 1001) runs in a coroutine of its own,
+// spawned only then: an idle connection holds one coroutine, the reader.
 // Lives in the session coroutine's frame; shard thread only.
 class WsConnection {
  public:
@@ -152,7 +152,6 @@ class WsConnection {
         shard_(*server.shards[shard]),
         ws_(ws),
         id_(id),
-        writer_wake_(ws.get_executor()),
         reader_wake_(ws.get_executor()),
         subscriber_(
             server.broker, shard, [this] { mark_dirty(); },
@@ -168,18 +167,19 @@ class WsConnection {
 
   core::Subscriber& subscriber() { return subscriber_; }
 
-  // Asks the writer to flush and close with 1001 (graceful shutdown).
+  // Flushes the queue, then closes with 1001 (graceful shutdown).
   void begin_close() {
     closing_ = true;
-    writer_wake_.cancel();
+    end_output_if_due();
   }
 
   // Appends the queued frames to the stream (as many as it accepts) and
   // starts their write: called once per loop pass while dirty.
   void flush();
 
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
+  // Reads requests until the connection ends, then waits for a close the
+  // server started to finish.
+  asio::awaitable<void> run();
   const char* close_reason() const { return close_reason_; }
   // True if the server failed the connection (1009, 1007, 1002): the peer
   // may still be sending, so the socket must be closed gently.
@@ -189,6 +189,9 @@ class WsConnection {
   // Reads one whole message into `buffer`; the flag is true when it grows
   // past --max-message-bytes (the rest is then left unread).
   asio::awaitable<std::tuple<beast::error_code, bool>> read_message(beast::flat_buffer& buffer);
+  asio::awaitable<void> read_loop();
+  // Parks the reader until reader_wake_ is cancelled.
+  asio::awaitable<void> park_reader();
   void handle(std::string_view text);
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message) {
     subscriber_.push_control(core::make_control_frame(protocol::make_error(request_id, code, message, now_ts())));
@@ -210,22 +213,21 @@ class WsConnection {
   }
   // A socket write finished: room for the rest of the queue, or an error.
   void on_written();
-  // True once the writer has work to do: close after an overflow or a
-  // shutdown (the queue handed to the stream), or a failed write.
-  bool writer_due() const {
-    if (ws_.next_layer().error()) return true;
-    return (closing_ || subscriber_.overflowed()) && subscriber_.idle();
-  }
+  // Ends the output once it is due: after a failed write (the reader is
+  // stopped), or once an overflow's SLOW_CONSUMER error or a shutdown's
+  // queue has been handed to the stream (a close coroutine is spawned).
+  void end_output_if_due();
 
   Server::Impl& server_;
   ShardContext& shard_;
   WsStream& ws_;
   const std::uint64_t id_;
-  asio::steady_timer writer_wake_;
-  asio::steady_timer reader_wake_;
+  asio::steady_timer reader_wake_;  // queue below its bounds, or the output ended
   core::Subscriber subscriber_;
   bool closing_ = false;
   bool dirty_ = false;
+  bool output_ended_ = false;   // no frame may follow: closing, or the stream failed
+  bool closer_running_ = false;
   bool reader_waiting_ = false;
   bool failed_ = false;
   const char* close_reason_ = "peer closed";
@@ -233,22 +235,36 @@ class WsConnection {
 
 // Reads requests until the peer goes away. While the outbound queue is at
 // its bounds, the next request waits: replies are never dropped.
+asio::awaitable<void> WsConnection::run() {
+  co_await read_loop();
+  while (closer_running_) co_await park_reader();
+}
+
+asio::awaitable<void> WsConnection::park_reader() {
+  reader_wake_.expires_at(asio::steady_timer::time_point::max());
+  co_await reader_wake_.async_wait(nothrow);
+}
+
 asio::awaitable<void> WsConnection::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
-    while (!subscriber_.wants_requests() && !subscriber_.overflowed()) {
+    // Once the output ended, a close in progress reads the peer's answer.
+    if (output_ended_) co_return;
+    if (!subscriber_.wants_requests() && !subscriber_.overflowed()) {
       reader_waiting_ = true;
-      reader_wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await reader_wake_.async_wait(nothrow);
+      co_await park_reader();
       reader_waiting_ = false;
+      continue;
     }
     auto [ec, too_big] = co_await read_message(buffer);
-    if (too_big) {
+    if (too_big && !output_ended_) {
       // A graceful close: its handshake reads and discards the rest of the
       // message, so the peer gets the 1009 frame instead of a reset.
+      output_ended_ = true;
       co_await close(websocket::close_code::too_big, "message too big (1009)");
       co_return;
     }
+    if (too_big) co_return;
     if (ec) {
       // Beast has already sent the close frame of a failed connection.
       failed_ = ec.category() == beast::error_code(websocket::error::closed).category() && ec != websocket::error::closed;
@@ -324,7 +340,7 @@ void WsConnection::handle(std::string_view text) {
 
 void WsConnection::flush() {
   dirty_ = false;
-  if (!ws_.is_open()) return;  // a close frame has been sent: nothing may follow it
+  if (output_ended_ || !ws_.is_open()) return;  // nothing may follow a close frame
   CoalescingStream& out = ws_.next_layer();
   // The SLOW_CONSUMER error is the last frame: it goes out even past the
   // high-water mark, and the close that follows is bounded by a timeout.
@@ -336,12 +352,34 @@ void WsConnection::flush() {
   }
   out.flush();
   if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
-  if (writer_due()) writer_wake_.cancel();
+  end_output_if_due();
 }
 
 void WsConnection::on_written() {
   if (!subscriber_.idle()) mark_dirty();
-  if (writer_due()) writer_wake_.cancel();
+  end_output_if_due();
+}
+
+void WsConnection::end_output_if_due() {
+  if (output_ended_) return;
+  if (ws_.next_layer().error()) {
+    output_ended_ = true;
+    close_reason_ = "connection lost";
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().cancel(ignored);  // ends the reader's read
+    reader_wake_.cancel();
+    return;
+  }
+  const bool overflowed = subscriber_.overflowed();
+  if (!(closing_ || overflowed) || !subscriber_.idle()) return;
+  output_ended_ = true;
+  closer_running_ = true;
+  auto code = overflowed ? websocket::close_code::policy_error : websocket::close_code::going_away;
+  const char* reason = overflowed ? "slow consumer (1008)" : "server shutdown (1001)";
+  asio::co_spawn(ws_.get_executor(), close(code, reason), [this](std::exception_ptr) {
+    closer_running_ = false;
+    reader_wake_.cancel();
+  });
 }
 
 void ShardContext::flush_dirty() {
@@ -349,29 +387,6 @@ void ShardContext::flush_dirty() {
     flushing.swap(dirty);
     for (WsConnection* connection : flushing) connection->flush();
     flushing.clear();
-  }
-}
-
-// Events and replies are written by flush(), at the end of each loop pass.
-// This coroutine waits for the end of the connection's output: it closes
-// with 1008 after a SLOW_CONSUMER error, or with 1001 once a shutdown has
-// flushed the queue, and returns when a write failed.
-asio::awaitable<void> WsConnection::write_loop() {
-  for (;;) {
-    if (ws_.next_layer().error()) {
-      close_reason_ = "connection lost";
-      co_return;
-    }
-    if (subscriber_.overflowed() && subscriber_.idle()) {
-      co_await close(websocket::close_code::policy_error, "slow consumer (1008)");
-      co_return;
-    }
-    if (closing_ && subscriber_.idle()) {
-      co_await close(websocket::close_code::going_away, "server shutdown (1001)");
-      co_return;
-    }
-    writer_wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await writer_wake_.async_wait(nothrow);
   }
 }
 
@@ -424,11 +439,14 @@ asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard,
   {
     WsConnection connection(server, shard, ws, id);
     if (server.shutting_down.load()) connection.begin_close();
-    co_await (connection.read_loop() || connection.write_loop());
+    co_await connection.run();
     reason = connection.close_reason();
     failed = connection.failed();
   }
   if (failed) co_await linger_close(beast::get_lowest_layer(ws));
+  // A write still in flight refers to the stream: end it before the stream goes.
+  beast::get_lowest_layer(ws).close();
+  co_await ws.next_layer().async_wait_flushed(nothrow);
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
   log::info("websocket closed", {{"connection", id}, {"reason", reason}});
 }
