@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "core/frame.h"
+#include "core/frame_queue.h"
 
 namespace pubsub::core {
 
@@ -102,7 +102,7 @@ class Subscriber {
   std::function<void(OverflowPolicy)> on_overflow_;
   std::unordered_map<const Topic*, Membership> memberships_;
 
-  std::deque<FramePtr> queue_;
+  FrameQueue queue_;
   FramePtr announced_;  // the event whose dropped notice pop() just returned
   std::size_t queued_bytes_ = 0;
   std::size_t inflight_frames_ = 0;

@@ -33,7 +33,7 @@ namespace pubsub::net {
 
 class CoalescingStream {
  public:
-  using next_layer_type = boost::beast::tcp_stream;
+  using next_layer_type = boost::asio::ip::tcp::socket;
   using executor_type = next_layer_type::executor_type;
   using error_code = boost::beast::error_code;
 
@@ -141,8 +141,13 @@ class CoalescingStream {
   }
 
   void on_flushed(error_code ec) {
-    sending_.clear();
-    if (sending_.capacity() > 16 * 1024) std::string().swap(sending_);  // idle connections stay small
+    // Keep the buffer of a busy connection; an idle one (whose last write
+    // was small: an ack, a heartbeat) or a large one gives it back.
+    if (sending_.size() < 1024 || sending_.capacity() > 16 * 1024) {
+      std::string().swap(sending_);
+    } else {
+      sending_.clear();
+    }
     if (ec) {
       error_ = ec;
       pending_.clear();

@@ -138,6 +138,33 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 
 // ------------------------------------------------------------------ WebSocket session
 
+// Tracks one open TCP connection for --max-connections and /stats; moves
+// with the connection from its HTTP session to its WebSocket session.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(Server::Impl& server) : server_(&server) {
+    server_->connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ConnectionSlot(ConnectionSlot&& other) noexcept : server_(std::exchange(other.server_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (server_) server_->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  Server::Impl* server_;
+};
+
+void log_session_exception(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    log::error("session failed", {{"error", e.what()}});
+  }
+}
+
+
 using WsStream = websocket::stream<CoalescingStream>;
 
 // One WebSocket session: its stream, its broker Subscriber and its reader.
@@ -281,7 +308,7 @@ asio::awaitable<void> WsConnection::read_loop() {
       handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     buffer.consume(buffer.size());
-    if (buffer.capacity() > 1024) buffer.shrink_to_fit();  // idle connections stay small
+    if (buffer.capacity() > 64) buffer.shrink_to_fit();  // idle connections stay small
   }
 }
 
@@ -290,7 +317,7 @@ asio::awaitable<std::tuple<beast::error_code, bool>> WsConnection::read_message(
   do {
     // Start small (an idle connection's pending read holds only this much)
     // and grow with the message.
-    std::size_t chunk = buffer.size() == 0 ? 512 : std::max<std::size_t>(buffer.size(), 4096);
+    std::size_t chunk = buffer.size() == 0 ? 64 : std::max<std::size_t>(buffer.size(), 4096);
     auto [ec, n] = co_await ws_.async_read_some(buffer, std::min(max + 1 - buffer.size(), chunk), nothrow);
     if (ec) co_return std::tuple{ec, false};
     if (buffer.size() > max) co_return std::tuple{beast::error_code{}, true};
@@ -366,7 +393,7 @@ void WsConnection::end_output_if_due() {
     output_ended_ = true;
     close_reason_ = "connection lost";
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().cancel(ignored);  // ends the reader's read
+    beast::get_lowest_layer(ws_).cancel(ignored);  // ends the reader's read
     reader_wake_.cancel();
     return;
   }
@@ -410,10 +437,11 @@ asio::awaitable<void> WsConnection::close(websocket::close_code code, const char
   co_await ws_.async_close(code, nothrow);
 }
 
-asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard, beast::tcp_stream stream,
-                                        http::request<http::string_body> request) {
-  WsStream ws(std::move(stream));
-  beast::get_lowest_layer(ws).expires_never();
+asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard, [[maybe_unused]] ConnectionSlot slot,
+                                        tcp::socket socket, http::request<http::string_body> request) {
+  // Over the bare socket: Beast's WebSocket timeouts need no tcp_stream,
+  // whose timers would cost every idle connection about 1 KiB.
+  WsStream ws(std::move(socket));
   websocket::stream_base::timeout timeout{};
   timeout.handshake_timeout = kHandshakeTimeout;
   timeout.idle_timeout = server.options.idle_timeout.count() > 0
@@ -443,10 +471,17 @@ asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard,
     reason = connection.close_reason();
     failed = connection.failed();
   }
-  if (failed) co_await linger_close(beast::get_lowest_layer(ws));
-  // A write still in flight refers to the stream: end it before the stream goes.
-  beast::get_lowest_layer(ws).close();
-  co_await ws.next_layer().async_wait_flushed(nothrow);
+  if (failed) {
+    // Beast's failing close has flushed the stream already (its teardown waits).
+    co_await ws.next_layer().async_wait_flushed(nothrow);
+    beast::tcp_stream lingering(std::move(beast::get_lowest_layer(ws)));
+    co_await linger_close(lingering);
+  } else {
+    // A write still in flight refers to the stream: end it before the stream goes.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws).close(ignored);
+    co_await ws.next_layer().async_wait_flushed(nothrow);
+  }
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
   log::info("websocket closed", {{"connection", id}, {"reason", reason}});
 }
@@ -572,31 +607,16 @@ asio::awaitable<void> reject_session(tcp::socket socket) {
   co_await answer_and_close(stream, rest_error(503, "INTERNAL", "too many connections"));
 }
 
-// Tracks one open TCP connection for --max-connections and /stats.
-struct ConnectionSlot {
-  explicit ConnectionSlot(Server::Impl& s) : server(s) { server.connections.fetch_add(1, std::memory_order_relaxed); }
-  ~ConnectionSlot() { server.connections.fetch_sub(1, std::memory_order_relaxed); }
-  Server::Impl& server;
-};
-
 asio::awaitable<void> counted_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   ConnectionSlot slot(server);
   std::optional<Upgrade> upgrade = co_await http_session(server, shard, std::move(socket));
   if (!upgrade) co_return;
-  // Creating the session moves the stream and request into its frame; drop
-  // the moved-from shells before it runs (idle connections stay small).
-  auto session = websocket_session(server, shard, std::move(upgrade->stream), std::move(upgrade->request));
-  upgrade.reset();
-  co_await std::move(session);
-}
-
-void log_session_exception(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    log::error("session failed", {{"error", e.what()}});
-  }
+  // The WebSocket session runs as a coroutine of its own, so that this
+  // frame (and the upgrade's moved-from shells) is not held for its lifetime.
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 websocket_session(server, shard, std::move(slot), upgrade->stream.release_socket(),
+                                   std::move(upgrade->request)),
+                 log_session_exception);
 }
 
 asio::awaitable<void> accept_loop(Server::Impl& server) {
