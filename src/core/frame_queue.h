@@ -42,7 +42,14 @@ class FrameQueue {
     if (++head_ == items_.size()) clear();
   }
 
-  iterator erase(iterator it) { return items_.erase(it); }
+  // Erases one frame. The front (drop_oldest's usual victim) costs O(1).
+  iterator erase(iterator it) {
+    if (it == begin()) {
+      pop_front();
+      return begin();
+    }
+    return items_.erase(it);
+  }
 
   // Empties the queue; a large buffer (left by a burst) is given back.
   void clear() {

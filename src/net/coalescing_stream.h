@@ -141,13 +141,8 @@ class CoalescingStream {
   }
 
   void on_flushed(error_code ec) {
-    // Keep the buffer of a busy connection; an idle one (whose last write
-    // was small: an ack, a heartbeat) or a large one gives it back.
-    if (sending_.size() < 1024 || sending_.capacity() > 16 * 1024) {
-      std::string().swap(sending_);
-    } else {
-      sending_.clear();
-    }
+    sending_.clear();
+    if (sending_.capacity() > 16 * 1024) std::string().swap(sending_);  // idle connections stay small
     if (ec) {
       error_ = ec;
       pending_.clear();

@@ -308,7 +308,7 @@ asio::awaitable<void> WsConnection::read_loop() {
       handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     buffer.consume(buffer.size());
-    if (buffer.capacity() > 64) buffer.shrink_to_fit();  // idle connections stay small
+    if (buffer.capacity() > 1024) buffer.shrink_to_fit();  // idle connections stay small
   }
 }
 
@@ -317,7 +317,7 @@ asio::awaitable<std::tuple<beast::error_code, bool>> WsConnection::read_message(
   do {
     // Start small (an idle connection's pending read holds only this much)
     // and grow with the message.
-    std::size_t chunk = buffer.size() == 0 ? 64 : std::max<std::size_t>(buffer.size(), 4096);
+    std::size_t chunk = buffer.size() == 0 ? 512 : std::max<std::size_t>(buffer.size(), 4096);
     auto [ec, n] = co_await ws_.async_read_some(buffer, std::min(max + 1 - buffer.size(), chunk), nothrow);
     if (ec) co_return std::tuple{ec, false};
     if (buffer.size() > max) co_return std::tuple{beast::error_code{}, true};

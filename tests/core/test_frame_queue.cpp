@@ -53,6 +53,20 @@ TEST_CASE("Erasing from the middle keeps the others in order") {
   CHECK(queue.size() == 3);
 }
 
+TEST_CASE("Erasing the front is a pop") {
+  FrameQueue queue;
+  for (int i = 0; i < 3; ++i) queue.push_back(frame(i));
+  auto next = queue.erase(queue.begin());
+  REQUIRE(next != queue.end());
+  CHECK((*next)->bytes == "1");
+  CHECK(contents(queue) == std::vector<std::string>{"1", "2"});
+  queue.erase(queue.begin());
+  queue.erase(queue.begin());
+  CHECK(queue.empty());
+  queue.push_back(frame(9));
+  CHECK(contents(queue) == std::vector<std::string>{"9"});
+}
+
 TEST_CASE("A popped slot releases its frame; a cleared queue is empty and reusable") {
   FrameQueue queue;
   FramePtr watched = frame(-1);
