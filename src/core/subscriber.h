@@ -1,6 +1,6 @@
 // One connection's side of the broker: the topics it holds and its bounded
 // outbound queue, where the overflow policy (drop_oldest or disconnect) is
-// applied. The connection's writer drains the queue.
+// applied. The connection drains the queue into its socket writes.
 //
 // Shard thread only: a Subscriber is created, fed, drained and destroyed on
 // the thread of the shard it belongs to, so nothing here is synchronized.
@@ -33,7 +33,7 @@ struct QueueLimits {
 class Subscriber {
  public:
   // Joins shard `shard` of `broker`. `on_ready` is called whenever the queue
-  // goes from empty to non-empty (the writer should wake up). `on_overflow`
+  // goes from empty to non-empty (the connection should schedule a write). `on_overflow`
   // is called once per subscriber, when the policy first acts: the first
   // drop under drop_oldest, or the decision to disconnect.
   Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready,

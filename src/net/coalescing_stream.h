@@ -1,5 +1,5 @@
 // A stream layer between Beast's WebSocket stream and the TCP stream that
-// coalesces writes. The connection's writer appends its queued events and
+// coalesces writes. The connection appends its queued events and
 // replies here already framed (append_frame), once per pass of the shard's
 // event loop, and flush() sends everything appended in one socket write.
 // Beast's own frames (pongs, pings, close) go through async_write_some and
