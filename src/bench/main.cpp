@@ -127,6 +127,7 @@ class ReceiveBuffer {
   // Takes in `n` bytes written into free_space.
   void commit(std::size_t n) { size_ += n; }
   void append(std::string_view bytes) {
+    if (bytes.empty()) return;
     std::memcpy(free_space(bytes.size()).data(), bytes.data(), bytes.size());
     commit(bytes.size());
   }

@@ -62,6 +62,8 @@ class CoalescingStream {
   // True while more frames are welcome: no write failed and fewer than
   // kHighWater bytes wait behind the write in flight.
   bool accepting() const { return !error_ && pending_.size() < kHighWater; }
+  // True when every appended byte has been written: nothing pending or in flight.
+  bool idle() const { return !flushing_ && pending_.empty(); }
   // The error of a failed write; every later write fails with it.
   error_code error() const { return error_; }
   // Appends `payload` as one WebSocket text frame; flush() sends it.

@@ -242,7 +242,7 @@ class WsConnection {
   void on_written();
   // Ends the output once it is due: after a failed write (the reader is
   // stopped), or once an overflow's SLOW_CONSUMER error or a shutdown's
-  // queue has been handed to the stream (a close coroutine is spawned).
+  // queue has reached the socket (a close coroutine is spawned).
   void end_output_if_due();
 
   Server::Impl& server_;
@@ -397,8 +397,10 @@ void WsConnection::end_output_if_due() {
     reader_wake_.cancel();
     return;
   }
+  // The close (and its timeout) starts once the last frame has reached the
+  // socket, so a peer that reads late still gets SLOW_CONSUMER and 1008.
   const bool overflowed = subscriber_.overflowed();
-  if (!(closing_ || overflowed) || !subscriber_.idle()) return;
+  if (!(closing_ || overflowed) || !subscriber_.idle() || !ws_.next_layer().idle()) return;
   output_ended_ = true;
   closer_running_ = true;
   auto code = overflowed ? websocket::close_code::policy_error : websocket::close_code::going_away;
