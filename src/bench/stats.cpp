@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstring>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -72,11 +71,15 @@ namespace {
 enum Key { kType, kPublisher, kCounter, kSentAt, kDropped, kKeys };
 
 // Returns which key starts right after the quote at `p` (end - p bytes
-// left), or kKeys for none.
-Key key_at(const char* p, const char* end) {
+// left), or kKeys for none; on a match, `after_colon` points past the key.
+Key key_at(const char* p, const char* end, const char*& after_colon) {
   auto is = [&](std::string_view name) {
-    return static_cast<std::size_t>(end - p) > name.size() && std::equal(name.begin(), name.end(), p) &&
-           p[name.size()] == ':';
+    if (static_cast<std::size_t>(end - p) <= name.size() || !std::equal(name.begin(), name.end(), p) ||
+        p[name.size()] != ':') {
+      return false;
+    }
+    after_colon = p + name.size() + 1;
+    return true;
   };
   switch (*p) {
     case 't': return is("type\"") ? kType : kKeys;
@@ -113,9 +116,9 @@ std::optional<FrameFields> read_frame_fields(std::string_view json) {
   auto at_quote = [&](const char* quote) {
     const char* p = quote + 1;
     if (p < resume || p == end) return true;
-    Key key = key_at(p, end);
+    const char* value = nullptr;
+    Key key = key_at(p, end, value);
     if (key == kKeys || values[key]) return true;
-    const char* value = static_cast<const char*>(std::memchr(p, ':', static_cast<std::size_t>(end - p))) + 1;
     while (value < end && (*value == ' ' || *value == '\t')) ++value;
     values[key] = std::string_view(value, static_cast<std::size_t>(end - value));
     resume = value;

@@ -164,7 +164,6 @@ void log_session_exception(std::exception_ptr error) {
   }
 }
 
-
 using WsStream = websocket::stream<CoalescingStream>;
 
 // One WebSocket session: its stream, its broker Subscriber and its reader.
@@ -260,8 +259,6 @@ class WsConnection {
   const char* close_reason_ = "peer closed";
 };
 
-// Reads requests until the peer goes away. While the outbound queue is at
-// its bounds, the next request waits: replies are never dropped.
 asio::awaitable<void> WsConnection::run() {
   co_await read_loop();
   while (closer_running_) co_await park_reader();
@@ -272,6 +269,8 @@ asio::awaitable<void> WsConnection::park_reader() {
   co_await reader_wake_.async_wait(nothrow);
 }
 
+// Reads requests until the peer goes away. While the outbound queue is at
+// its bounds, the next request waits: replies are never dropped.
 asio::awaitable<void> WsConnection::read_loop() {
   beast::flat_buffer buffer;
   for (;;) {
@@ -284,14 +283,14 @@ asio::awaitable<void> WsConnection::read_loop() {
       continue;
     }
     auto [ec, too_big] = co_await read_message(buffer);
-    if (too_big && !output_ended_) {
+    if (too_big) {
+      if (output_ended_) co_return;  // the server's own close is under way
       // A graceful close: its handshake reads and discards the rest of the
       // message, so the peer gets the 1009 frame instead of a reset.
       output_ended_ = true;
       co_await close(websocket::close_code::too_big, "message too big (1009)");
       co_return;
     }
-    if (too_big) co_return;
     if (ec) {
       // Beast has already sent the close frame of a failed connection.
       failed_ = ec.category() == beast::error_code(websocket::error::closed).category() && ec != websocket::error::closed;
@@ -370,7 +369,7 @@ void WsConnection::flush() {
   if (output_ended_ || !ws_.is_open()) return;  // nothing may follow a close frame
   CoalescingStream& out = ws_.next_layer();
   // The SLOW_CONSUMER error is the last frame: it goes out even past the
-  // high-water mark, and the close that follows is bounded by a timeout.
+  // high-water mark, and the close follows once it has reached the socket.
   while (out.accepting() || (subscriber_.overflowed() && !out.error())) {
     core::FramePtr frame = subscriber_.pop();
     if (!frame) break;
