@@ -76,9 +76,14 @@ class Shard {
   void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
   // Processes every item in the inbox. Shard thread only.
   void drain();
+  // Frees the events that subscribers of this shard dropped since the last
+  // call (see retire). Shard thread only; the server calls it after each
+  // loop pass's socket writes.
+  void release_dropped() { dropped_.clear(); }
 
  private:
   friend class Broker;
+  friend class Subscriber;
 
   struct LocalSubscription {
     Subscriber* subscriber;
@@ -94,6 +99,10 @@ class Shard {
   void wake() { wake_(); }
   void deliver(const FramePtr& event);
   void remove_topic(const std::shared_ptr<Topic>& topic);
+  // Keeps an event a subscriber dropped until release_dropped: freeing it
+  // (often its last reference, long out of cache) waits until the pass's
+  // writes to the healthy subscribers are done.
+  void retire(FramePtr&& event) { dropped_.push_back(std::move(event)); }
 
   Broker* broker_ = nullptr;
   std::size_t index_ = 0;
@@ -101,6 +110,7 @@ class Shard {
   alignas(64) std::atomic<bool> scheduled_{false};
   std::function<void()> wake_;
   std::unordered_map<const Topic*, std::vector<LocalSubscription>> local_;
+  std::vector<FramePtr> dropped_;
 };
 
 class Broker {

@@ -103,9 +103,10 @@ bool Subscriber::drop_oldest_event() {
   } else {
     it->second += 1;
   }
-  topic->count_drop();
+  topic->count_drop(shard_);
   if (dropped_total_++ == 0 && on_overflow_) on_overflow_(OverflowPolicy::drop_oldest);
   queued_bytes_ -= (*victim)->bytes.size();
+  broker_.shard(shard_).retire(std::move(*victim));
   queue_.erase(victim);
   return true;
 }

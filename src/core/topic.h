@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -38,7 +39,11 @@ class HistoryRing {
 class Topic {
  public:
   Topic(std::string name, std::size_t history_capacity, std::size_t shards)
-      : name_(std::move(name)), history_(history_capacity), shard_subscribers_(shards, 0) {}
+      : name_(std::move(name)),
+        history_(history_capacity),
+        shard_subscribers_(shards, 0),
+        shard_drops_(std::make_unique<ShardDrops[]>(shards)),
+        shards_(shards) {}
 
   const std::string& name() const { return name_; }
   // Messages ever published (also the last seq). Any thread.
@@ -46,8 +51,18 @@ class Topic {
   // Subscriptions currently held. Any thread.
   std::int64_t subscribers() const { return subscribers_.load(std::memory_order_relaxed); }
   // Events dropped for slow subscribers (drop_oldest). Any thread.
-  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-  void count_drop() { dropped_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t dropped() const {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < shards_; ++i) total += shard_drops_[i].count.load(std::memory_order_relaxed);
+    return total;
+  }
+  // Counts one drop on shard `shard`. That shard's thread only: each shard
+  // writes its own cache line, so a slow subscriber dropping an event per
+  // publish does not contend with the publishers or the other shards.
+  void count_drop(std::size_t shard) {
+    std::atomic<std::uint64_t>& count = shard_drops_[shard].count;
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
  private:
   friend class Broker;
@@ -62,7 +77,12 @@ class Topic {
 
   std::atomic<std::uint64_t> messages_{0};
   std::atomic<std::int64_t> subscribers_{0};
-  std::atomic<std::uint64_t> dropped_{0};
+
+  struct alignas(64) ShardDrops {
+    std::atomic<std::uint64_t> count{0};
+  };
+  const std::unique_ptr<ShardDrops[]> shard_drops_;
+  const std::size_t shards_;
 };
 
 }  // namespace pubsub::core

@@ -77,6 +77,9 @@ class WsConnection;
 
 // What one I/O thread owns: its io_context and the WebSocket sessions on it.
 struct ShardContext {
+  explicit ShardContext(core::Shard& broker_shard) : broker_shard(broker_shard) {}
+
+  core::Shard& broker_shard;
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
   std::unordered_set<WsConnection*> connections;  // this thread only
@@ -655,6 +658,7 @@ void run_shard(ShardContext& shard) {
     for (int ran = 1; ran < kMaxPassHandlers && shard.ioc.poll_one() > 0; ++ran) {
     }
     shard.flush_dirty();
+    shard.broker_shard.release_dropped();
   }
 }
 
@@ -682,8 +686,8 @@ core::BrokerOptions broker_options(const ServerOptions& options) {
 
 Server::Impl::Impl(ServerOptions opts) : options(std::move(opts)), broker(broker_options(options), frames) {
   for (std::size_t i = 0; i < broker.options().shards; ++i) {
-    auto shard = std::make_unique<ShardContext>();
     core::Shard& broker_shard = broker.shard(i);
+    auto shard = std::make_unique<ShardContext>(broker_shard);
     asio::io_context& ioc = shard->ioc;
     broker_shard.set_wake([&ioc, &broker_shard] { asio::post(ioc, [&broker_shard] { broker_shard.drain(); }); });
     shards.push_back(std::move(shard));

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -230,6 +231,51 @@ TEST_CASE("drop_oldest keeps the newest events and reports the drops", "[subscri
   CHECK(rig.take() == Strings{"dropped:t:1", "ev:t:8", "ev:t:9", "ev:t:10"});
   CHECK(rig.sub.dropped_total() == 4);
   CHECK(rig.broker.topic_stats("t")->dropped == 4);
+}
+
+TEST_CASE("a dropped event is freed by its shard's release_dropped, after the pass's writes",
+          "[subscriber][drop_oldest]") {
+  const std::size_t shards = GENERATE(1u, 2u);
+  TestFrames frames;
+  TestEvents events;
+  Broker broker(BrokerOptions{1, shards, frames_limit(1)}, frames);
+  for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
+  Subscriber sub(broker, shards - 1, [] {});
+  REQUIRE(broker.create_topic("t"));
+  broker.subscribe(sub, "t", 0, false);
+  broker.publish(0, "t", false, events);
+  broker.shard(shards - 1).drain();
+  // A replay hands out the history's (one slot) reference to ev:t:1.
+  Subscriber watcher(broker, 0, [] {});
+  std::weak_ptr<const Frame> first = broker.subscribe(watcher, "t", 1, false).replay.at(0);
+  // ev:t:2 evicts ev:t:1 from the history and makes `sub` drop it.
+  broker.publish(0, "t", false, events);
+  broker.shard(shards - 1).drain();
+  REQUIRE(sub.dropped_total() == 1);
+  CHECK_FALSE(first.expired());  // held until the end of the loop pass
+  broker.shard(shards - 1).release_dropped();
+  CHECK(first.expired());
+  FramePtr notice = sub.pop();
+  REQUIRE(notice);
+  CHECK(notice->bytes == "dropped:t:1");
+}
+
+TEST_CASE("drops on every shard add up in the topic's count", "[subscriber][drop_oldest]") {
+  TestFrames frames;
+  TestEvents events;
+  Broker broker(BrokerOptions{0, 2, frames_limit(1)}, frames);
+  for (std::size_t i = 0; i < 2; ++i) broker.shard(i).set_wake([] {});
+  Subscriber on_0(broker, 0, [] {});
+  Subscriber on_1(broker, 1, [] {});
+  REQUIRE(broker.create_topic("t"));
+  broker.subscribe(on_0, "t", 0, false);
+  broker.subscribe(on_1, "t", 0, false);
+  for (int i = 0; i < 4; ++i) broker.publish(0, "t", false, events);
+  broker.shard(1).drain();
+  CHECK(on_0.dropped_total() == 3);
+  CHECK(on_1.dropped_total() == 3);
+  CHECK(broker.topic_stats("t")->dropped == 6);
+  CHECK(broker.all_topics().at(0).dropped == 6);
 }
 
 TEST_CASE("drop_oldest counts drops per topic", "[subscriber][drop_oldest]") {
