@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,8 +41,7 @@ class Topic {
       : name_(std::move(name)),
         history_(history_capacity),
         shard_subscribers_(shards, 0),
-        shard_drops_(std::make_unique<ShardDrops[]>(shards)),
-        shards_(shards) {}
+        shard_drops_(shards) {}
 
   const std::string& name() const { return name_; }
   // Messages ever published (also the last seq). Any thread.
@@ -53,7 +51,7 @@ class Topic {
   // Events dropped for slow subscribers (drop_oldest). Any thread.
   std::uint64_t dropped() const {
     std::uint64_t total = 0;
-    for (std::size_t i = 0; i < shards_; ++i) total += shard_drops_[i].count.load(std::memory_order_relaxed);
+    for (const ShardDrops& drops : shard_drops_) total += drops.count.load(std::memory_order_relaxed);
     return total;
   }
   // Counts one drop on shard `shard`. That shard's thread only: each shard
@@ -81,8 +79,7 @@ class Topic {
   struct alignas(64) ShardDrops {
     std::atomic<std::uint64_t> count{0};
   };
-  const std::unique_ptr<ShardDrops[]> shard_drops_;
-  const std::size_t shards_;
+  std::vector<ShardDrops> shard_drops_;  // one per shard; never resized
 };
 
 }  // namespace pubsub::core
