@@ -1,6 +1,8 @@
 // UTF-8 and timestamp rules; see text.h.
 #include "common/text.h"
 
+#include <cstdint>
+#include <cstring>
 #include <ctime>
 
 namespace pubsub::common {
@@ -17,6 +19,25 @@ std::size_t utf8_sequence_length(std::string_view s) {
     if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
   }
   return len;
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    for (std::uint64_t word; i + 8 <= s.size(); i += 8) {  // ASCII, 8 bytes at a time
+      std::memcpy(&word, s.data() + i, 8);
+      if (word & 0x8080808080808080ULL) break;
+    }
+    if (i == s.size()) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = utf8_sequence_length(s.substr(i));
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) {

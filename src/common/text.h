@@ -17,6 +17,9 @@ namespace pubsub::common {
 // overlong forms, no surrogates, nothing above U+10FFFF, not truncated.
 std::size_t utf8_sequence_length(std::string_view s);
 
+// True if `s` is well-formed UTF-8 throughout (the rules above).
+bool valid_utf8(std::string_view s);
+
 // Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z").
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 

@@ -2,7 +2,7 @@
 // heartbeats and graceful shutdown. See server.h.
 //
 // Threads: one io_context per shard, each run by one thread, so everything
-// a connection owns (its Beast stream, its Subscriber, its timers) lives on
+// a connection owns (its socket, its Subscriber, its timers) lives on
 // that single thread and needs no strand. The only cross-thread paths are
 // the broker's (see core/broker.h) and asio::post.
 #include "net/server.h"
@@ -16,14 +16,16 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_set>
 
 #include "common/log.h"
 #include "core/broker.h"
-#include "net/coalescing_stream.h"
+#include "net/frame_writer.h"
 #include "net/rest.h"
 #include "protocol/messages.h"
+#include "protocol/websocket_reader.h"
 
 namespace pubsub::net {
 namespace {
@@ -34,7 +36,9 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+// Errors come back as values. Co-awaiting a deferred operation costs no
+// coroutine frame of its own, unlike use_awaitable's.
+constexpr auto nothrow = asio::as_tuple(asio::deferred);
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 constexpr auto kMaxRequestTimeout = std::chrono::seconds(30);
@@ -43,6 +47,16 @@ constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
 // Ready handlers a shard runs in one pass of its loop before it writes out
 // what the pass queued (see run_shard), so that a busy loop still writes.
 constexpr int kMaxPassHandlers = 256;
+// What one read takes from a socket, into the buffer the shard's
+// connections share (see WsConnection::run).
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+// The idle-timeout sweep runs every quarter of --idle-timeout (an "epoch").
+// A connection whose last read is 3 epochs old has been quiet for at least
+// half the timeout and is pinged; at 5 epochs, for at least all of it (and
+// at most 1.25 times it), and it is dropped.
+constexpr std::uint32_t kIdleEpochsPerTimeout = 4;
+constexpr std::uint32_t kIdlePingEpochs = 3;
+constexpr std::uint32_t kIdleEndEpochs = 5;
 
 std::string now_ts() { return protocol::format_timestamp(std::chrono::system_clock::now()); }
 
@@ -85,6 +99,9 @@ struct ShardContext {
   std::unordered_set<WsConnection*> connections;  // this thread only
   std::unordered_set<beast::tcp_stream*> idle_http;  // waiting for a request; this thread only
   std::optional<asio::steady_timer> heartbeat;
+  std::optional<asio::steady_timer> idle_sweep;
+  std::uint32_t idle_epoch = 0;  // idle sweeps so far (see kIdleEpochsPerTimeout)
+  std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);  // see WsConnection::run
   // Connections given frames during this loop pass; written at its end.
   std::vector<WsConnection*> dirty;
   std::vector<WsConnection*> flushing;  // dirty's previous contents, reused
@@ -167,29 +184,35 @@ void log_session_exception(std::exception_ptr error) {
   }
 }
 
-using WsStream = websocket::stream<CoalescingStream>;
-
-// One WebSocket session: its stream, its broker Subscriber and its reader.
-// Its frames are written by flush() at the end of each loop pass, and a
-// close that the server starts (1008, 1001) runs in a coroutine of its own,
-// spawned only then: an idle connection holds one coroutine, the reader.
+// One WebSocket session after the upgrade: its broker Subscriber, its
+// reader (run), and the frames it writes through the session's FrameWriter
+// (flush, at the end of each loop pass). The reader waits for the socket to
+// be readable, reads into its shard's shared buffer and parses frames in
+// place (protocol::ClientFrameReader); only an incomplete frame's head is
+// kept, so an idle connection holds no read buffer and one pending wait. A
+// close that the server starts (1001, 1008, 1009) arms a deadline in a
+// coroutine of its own, spawned only then.
 // Lives in the session coroutine's frame; shard thread only.
 class WsConnection {
  public:
-  WsConnection(Server::Impl& server, std::size_t shard, WsStream& ws, std::uint64_t id)
+  WsConnection(Server::Impl& server, std::size_t shard, FrameWriter& out, std::uint64_t id, std::string early_input)
       : server_(server),
         shard_(*server.shards[shard]),
-        ws_(ws),
+        out_(out),
         id_(id),
-        reader_wake_(ws.get_executor()),
+        reader_(server.options.max_message_bytes),
+        unread_(std::move(early_input)),
+        backlog_(!unread_.empty()),
+        reader_wake_(out.socket().get_executor()),
+        last_input_epoch_(shard_.idle_epoch),
         subscriber_(
             server.broker, shard, [this] { mark_dirty(); },
             [this](core::OverflowPolicy policy) { on_overflow(policy); }) {
     shard_.connections.insert(this);
-    ws_.next_layer().on_written([this] { on_written(); });
+    out_.on_written([this] { on_written(); });
   }
   ~WsConnection() {
-    ws_.next_layer().on_written({});
+    out_.on_written({});
     if (dirty_) std::erase(shard_.dirty, this);
     shard_.connections.erase(this);
   }
@@ -202,25 +225,31 @@ class WsConnection {
     end_output_if_due();
   }
 
-  // Appends the queued frames to the stream (as many as it accepts) and
+  // Appends the queued frames to the writer (as many as it accepts) and
   // starts their write: called once per loop pass while dirty.
   void flush();
+
+  // The idle-timeout sweep, once per quarter of --idle-timeout: pings a
+  // peer quiet for half of it, and drops one silent for all of it.
+  void check_idle(std::uint32_t epoch);
 
   // Reads requests until the connection ends, then waits for a close the
   // server started to finish.
   asio::awaitable<void> run();
   const char* close_reason() const { return close_reason_; }
-  // True if the server failed the connection (1009, 1007, 1002): the peer
-  // may still be sending, so the socket must be closed gently.
-  bool failed() const { return failed_; }
+  // True if the session ended with a close frame (sent or answered): the
+  // writer must flush it, and the peer may still be sending, so the socket
+  // is closed gently (linger_close).
+  bool lingers() const { return lingers_; }
 
  private:
-  // Reads one whole message into `buffer`; the flag is true when it grows
-  // past --max-message-bytes (the rest is then left unread).
-  asio::awaitable<std::tuple<beast::error_code, bool>> read_message(beast::flat_buffer& buffer);
-  asio::awaitable<void> read_loop();
+  // Handles the items the reader finds in `input` until it needs more bytes,
+  // the session ends, or the outbound queue is at its bounds (backlog_).
+  void consume(std::span<char>& input);
   // Parks the reader until reader_wake_ is cancelled.
   asio::awaitable<void> park_reader();
+  // True while the next request must wait: the outbound queue is at its bounds.
+  bool must_wait() const { return !close_started_ && !subscriber_.wants_requests() && !subscriber_.overflowed(); }
   void handle(std::string_view text);
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message) {
     subscriber_.push_control(core::make_control_frame(protocol::make_error(request_id, code, message, now_ts())));
@@ -231,7 +260,17 @@ class WsConnection {
   void topic_not_found(const protocol::Request& request) {
     reply_error(request.request_id, protocol::ErrorCode::topic_not_found, "topic '" + request.topic + "' does not exist");
   }
-  asio::awaitable<void> close(websocket::close_code code, const char* reason);
+  // The peer's close frame: answers it (echoing its code) unless it answers ours.
+  void on_peer_close(std::uint16_t code);
+  // Fails the connection: a close frame with `code` (1002, 1007), nothing after.
+  void fail(std::uint16_t code);
+  // Sends the server's close frame with `code` and reads on (skipping
+  // messages) until the peer answers or kFinalFlushTimeout passes.
+  void start_close(std::uint16_t code, const char* reason);
+  asio::awaitable<void> close_deadline();
+  // Ends the session at once, without a close frame: the socket's wait and
+  // a parked reader are cancelled.
+  void end_now(const char* reason);
   // The slow-consumer decision: logged and counted once per subscriber.
   void on_overflow(core::OverflowPolicy policy);
   // Queues this connection for the flush at the end of the loop pass.
@@ -242,28 +281,88 @@ class WsConnection {
   }
   // A socket write finished: room for the rest of the queue, or an error.
   void on_written();
-  // Ends the output once it is due: after a failed write (the reader is
-  // stopped), or once an overflow's SLOW_CONSUMER error or a shutdown's
-  // queue has reached the socket (a close coroutine is spawned).
+  // Ends the output once it is due: after a failed write (the session
+  // ends), or once an overflow's SLOW_CONSUMER error or a shutdown's queue
+  // has reached the socket (the close starts).
   void end_output_if_due();
 
   Server::Impl& server_;
   ShardContext& shard_;
-  WsStream& ws_;
+  FrameWriter& out_;
   const std::uint64_t id_;
-  asio::steady_timer reader_wake_;  // queue below its bounds, or the output ended
+  protocol::ClientFrameReader reader_;
+  std::string unread_;   // bytes read but not yet parsed: a frame's head, or a backlog
+  bool backlog_;         // unread_ may hold whole frames (left when the queue filled)
+  asio::steady_timer reader_wake_;  // queue below its bounds, a close started, or the session ended
+  asio::steady_timer* close_timer_ = nullptr;  // the running close's deadline
+  std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
   core::Subscriber subscriber_;
-  bool closing_ = false;
+  bool closing_ = false;        // shutdown: close once the queue is out
   bool dirty_ = false;
-  bool output_ended_ = false;   // no frame may follow: closing, or the stream failed
+  bool output_ended_ = false;   // no frame may follow: a close frame went out, or the writer failed
+  bool close_started_ = false;  // the server's close frame went out; the peer's is awaited
   bool closer_running_ = false;
   bool reader_waiting_ = false;
-  bool failed_ = false;
+  bool ended_ = false;          // the reader stops
+  bool lingers_ = false;
+  bool pinged_ = false;         // a ping went out since the last read
   const char* close_reason_ = "peer closed";
 };
 
 asio::awaitable<void> WsConnection::run() {
-  co_await read_loop();
+  tcp::socket& socket = out_.socket();
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  // The socket may hold bytes no wait will announce: a wait is only started
+  // after a read found the socket empty (its readiness is edge-triggered).
+  bool maybe_readable = true;
+  while (!ended_) {
+    if (must_wait()) {
+      reader_waiting_ = true;
+      co_await park_reader();
+      reader_waiting_ = false;
+      continue;
+    }
+    if (backlog_) {
+      backlog_ = false;
+      std::span<char> input(unread_.data(), unread_.size());
+      consume(input);
+      unread_.erase(0, unread_.size() - input.size());
+      continue;
+    }
+    if (!maybe_readable) {
+      auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
+      if (ended_) break;
+      if (wait_ec) {
+        end_now("connection lost");
+        break;
+      }
+    }
+    std::vector<char>& buffer = shard_.read_buffer;
+    std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      maybe_readable = false;
+      continue;
+    }
+    if (ec) {
+      end_now("connection lost");
+      break;
+    }
+    maybe_readable = n == buffer.size();
+    last_input_epoch_ = shard_.idle_epoch;
+    pinged_ = false;
+    // Parse in the shared buffer unless a frame's head waits in unread_.
+    const bool in_place = unread_.empty();
+    if (!in_place) unread_.append(buffer.data(), n);
+    std::span<char> input = in_place ? std::span<char>(buffer.data(), n) : std::span<char>(unread_);
+    consume(input);
+    if (in_place) {
+      unread_.assign(input.data(), input.size());
+    } else {
+      unread_.erase(0, unread_.size() - input.size());
+    }
+    if (unread_.empty() && unread_.capacity() > 1024) std::string().swap(unread_);  // idle connections stay small
+  }
   while (closer_running_) co_await park_reader();
 }
 
@@ -272,59 +371,120 @@ asio::awaitable<void> WsConnection::park_reader() {
   co_await reader_wake_.async_wait(nothrow);
 }
 
-// Reads requests until the peer goes away. While the outbound queue is at
-// its bounds, the next request waits: replies are never dropped.
-asio::awaitable<void> WsConnection::read_loop() {
-  beast::flat_buffer buffer;
-  for (;;) {
-    // Once the output ended, a close in progress reads the peer's answer.
-    if (output_ended_) co_return;
-    if (!subscriber_.wants_requests() && !subscriber_.overflowed()) {
-      reader_waiting_ = true;
-      co_await park_reader();
-      reader_waiting_ = false;
-      continue;
+// Handles requests until the reader needs more bytes. While the outbound
+// queue is at its bounds, the next request waits: replies are never dropped.
+void WsConnection::consume(std::span<char>& input) {
+  using Kind = protocol::ClientFrameReader::Kind;
+  while (!ended_) {
+    if (must_wait()) {
+      backlog_ = true;
+      return;
     }
-    auto [ec, too_big] = co_await read_message(buffer);
-    if (too_big) {
-      if (output_ended_) co_return;  // the server's own close is under way
-      // A graceful close: its handshake reads and discards the rest of the
-      // message, so the peer gets the 1009 frame instead of a reset.
-      output_ended_ = true;
-      co_await close(websocket::close_code::too_big, "message too big (1009)");
-      co_return;
+    auto item = reader_.next(input);
+    switch (item.kind) {
+      case Kind::need_more:
+        return;
+      case Kind::text:
+        handle(item.payload);
+        break;
+      case Kind::binary:
+        reply_error(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not supported; send JSON text");
+        break;
+      case Kind::ping:
+        if (!output_ended_) {
+          out_.append(protocol::Opcode::pong, item.payload);
+          mark_dirty();
+        }
+        break;
+      case Kind::pong:
+        break;
+      case Kind::close:
+        on_peer_close(item.code);
+        return;
+      case Kind::too_big:
+        // A graceful close: the reader skips the rest of the message while
+        // the peer reads the 1009 frame, instead of getting a reset.
+        start_close(protocol::close_code::too_big, "message too big (1009)");
+        break;
+      case Kind::violation:
+        fail(item.code);
+        return;
     }
-    if (ec) {
-      // Beast has already sent the close frame of a failed connection.
-      failed_ = ec.category() == beast::error_code(websocket::error::closed).category() && ec != websocket::error::closed;
-      if (ec == websocket::error::bad_frame_payload) close_reason_ = "invalid UTF-8 (1007)";
-      else if (failed_) close_reason_ = "protocol violation (1002)";
-      else if (ec == beast::error::timeout) close_reason_ = "idle timeout";
-      else if (ec != websocket::error::closed) close_reason_ = "connection lost";
-      co_return;
-    }
-    if (!ws_.got_text()) {
-      reply_error(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not supported; send JSON text");
-    } else {
-      auto data = buffer.cdata();
-      handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    }
-    buffer.consume(buffer.size());
-    if (buffer.capacity() > 1024) buffer.shrink_to_fit();  // idle connections stay small
   }
 }
 
-asio::awaitable<std::tuple<beast::error_code, bool>> WsConnection::read_message(beast::flat_buffer& buffer) {
-  const std::size_t max = server_.options.max_message_bytes;
-  do {
-    // Start small (an idle connection's pending read holds only this much)
-    // and grow with the message.
-    std::size_t chunk = buffer.size() == 0 ? 512 : std::max<std::size_t>(buffer.size(), 4096);
-    auto [ec, n] = co_await ws_.async_read_some(buffer, std::min(max + 1 - buffer.size(), chunk), nothrow);
-    if (ec) co_return std::tuple{ec, false};
-    if (buffer.size() > max) co_return std::tuple{beast::error_code{}, true};
-  } while (!ws_.is_message_done());
-  co_return std::tuple{beast::error_code{}, false};
+void WsConnection::on_peer_close(std::uint16_t code) {
+  ended_ = true;
+  lingers_ = true;
+  if (close_started_) {  // the answer to ours
+    if (close_timer_) close_timer_->cancel();
+    return;
+  }
+  close_reason_ = "peer closed";
+  if (output_ended_) return;
+  output_ended_ = true;
+  out_.append_close(code == protocol::close_code::no_status ? protocol::close_code::normal : code);
+  out_.flush();
+}
+
+void WsConnection::fail(std::uint16_t code) {
+  close_reason_ = code == protocol::close_code::invalid_payload ? "invalid UTF-8 (1007)" : "protocol violation (1002)";
+  ended_ = true;
+  lingers_ = true;
+  if (close_timer_) close_timer_->cancel();
+  if (output_ended_) return;
+  output_ended_ = true;
+  out_.append_close(code);
+  out_.flush();
+}
+
+void WsConnection::start_close(std::uint16_t code, const char* reason) {
+  if (output_ended_) return;
+  close_reason_ = reason;
+  output_ended_ = true;
+  close_started_ = true;
+  reader_.skip_messages();
+  out_.append_close(code);
+  out_.flush();
+  closer_running_ = true;
+  asio::co_spawn(out_.socket().get_executor(), close_deadline(), [this](std::exception_ptr) {
+    closer_running_ = false;
+    reader_wake_.cancel();
+  });
+  reader_wake_.cancel();  // a parked reader reads the peer's answer
+}
+
+// Bounds the close handshake: a peer that does not answer cannot hold it.
+asio::awaitable<void> WsConnection::close_deadline() {
+  asio::steady_timer deadline(out_.socket().get_executor(), kFinalFlushTimeout);
+  close_timer_ = &deadline;
+  auto [ec] = co_await deadline.async_wait(nothrow);
+  close_timer_ = nullptr;
+  if (!ec && !ended_) {
+    lingers_ = true;
+    end_now(close_reason_);
+  }
+}
+
+void WsConnection::end_now(const char* reason) {
+  if (!ended_) close_reason_ = reason;
+  ended_ = true;
+  output_ended_ = true;
+  beast::error_code ignored;
+  out_.socket().cancel(ignored);
+  reader_wake_.cancel();
+}
+
+void WsConnection::check_idle(std::uint32_t epoch) {
+  if (ended_ || close_started_) return;  // a close has its own deadline
+  const std::uint32_t quiet = epoch - last_input_epoch_;
+  if (quiet >= kIdleEndEpochs) {
+    end_now("idle timeout");
+  } else if (quiet >= kIdlePingEpochs && !pinged_ && !output_ended_) {
+    pinged_ = true;
+    out_.append(protocol::Opcode::ping, {});
+    mark_dirty();
+  }
 }
 
 void WsConnection::handle(std::string_view text) {
@@ -369,17 +529,16 @@ void WsConnection::handle(std::string_view text) {
 
 void WsConnection::flush() {
   dirty_ = false;
-  if (output_ended_ || !ws_.is_open()) return;  // nothing may follow a close frame
-  CoalescingStream& out = ws_.next_layer();
+  if (output_ended_) return;  // nothing may follow a close frame
   // The SLOW_CONSUMER error is the last frame: it goes out even past the
   // high-water mark, and the close follows once it has reached the socket.
-  while (out.accepting() || (subscriber_.overflowed() && !out.error())) {
+  while (out_.accepting() || (subscriber_.overflowed() && !out_.error())) {
     core::FramePtr frame = subscriber_.pop();
     if (!frame) break;
-    out.append_frame(frame->bytes);
+    out_.append_frame(frame->bytes);
     subscriber_.written(*frame);
   }
-  out.flush();
+  out_.flush();
   if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
   end_output_if_due();
 }
@@ -391,26 +550,16 @@ void WsConnection::on_written() {
 
 void WsConnection::end_output_if_due() {
   if (output_ended_) return;
-  if (ws_.next_layer().error()) {
-    output_ended_ = true;
-    close_reason_ = "connection lost";
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).cancel(ignored);  // ends the reader's read
-    reader_wake_.cancel();
+  if (out_.error()) {
+    end_now("connection lost");
     return;
   }
-  // The close (and its timeout) starts once the last frame has reached the
+  // The close (and its deadline) starts once the last frame has reached the
   // socket, so a peer that reads late still gets SLOW_CONSUMER and 1008.
   const bool overflowed = subscriber_.overflowed();
-  if (!(closing_ || overflowed) || !subscriber_.idle() || !ws_.next_layer().idle()) return;
-  output_ended_ = true;
-  closer_running_ = true;
-  auto code = overflowed ? websocket::close_code::policy_error : websocket::close_code::going_away;
-  const char* reason = overflowed ? "slow consumer (1008)" : "server shutdown (1001)";
-  asio::co_spawn(ws_.get_executor(), close(code, reason), [this](std::exception_ptr) {
-    closer_running_ = false;
-    reader_wake_.cancel();
-  });
+  if (!(closing_ || overflowed) || !subscriber_.idle() || !out_.idle()) return;
+  if (overflowed) start_close(protocol::close_code::policy_violation, "slow consumer (1008)");
+  else start_close(protocol::close_code::going_away, "server shutdown (1001)");
 }
 
 void ShardContext::flush_dirty() {
@@ -425,7 +574,7 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
   bool disconnect = policy == core::OverflowPolicy::disconnect;
   if (disconnect) {
     server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-    mark_dirty();  // the SLOW_CONSUMER error goes out even if the stream is full
+    mark_dirty();  // the SLOW_CONSUMER error goes out even if the writer is full
   }
   log::warn(disconnect ? "slow consumer: disconnecting" : "slow consumer: dropping its oldest events",
             {{"connection", id_},
@@ -434,57 +583,59 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
              {"max_queue_bytes", server_.options.queue.max_bytes}});
 }
 
-asio::awaitable<void> WsConnection::close(websocket::close_code code, const char* reason) {
-  close_reason_ = reason;
-  // Bound the close handshake: a peer that does not read cannot hold it.
-  ws_.set_option(websocket::stream_base::timeout{kFinalFlushTimeout, kFinalFlushTimeout, false});
-  co_await ws_.async_close(code, nothrow);
+// Waits until `out` has written everything, for at most `limit`; past it,
+// the write in flight is cancelled.
+asio::awaitable<void> flush_within(FrameWriter& out, std::chrono::steady_clock::duration limit) {
+  out.flush();
+  if (out.idle()) co_return;
+  asio::steady_timer timer(out.socket().get_executor(), limit);
+  out.when_flushed([&timer](FrameWriter::error_code) { timer.cancel(); });
+  auto [ec] = co_await timer.async_wait(nothrow);
+  if (!ec) {
+    beast::error_code ignored;
+    out.socket().cancel(ignored);
+  }
+  // The waiter above runs before this one: both are posted in order.
+  co_await out.async_wait_flushed(nothrow);
+}
+
+// Answers an upgrade request with Beast's handshake: 101, or the refusal of
+// a malformed request. Returns true once the socket speaks WebSocket.
+asio::awaitable<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
+  websocket::stream<tcp::socket> handshake(std::move(socket));
+  handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "pubsub");
+  }));
+  auto [ec] = co_await handshake.async_accept(request, nothrow);
+  socket = std::move(handshake.next_layer());
+  co_return !ec;
 }
 
 asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard, [[maybe_unused]] ConnectionSlot slot,
-                                        tcp::socket socket, http::request<http::string_body> request) {
-  // Over the bare socket: Beast's WebSocket timeouts need no tcp_stream,
-  // whose timers would cost every idle connection about 1 KiB.
-  WsStream ws(std::move(socket));
-  websocket::stream_base::timeout timeout{};
-  timeout.handshake_timeout = kHandshakeTimeout;
-  timeout.idle_timeout = server.options.idle_timeout.count() > 0
-                             ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(server.options.idle_timeout)
-                             : websocket::stream_base::none();
-  timeout.keep_alive_pings = true;
-  ws.set_option(timeout);
-  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "pubsub");
-  }));
-  ws.read_message_max(0);  // read_message enforces --max-message-bytes, with a graceful 1009
-  ws.auto_fragment(false);
-  ws.text(true);
-  auto [ec] = co_await ws.async_accept(request, nothrow);
-  request = {};  // only the handshake needed it
-  if (ec) co_return;
-
+                                        tcp::socket socket, std::string early_input) {
+  FrameWriter out(std::move(socket));
   std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
   log::info("websocket open", {{"connection", id}});
   const char* reason = "peer closed";
-  bool failed = false;
+  bool lingers = false;
   {
-    WsConnection connection(server, shard, ws, id);
+    WsConnection connection(server, shard, out, id, std::move(early_input));
     if (server.shutting_down.load()) connection.begin_close();
     co_await connection.run();
     reason = connection.close_reason();
-    failed = connection.failed();
+    lingers = connection.lingers();
   }
-  if (failed) {
-    // Beast's failing close has flushed the stream already (its teardown waits).
-    co_await ws.next_layer().async_wait_flushed(nothrow);
-    beast::tcp_stream lingering(std::move(beast::get_lowest_layer(ws)));
+  if (lingers) {
+    // The close frame goes out first; then the peer may still be sending.
+    co_await flush_within(out, kFinalFlushTimeout);
+    beast::tcp_stream lingering(std::move(out.socket()));
     co_await linger_close(lingering);
   } else {
-    // A write still in flight refers to the stream: end it before the stream goes.
+    // A write still in flight refers to the socket: end it before the socket goes.
     beast::error_code ignored;
-    beast::get_lowest_layer(ws).close(ignored);
-    co_await ws.next_layer().async_wait_flushed(nothrow);
+    out.socket().close(ignored);
+    co_await out.async_wait_flushed(nothrow);
   }
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
   log::info("websocket closed", {{"connection", id}, {"reason", reason}});
@@ -533,6 +684,7 @@ std::chrono::steady_clock::duration request_timeout(const ServerOptions& options
 struct Upgrade {
   beast::tcp_stream stream;
   http::request<http::string_body> request;
+  std::string early_input;  // bytes the client sent after the request, without waiting for the 101
 };
 
 // Serves HTTP requests on one connection until it closes (nullopt) or asks,
@@ -579,7 +731,9 @@ asio::awaitable<std::optional<Upgrade>> http_session(Server::Impl& server, std::
         co_return std::nullopt;
       }
       stream.expires_never();
-      co_return Upgrade{std::move(stream), std::move(request)};
+      auto early = buffer.cdata();
+      std::string early_input(static_cast<const char*>(early.data()), early.size());
+      co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
     std::optional<std::string_view> api_key;
@@ -615,11 +769,12 @@ asio::awaitable<void> counted_session(Server::Impl& server, std::size_t shard, t
   ConnectionSlot slot(server);
   std::optional<Upgrade> upgrade = co_await http_session(server, shard, std::move(socket));
   if (!upgrade) co_return;
+  tcp::socket ws_socket = upgrade->stream.release_socket();
+  if (!co_await accept_websocket(ws_socket, upgrade->request)) co_return;
   // The WebSocket session runs as a coroutine of its own, so that this
-  // frame (and the upgrade's moved-from shells) is not held for its lifetime.
+  // frame (the request, the handshake) is not held for its lifetime.
   asio::co_spawn(co_await asio::this_coro::executor,
-                 websocket_session(server, shard, std::move(slot), upgrade->stream.release_socket(),
-                                   std::move(upgrade->request)),
+                 websocket_session(server, shard, std::move(slot), std::move(ws_socket), std::move(upgrade->early_input)),
                  log_session_exception);
 }
 
@@ -674,6 +829,20 @@ asio::awaitable<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) 
   }
 }
 
+// Pings quiet connections and drops silent ones (WsConnection::check_idle).
+asio::awaitable<void> idle_sweep_loop(Server::Impl& server, ShardContext& shard) {
+  auto& timer = *shard.idle_sweep;
+  const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(server.options.idle_timeout) /
+                      kIdleEpochsPerTimeout;
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(nothrow);
+    if (ec || server.shutting_down.load()) co_return;
+    ++shard.idle_epoch;
+    for (WsConnection* connection : shard.connections) connection->check_idle(shard.idle_epoch);
+  }
+}
+
 core::BrokerOptions broker_options(const ServerOptions& options) {
   core::BrokerOptions out;
   out.history_size = options.history_size;
@@ -714,6 +883,7 @@ void Server::Impl::begin_shutdown() {
   for (auto& shard : shards) {
     asio::post(shard->ioc, [s = shard.get()] {
       if (s->heartbeat) s->heartbeat->cancel();
+      if (s->idle_sweep) s->idle_sweep->cancel();
       for (WsConnection* connection : s->connections) connection->begin_close();
       for (beast::tcp_stream* stream : s->idle_http) stream->cancel();
       s->work.reset();
@@ -753,6 +923,12 @@ int Server::run() {
     for (auto& shard : s.shards) {
       shard->heartbeat.emplace(shard->ioc);
       asio::co_spawn(shard->ioc, heartbeat_loop(s, *shard), asio::detached);
+    }
+  }
+  if (s.options.idle_timeout.count() > 0) {
+    for (auto& shard : s.shards) {
+      shard->idle_sweep.emplace(shard->ioc);
+      asio::co_spawn(shard->ioc, idle_sweep_loop(s, *shard), asio::detached);
     }
   }
 

@@ -1,16 +1,13 @@
-// RFC 6455 server text frames; see websocket_frame.h.
+// RFC 6455 server frames; see websocket_frame.h.
 #include "protocol/websocket_frame.h"
-
-#include <cstdint>
 
 namespace pubsub::protocol {
 
-void append_server_text_frame(std::string& out, std::string_view payload) {
-  constexpr unsigned char kFinText = 0x81;  // FIN, opcode 1 (text)
+void append_server_frame(std::string& out, Opcode opcode, std::string_view payload) {
   char header[10];
   std::size_t header_size;
   const std::uint64_t size = payload.size();
-  header[0] = static_cast<char>(kFinText);
+  header[0] = static_cast<char>(0x80 | static_cast<unsigned char>(opcode));  // FIN
   if (size < 126) {
     header[1] = static_cast<char>(size);
     header_size = 2;
@@ -26,6 +23,11 @@ void append_server_text_frame(std::string& out, std::string_view payload) {
   }
   out.append(header, header_size);
   out.append(payload);
+}
+
+void append_close_frame(std::string& out, std::uint16_t code) {
+  const char body[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  append_server_frame(out, Opcode::close, std::string_view(body, 2));
 }
 
 }  // namespace pubsub::protocol

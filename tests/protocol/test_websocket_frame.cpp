@@ -41,3 +41,12 @@ TEST_CASE("The length takes the shortest of the three encodings") {
   CHECK(header_of(65536) == std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
   CHECK(header_of(1 << 20) == std::string("\x81\x7f\x00\x00\x00\x00\x00\x10\x00\x00", 10));
 }
+
+TEST_CASE("Control frames carry their opcode; a close frame its code in network order") {
+  using pubsub::protocol::Opcode;
+  std::string out;
+  pubsub::protocol::append_server_frame(out, Opcode::pong, "p");
+  pubsub::protocol::append_server_frame(out, Opcode::ping, "");
+  pubsub::protocol::append_close_frame(out, 1009);
+  CHECK(out == std::string("\x8a\x01p\x89\x00\x88\x02\x03\xf1", 9));
+}
