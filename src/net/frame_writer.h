@@ -27,11 +27,17 @@ namespace pubsub::net {
 
 class FrameWriter {
  public:
-  using socket_type = boost::asio::ip::tcp::socket;
+  // The shard's own executor type: its sockets and their operations are
+  // smaller than with the type-erased any_io_executor.
+  using executor_type = boost::asio::io_context::executor_type;
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
   using error_code = boost::system::error_code;
 
   // Bytes allowed to wait behind the write in flight before the writer waits.
   static constexpr std::size_t kHighWater = 64 * 1024;
+  // What the buffer starts with once frames are appended; an idle writer
+  // holds none.
+  static constexpr std::size_t kInitialCapacity = 4 * 1024;
 
   explicit FrameWriter(socket_type&& socket) : socket_(std::move(socket)) {}
 
@@ -49,10 +55,14 @@ class FrameWriter {
   void append_frame(std::string_view payload) { append(protocol::Opcode::text, payload); }
   // Appends a control frame (payload of at most 125 bytes).
   void append(protocol::Opcode opcode, std::string_view payload) {
-    if (!error_) protocol::append_server_frame(pending_, opcode, payload);
+    if (error_) return;
+    reserve();
+    protocol::append_server_frame(pending_, opcode, payload);
   }
   void append_close(std::uint16_t code) {
-    if (!error_) protocol::append_close_frame(pending_, code);
+    if (error_) return;
+    reserve();
+    protocol::append_close_frame(pending_, code);
   }
   // Starts writing what was appended, unless a write is in flight (its
   // completion then writes the rest).
@@ -82,6 +92,10 @@ class FrameWriter {
   }
 
  private:
+  void reserve() {
+    if (pending_.capacity() < kInitialCapacity) pending_.reserve(kInitialCapacity);
+  }
+
   void start_flush() {
     flushing_ = true;
     std::swap(pending_, sending_);
@@ -92,7 +106,6 @@ class FrameWriter {
 
   void on_flushed(error_code ec) {
     sending_.clear();
-    if (sending_.capacity() > 16 * 1024) std::string().swap(sending_);  // idle connections stay small
     if (ec) {
       error_ = ec;
       pending_.clear();
@@ -102,6 +115,8 @@ class FrameWriter {
       return;
     }
     flushing_ = false;
+    std::string().swap(sending_);  // idle connections stay small
+    std::string().swap(pending_);
     for (auto& waiter : std::exchange(flush_waiters_, {})) {
       boost::asio::post(socket_.get_executor(), [h = std::move(waiter), ec = error_]() mutable { std::move(h)(ec); });
     }

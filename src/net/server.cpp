@@ -184,14 +184,19 @@ void log_session_exception(std::exception_ptr error) {
   }
 }
 
+using WakeTimer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                             asio::io_context::executor_type>;
+
 // One WebSocket session after the upgrade: its broker Subscriber, its
-// reader (run), and the frames it writes through the session's FrameWriter
-// (flush, at the end of each loop pass). The reader waits for the socket to
-// be readable, reads into its shard's shared buffer and parses frames in
-// place (protocol::ClientFrameReader); only an incomplete frame's head is
-// kept, so an idle connection holds no read buffer and one pending wait. A
-// close that the server starts (1001, 1008, 1009) arms a deadline in a
-// coroutine of its own, spawned only then.
+// reader (advance), and the frames it writes through the session's
+// FrameWriter (flush, at the end of each loop pass). The reader reads into
+// its shard's shared buffer and parses frames in place
+// (protocol::ClientFrameReader); only an incomplete frame's head is kept.
+// advance() does everything that needs no waiting and says what to wait
+// for; the session coroutine waits (connection_session), so an idle
+// connection holds one coroutine frame, one pending wait and no read
+// buffer. A close that the server starts (1001, 1008, 1009) arms a deadline
+// in a coroutine of its own, spawned only then.
 // Lives in the session coroutine's frame; shard thread only.
 class WsConnection {
  public:
@@ -210,6 +215,8 @@ class WsConnection {
             [this](core::OverflowPolicy policy) { on_overflow(policy); }) {
     shard_.connections.insert(this);
     out_.on_written([this] { on_written(); });
+    beast::error_code ignored;
+    out_.socket().non_blocking(true, ignored);  // reads after a wait must never block
   }
   ~WsConnection() {
     out_.on_written({});
@@ -233,9 +240,25 @@ class WsConnection {
   // peer quiet for half of it, and drops one silent for all of it.
   void check_idle(std::uint32_t epoch);
 
-  // Reads requests until the connection ends, then waits for a close the
-  // server started to finish.
-  asio::awaitable<void> run();
+  // What the session waits for before calling advance() again.
+  enum class Wait {
+    readable,  // wait_readable(), then on_readable()
+    woken,     // wait_woken(): the queue has room, or a close the server started finished
+    done,      // the session is over
+  };
+  // Reads and handles requests until that needs a wait; says which.
+  Wait advance();
+  // The wait advance() asked for, as deferred operations: co-awaited by
+  // the session without a coroutine frame of their own.
+  auto wait_readable() { return out_.socket().async_wait(FrameWriter::socket_type::wait_read, nothrow); }
+  void on_readable(beast::error_code ec) {
+    if (!ec) maybe_readable_ = true;
+    else if (!ended_) end_now("connection lost");
+  }
+  auto wait_woken() {
+    reader_wake_.expires_at(WakeTimer::time_point::max());
+    return reader_wake_.async_wait(nothrow);
+  }
   const char* close_reason() const { return close_reason_; }
   // True if the session ended with a close frame (sent or answered): the
   // writer must flush it, and the peer may still be sending, so the socket
@@ -246,8 +269,8 @@ class WsConnection {
   // Handles the items the reader finds in `input` until it needs more bytes,
   // the session ends, or the outbound queue is at its bounds (backlog_).
   void consume(std::span<char>& input);
-  // Parks the reader until reader_wake_ is cancelled.
-  asio::awaitable<void> park_reader();
+  // One read from the socket, and what it brought handled.
+  void read();
   // True while the next request must wait: the outbound queue is at its bounds.
   bool must_wait() const { return !close_started_ && !subscriber_.wants_requests() && !subscriber_.overflowed(); }
   void handle(std::string_view text);
@@ -293,7 +316,7 @@ class WsConnection {
   protocol::ClientFrameReader reader_;
   std::string unread_;   // bytes read but not yet parsed: a frame's head, or a backlog
   bool backlog_;         // unread_ may hold whole frames (left when the queue filled)
-  asio::steady_timer reader_wake_;  // queue below its bounds, a close started, or the session ended
+  WakeTimer reader_wake_;  // queue below its bounds, a close started, or the session ended
   asio::steady_timer* close_timer_ = nullptr;  // the running close's deadline
   std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
   core::Subscriber subscriber_;
@@ -306,22 +329,18 @@ class WsConnection {
   bool ended_ = false;          // the reader stops
   bool lingers_ = false;
   bool pinged_ = false;         // a ping went out since the last read
+  // The socket may hold bytes no wait will announce: a wait is only started
+  // after a read found the socket empty (its readiness is edge-triggered).
+  bool maybe_readable_ = true;
   const char* close_reason_ = "peer closed";
 };
 
-asio::awaitable<void> WsConnection::run() {
-  tcp::socket& socket = out_.socket();
-  beast::error_code ec;
-  socket.non_blocking(true, ec);
-  // The socket may hold bytes no wait will announce: a wait is only started
-  // after a read found the socket empty (its readiness is edge-triggered).
-  bool maybe_readable = true;
+WsConnection::Wait WsConnection::advance() {
+  reader_waiting_ = false;
   while (!ended_) {
     if (must_wait()) {
       reader_waiting_ = true;
-      co_await park_reader();
-      reader_waiting_ = false;
-      continue;
+      return Wait::woken;
     }
     if (backlog_) {
       backlog_ = false;
@@ -330,45 +349,35 @@ asio::awaitable<void> WsConnection::run() {
       unread_.erase(0, unread_.size() - input.size());
       continue;
     }
-    if (!maybe_readable) {
-      auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
-      if (ended_) break;
-      if (wait_ec) {
-        end_now("connection lost");
-        break;
-      }
-    }
-    std::vector<char>& buffer = shard_.read_buffer;
-    std::size_t n = socket.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      maybe_readable = false;
-      continue;
-    }
-    if (ec) {
-      end_now("connection lost");
-      break;
-    }
-    maybe_readable = n == buffer.size();
-    last_input_epoch_ = shard_.idle_epoch;
-    pinged_ = false;
-    // Parse in the shared buffer unless a frame's head waits in unread_.
-    const bool in_place = unread_.empty();
-    if (!in_place) unread_.append(buffer.data(), n);
-    std::span<char> input = in_place ? std::span<char>(buffer.data(), n) : std::span<char>(unread_);
-    consume(input);
-    if (in_place) {
-      unread_.assign(input.data(), input.size());
-    } else {
-      unread_.erase(0, unread_.size() - input.size());
-    }
-    if (unread_.empty() && unread_.capacity() > 1024) std::string().swap(unread_);  // idle connections stay small
+    if (!maybe_readable_) return Wait::readable;
+    read();
   }
-  while (closer_running_) co_await park_reader();
+  return closer_running_ ? Wait::woken : Wait::done;
 }
 
-asio::awaitable<void> WsConnection::park_reader() {
-  reader_wake_.expires_at(asio::steady_timer::time_point::max());
-  co_await reader_wake_.async_wait(nothrow);
+void WsConnection::read() {
+  std::vector<char>& buffer = shard_.read_buffer;
+  beast::error_code ec;
+  std::size_t n = out_.socket().read_some(asio::buffer(buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    maybe_readable_ = false;
+    return;
+  }
+  if (ec) return end_now("connection lost");
+  maybe_readable_ = n == buffer.size();
+  last_input_epoch_ = shard_.idle_epoch;
+  pinged_ = false;
+  // Parse in the shared buffer unless a frame's head waits in unread_.
+  const bool in_place = unread_.empty();
+  if (!in_place) unread_.append(buffer.data(), n);
+  std::span<char> input = in_place ? std::span<char>(buffer.data(), n) : std::span<char>(unread_);
+  consume(input);
+  if (in_place) {
+    unread_.assign(input.data(), input.size());
+  } else {
+    unread_.erase(0, unread_.size() - input.size());
+  }
+  if (unread_.empty() && unread_.capacity() > 1024) std::string().swap(unread_);  // idle connections stay small
 }
 
 // Handles requests until the reader needs more bytes. While the outbound
@@ -611,36 +620,6 @@ asio::awaitable<bool> accept_websocket(tcp::socket& socket, const http::request<
   co_return !ec;
 }
 
-asio::awaitable<void> websocket_session(Server::Impl& server, std::size_t shard, [[maybe_unused]] ConnectionSlot slot,
-                                        tcp::socket socket, std::string early_input) {
-  FrameWriter out(std::move(socket));
-  std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
-  server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
-  log::info("websocket open", {{"connection", id}});
-  const char* reason = "peer closed";
-  bool lingers = false;
-  {
-    WsConnection connection(server, shard, out, id, std::move(early_input));
-    if (server.shutting_down.load()) connection.begin_close();
-    co_await connection.run();
-    reason = connection.close_reason();
-    lingers = connection.lingers();
-  }
-  if (lingers) {
-    // The close frame goes out first; then the peer may still be sending.
-    co_await flush_within(out, kFinalFlushTimeout);
-    beast::tcp_stream lingering(std::move(out.socket()));
-    co_await linger_close(lingering);
-  } else {
-    // A write still in flight refers to the socket: end it before the socket goes.
-    beast::error_code ignored;
-    out.socket().close(ignored);
-    co_await out.async_wait_flushed(nothrow);
-  }
-  server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
-  log::info("websocket closed", {{"connection", id}, {"reason", reason}});
-}
-
 // ------------------------------------------------------------------ HTTP session
 
 http::response<http::string_body> to_http(const RestResponse& rest, unsigned version, bool keep_alive) {
@@ -765,17 +744,73 @@ asio::awaitable<void> reject_session(tcp::socket socket) {
   co_await answer_and_close(stream, rest_error(503, "INTERNAL", "too many connections"));
 }
 
-asio::awaitable<void> counted_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
-  ConnectionSlot slot(server);
+// A connection that speaks WebSocket now, with the bytes the client sent
+// after its upgrade request.
+struct WebSocketStart {
+  FrameWriter::socket_type socket;
+  std::string early_input;
+};
+
+// Serves HTTP requests until the connection closes (nullopt) or upgrades;
+// then answers the upgrade. Its frames (parser, request, handshake) are
+// gone once it returns.
+asio::awaitable<std::optional<WebSocketStart>> upgrade(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   std::optional<Upgrade> upgrade = co_await http_session(server, shard, std::move(socket));
-  if (!upgrade) co_return;
-  tcp::socket ws_socket = upgrade->stream.release_socket();
-  if (!co_await accept_websocket(ws_socket, upgrade->request)) co_return;
-  // The WebSocket session runs as a coroutine of its own, so that this
-  // frame (the request, the handshake) is not held for its lifetime.
-  asio::co_spawn(co_await asio::this_coro::executor,
-                 websocket_session(server, shard, std::move(slot), std::move(ws_socket), std::move(upgrade->early_input)),
-                 log_session_exception);
+  if (!upgrade) co_return std::nullopt;
+  tcp::socket upgraded = upgrade->stream.release_socket();
+  if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
+  // The same descriptor, for the shard's own executor type.
+  beast::error_code ec;
+  const auto protocol = upgraded.local_endpoint(ec).protocol();
+  if (ec) co_return std::nullopt;
+  FrameWriter::socket_type socket_for_shard(server.shards[shard]->ioc.get_executor());
+  socket_for_shard.assign(protocol, upgraded.release(ec), ec);
+  if (ec) co_return std::nullopt;
+  co_return WebSocketStart{std::move(socket_for_shard), std::move(upgrade->early_input)};
+}
+
+// Serves one TCP connection: its HTTP requests and, after an upgrade, its
+// WebSocket session, which waits in this coroutine's frame (see
+// WsConnection::advance).
+asio::awaitable<void> connection_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+  ConnectionSlot slot(server);
+  std::optional<WebSocketStart> start = co_await upgrade(server, shard, std::move(socket));
+  if (!start) co_return;
+  FrameWriter out(std::move(start->socket));
+  std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
+  log::info("websocket open", {{"connection", id}});
+  const char* reason = "peer closed";
+  bool lingers = false;
+  {
+    WsConnection connection(server, shard, out, id, std::move(start->early_input));
+    if (server.shutting_down.load()) connection.begin_close();
+    for (;;) {
+      WsConnection::Wait wait = connection.advance();
+      if (wait == WsConnection::Wait::done) break;
+      if (wait == WsConnection::Wait::readable) {
+        auto [ec] = co_await connection.wait_readable();
+        connection.on_readable(ec);
+      } else {
+        co_await connection.wait_woken();
+      }
+    }
+    reason = connection.close_reason();
+    lingers = connection.lingers();
+  }
+  if (lingers) {
+    // The close frame goes out first; then the peer may still be sending.
+    co_await flush_within(out, kFinalFlushTimeout);
+    beast::tcp_stream lingering(tcp::socket(std::move(out.socket())));
+    co_await linger_close(lingering);
+  } else {
+    // A write still in flight refers to the socket: end it before the socket goes.
+    beast::error_code ignored;
+    out.socket().close(ignored);
+    co_await out.async_wait_flushed(nothrow);
+  }
+  server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
+  log::info("websocket closed", {{"connection", id}, {"reason", reason}});
 }
 
 asio::awaitable<void> accept_loop(Server::Impl& server) {
@@ -799,7 +834,7 @@ asio::awaitable<void> accept_loop(Server::Impl& server) {
       asio::co_spawn(ioc, reject_session(std::move(socket)), log_session_exception);
       continue;
     }
-    asio::co_spawn(ioc, counted_session(server, shard, std::move(socket)), log_session_exception);
+    asio::co_spawn(ioc, connection_session(server, shard, std::move(socket)), log_session_exception);
   }
 }
 
