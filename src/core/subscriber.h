@@ -97,7 +97,7 @@ class Subscriber {
 
   Broker& broker_;
   const std::size_t shard_;
-  const QueueLimits limits_;
+  const QueueLimits& limits_;  // the broker's, which outlives its subscribers
   std::function<void()> on_ready_;
   std::function<void(OverflowPolicy)> on_overflow_;
   // Two buckets to start: the first subscription would otherwise allocate

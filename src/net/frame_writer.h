@@ -16,7 +16,6 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,9 +68,13 @@ class FrameWriter {
   void flush() {
     if (!flushing_ && !pending_.empty() && !error_) start_flush();
   }
-  // Called after every socket write that completed or failed (room for more
-  // frames, or an error to notice). Cleared by passing an empty function.
-  void on_written(std::function<void()> callback) { on_written_ = std::move(callback); }
+  // `callback(context)` is called after every socket write that completed
+  // or failed (room for more frames, or an error to notice); null clears it.
+  // A plain pointer pair, not a std::function: every connection holds one.
+  void on_written(void (*callback)(void*), void* context) {
+    on_written_ = callback;
+    written_context_ = context;
+  }
 
   // Completes once no write is in flight; the socket may then be moved or destroyed.
   template <class WaitToken>
@@ -111,7 +114,7 @@ class FrameWriter {
       pending_.clear();
     } else if (!pending_.empty()) {
       start_flush();
-      if (on_written_) on_written_();
+      if (on_written_) on_written_(written_context_);
       return;
     }
     flushing_ = false;
@@ -120,16 +123,17 @@ class FrameWriter {
     for (auto& waiter : std::exchange(flush_waiters_, {})) {
       boost::asio::post(socket_.get_executor(), [h = std::move(waiter), ec = error_]() mutable { std::move(h)(ec); });
     }
-    if (on_written_) on_written_();
+    if (on_written_) on_written_(written_context_);
   }
 
   socket_type socket_;
   std::string pending_;  // appended while a write is in flight
   std::string sending_;  // the write in flight
-  bool flushing_ = false;
   error_code error_;     // sticky: a failed write drops every later frame
   std::vector<boost::asio::any_completion_handler<void(error_code)>> flush_waiters_;
-  std::function<void()> on_written_;
+  void (*on_written_)(void*) = nullptr;
+  void* written_context_ = nullptr;
+  bool flushing_ = false;
 };
 
 }  // namespace pubsub::net

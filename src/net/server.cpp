@@ -39,6 +39,10 @@ using tcp = asio::ip::tcp;
 // Errors come back as values. Co-awaiting a deferred operation costs no
 // coroutine frame of its own, unlike use_awaitable's.
 constexpr auto nothrow = asio::as_tuple(asio::deferred);
+// Coroutines run on one shard's io_context: typed on its executor, their
+// frames and operations are smaller than with the type-erased any_io_executor.
+template <class T = void>
+using task = asio::awaitable<T, asio::io_context::executor_type>;
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 constexpr auto kMaxRequestTimeout = std::chrono::seconds(30);
@@ -144,7 +148,7 @@ namespace {
 // Closes a connection whose peer may still be sending: stop sending, then
 // read and discard for a moment (at most 2 s and 1 MiB), so that the peer
 // reads our last answer instead of a reset caused by unread input.
-asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+task<void> linger_close(beast::tcp_stream& stream) {
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.expires_after(std::chrono::seconds(2));
@@ -200,26 +204,28 @@ using WakeTimer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wa
 // Lives in the session coroutine's frame; shard thread only.
 class WsConnection {
  public:
-  WsConnection(Server::Impl& server, std::size_t shard, FrameWriter& out, std::uint64_t id, std::string early_input)
+  // `unread` holds the bytes the client sent after its upgrade request;
+  // the connection keeps using it as its unparsed input.
+  WsConnection(Server::Impl& server, std::size_t shard, FrameWriter& out, std::uint64_t id, std::string& unread)
       : server_(server),
         shard_(*server.shards[shard]),
         out_(out),
         id_(id),
         reader_(server.options.max_message_bytes),
-        unread_(std::move(early_input)),
-        backlog_(!unread_.empty()),
+        unread_(unread),
         reader_wake_(out.socket().get_executor()),
-        last_input_epoch_(shard_.idle_epoch),
         subscriber_(
             server.broker, shard, [this] { mark_dirty(); },
-            [this](core::OverflowPolicy policy) { on_overflow(policy); }) {
+            [this](core::OverflowPolicy policy) { on_overflow(policy); }),
+        last_input_epoch_(shard_.idle_epoch),
+        backlog_(!unread_.empty()) {
     shard_.connections.insert(this);
-    out_.on_written([this] { on_written(); });
+    out_.on_written([](void* self) { static_cast<WsConnection*>(self)->on_written(); }, this);
     beast::error_code ignored;
     out_.socket().non_blocking(true, ignored);  // reads after a wait must never block
   }
   ~WsConnection() {
-    out_.on_written({});
+    out_.on_written(nullptr, nullptr);
     if (dirty_) std::erase(shard_.dirty, this);
     shard_.connections.erase(this);
   }
@@ -290,7 +296,7 @@ class WsConnection {
   // Sends the server's close frame with `code` and reads on (skipping
   // messages) until the peer answers or kFinalFlushTimeout passes.
   void start_close(std::uint16_t code, const char* reason);
-  asio::awaitable<void> close_deadline();
+  task<void> close_deadline();
   // Ends the session at once, without a close frame: the socket's wait and
   // a parked reader are cancelled.
   void end_now(const char* reason);
@@ -309,17 +315,18 @@ class WsConnection {
   // has reached the socket (the close starts).
   void end_output_if_due();
 
+  // Laid out small (flags last): every idle connection holds one.
   Server::Impl& server_;
   ShardContext& shard_;
   FrameWriter& out_;
   const std::uint64_t id_;
   protocol::ClientFrameReader reader_;
-  std::string unread_;   // bytes read but not yet parsed: a frame's head, or a backlog
-  bool backlog_;         // unread_ may hold whole frames (left when the queue filled)
+  std::string& unread_;  // bytes read but not yet parsed: a frame's head, or a backlog
   WakeTimer reader_wake_;  // queue below its bounds, a close started, or the session ended
   asio::steady_timer* close_timer_ = nullptr;  // the running close's deadline
-  std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
   core::Subscriber subscriber_;
+  std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
+  bool backlog_;         // unread_ may hold whole frames (left when the queue filled)
   bool closing_ = false;        // shutdown: close once the queue is out
   bool dirty_ = false;
   bool output_ended_ = false;   // no frame may follow: a close frame went out, or the writer failed
@@ -464,7 +471,7 @@ void WsConnection::start_close(std::uint16_t code, const char* reason) {
 }
 
 // Bounds the close handshake: a peer that does not answer cannot hold it.
-asio::awaitable<void> WsConnection::close_deadline() {
+task<void> WsConnection::close_deadline() {
   asio::steady_timer deadline(out_.socket().get_executor(), kFinalFlushTimeout);
   close_timer_ = &deadline;
   auto [ec] = co_await deadline.async_wait(nothrow);
@@ -594,7 +601,7 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
 
 // Waits until `out` has written everything, for at most `limit`; past it,
 // the write in flight is cancelled.
-asio::awaitable<void> flush_within(FrameWriter& out, std::chrono::steady_clock::duration limit) {
+task<void> flush_within(FrameWriter& out, std::chrono::steady_clock::duration limit) {
   out.flush();
   if (out.idle()) co_return;
   asio::steady_timer timer(out.socket().get_executor(), limit);
@@ -610,7 +617,7 @@ asio::awaitable<void> flush_within(FrameWriter& out, std::chrono::steady_clock::
 
 // Answers an upgrade request with Beast's handshake: 101, or the refusal of
 // a malformed request. Returns true once the socket speaks WebSocket.
-asio::awaitable<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
+task<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
   websocket::stream<tcp::socket> handshake(std::move(socket));
   handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "pubsub");
@@ -634,7 +641,7 @@ http::response<http::string_body> to_http(const RestResponse& rest, unsigned ver
 }
 
 // Sends `rest` and closes gently (see linger_close).
-asio::awaitable<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
+task<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
   stream.expires_after(kFinalFlushTimeout);
   auto res = to_http(rest, 11, false);
   auto [ec, n] = co_await http::async_write(stream, res, nothrow);
@@ -669,7 +676,7 @@ struct Upgrade {
 // Serves HTTP requests on one connection until it closes (nullopt) or asks,
 // properly, for a WebSocket upgrade. Returning ends this coroutine, so that
 // its frame (parser, buffers) is not held for the WebSocket's lifetime.
-asio::awaitable<std::optional<Upgrade>> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+task<std::optional<Upgrade>> http_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
@@ -734,7 +741,7 @@ asio::awaitable<std::optional<Upgrade>> http_session(Server::Impl& server, std::
 }
 
 // Answers a connection past --max-connections with 503 and closes it.
-asio::awaitable<void> reject_session(tcp::socket socket) {
+task<void> reject_session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
@@ -747,15 +754,16 @@ asio::awaitable<void> reject_session(tcp::socket socket) {
 // A connection that speaks WebSocket now, with the bytes the client sent
 // after its upgrade request.
 struct WebSocketStart {
-  FrameWriter::socket_type socket;
+  FrameWriter out;
   std::string early_input;
 };
 
 // Serves HTTP requests until the connection closes (nullopt) or upgrades;
 // then answers the upgrade. Its frames (parser, request, handshake) are
 // gone once it returns.
-asio::awaitable<std::optional<WebSocketStart>> upgrade(Server::Impl& server, std::size_t shard, tcp::socket socket) {
-  std::optional<Upgrade> upgrade = co_await http_session(server, shard, std::move(socket));
+task<std::optional<WebSocketStart>> upgrade(Server::Impl& server, std::size_t shard,
+                                                       FrameWriter::socket_type socket) {
+  std::optional<Upgrade> upgrade = co_await http_session(server, shard, tcp::socket(std::move(socket)));
   if (!upgrade) co_return std::nullopt;
   tcp::socket upgraded = upgrade->stream.release_socket();
   if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
@@ -766,24 +774,52 @@ asio::awaitable<std::optional<WebSocketStart>> upgrade(Server::Impl& server, std
   FrameWriter::socket_type socket_for_shard(server.shards[shard]->ioc.get_executor());
   socket_for_shard.assign(protocol, upgraded.release(ec), ec);
   if (ec) co_return std::nullopt;
-  co_return WebSocketStart{std::move(socket_for_shard), std::move(upgrade->early_input)};
+  co_return WebSocketStart{FrameWriter(std::move(socket_for_shard)), std::move(upgrade->early_input)};
+}
+
+// Ends a WebSocket session's socket: a session that exchanged close frames
+// flushes them and closes gently; any other closes at once.
+task<void> close_socket(FrameWriter& out, bool gently) {
+  if (gently) {
+    // The close frame goes out first; then the peer may still be sending.
+    co_await flush_within(out, kFinalFlushTimeout);
+    beast::tcp_stream lingering(tcp::socket(std::move(out.socket())));
+    co_await linger_close(lingering);
+  } else {
+    // A write still in flight refers to the socket: end it before the socket goes.
+    beast::error_code ignored;
+    out.socket().close(ignored);
+    co_await out.async_wait_flushed(nothrow);
+  }
+}
+
+// The session's log lines and counters, outside its coroutine: the
+// temporaries of a call in a coroutine can take room in its frame.
+std::uint64_t open_websocket(Server::Impl& server) {
+  std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
+  log::info("websocket open", {{"connection", id}});
+  return id;
+}
+
+void websocket_closed(Server::Impl& server, std::uint64_t id, const char* reason) {
+  server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
+  log::info("websocket closed", {{"connection", id}, {"reason", reason}});
 }
 
 // Serves one TCP connection: its HTTP requests and, after an upgrade, its
 // WebSocket session, which waits in this coroutine's frame (see
 // WsConnection::advance).
-asio::awaitable<void> connection_session(Server::Impl& server, std::size_t shard, tcp::socket socket) {
+task<void> connection_session(Server::Impl& server, std::size_t shard, FrameWriter::socket_type socket) {
   ConnectionSlot slot(server);
   std::optional<WebSocketStart> start = co_await upgrade(server, shard, std::move(socket));
   if (!start) co_return;
-  FrameWriter out(std::move(start->socket));
-  std::uint64_t id = server.next_connection_id.fetch_add(1, std::memory_order_relaxed);
-  server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
-  log::info("websocket open", {{"connection", id}});
+  FrameWriter& out = start->out;
+  const std::uint64_t id = open_websocket(server);
   const char* reason = "peer closed";
   bool lingers = false;
   {
-    WsConnection connection(server, shard, out, id, std::move(start->early_input));
+    WsConnection connection(server, shard, out, id, start->early_input);
     if (server.shutting_down.load()) connection.begin_close();
     for (;;) {
       WsConnection::Wait wait = connection.advance();
@@ -798,22 +834,11 @@ asio::awaitable<void> connection_session(Server::Impl& server, std::size_t shard
     reason = connection.close_reason();
     lingers = connection.lingers();
   }
-  if (lingers) {
-    // The close frame goes out first; then the peer may still be sending.
-    co_await flush_within(out, kFinalFlushTimeout);
-    beast::tcp_stream lingering(tcp::socket(std::move(out.socket())));
-    co_await linger_close(lingering);
-  } else {
-    // A write still in flight refers to the socket: end it before the socket goes.
-    beast::error_code ignored;
-    out.socket().close(ignored);
-    co_await out.async_wait_flushed(nothrow);
-  }
-  server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
-  log::info("websocket closed", {{"connection", id}, {"reason", reason}});
+  co_await close_socket(out, lingers);
+  websocket_closed(server, id, reason);
 }
 
-asio::awaitable<void> accept_loop(Server::Impl& server) {
+task<void> accept_loop(Server::Impl& server) {
   std::size_t next_shard = 0;
   for (;;) {
     std::size_t shard = next_shard;
@@ -831,7 +856,7 @@ asio::awaitable<void> accept_loop(Server::Impl& server) {
     auto& ioc = server.shards[shard]->ioc;
     if (server.connections.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(server.options.max_connections)) {
       server.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(ioc, reject_session(std::move(socket)), log_session_exception);
+      asio::co_spawn(ioc, reject_session(tcp::socket(std::move(socket))), log_session_exception);
       continue;
     }
     asio::co_spawn(ioc, connection_session(server, shard, std::move(socket)), log_session_exception);
@@ -852,7 +877,7 @@ void run_shard(ShardContext& shard) {
   }
 }
 
-asio::awaitable<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) {
+task<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) {
   auto& timer = *shard.heartbeat;
   for (;;) {
     timer.expires_after(server.options.heartbeat_interval);
@@ -865,7 +890,7 @@ asio::awaitable<void> heartbeat_loop(Server::Impl& server, ShardContext& shard) 
 }
 
 // Pings quiet connections and drops silent ones (WsConnection::check_idle).
-asio::awaitable<void> idle_sweep_loop(Server::Impl& server, ShardContext& shard) {
+task<void> idle_sweep_loop(Server::Impl& server, ShardContext& shard) {
   auto& timer = *shard.idle_sweep;
   const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(server.options.idle_timeout) /
                       kIdleEpochsPerTimeout;

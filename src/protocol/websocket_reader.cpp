@@ -43,12 +43,13 @@ bool valid_close_code(std::uint16_t code) {
 }  // namespace
 
 ClientFrameReader::Item ClientFrameReader::fail(std::uint16_t code, const char* reason) {
-  violation_ = Item{Kind::violation, {}, code, reason};
-  return violation_;
+  violation_code_ = code;
+  violation_reason_ = reason;
+  return Item{Kind::violation, {}, code, reason};
 }
 
 ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
-  if (violation_.kind == Kind::violation) return violation_;
+  if (violation_reason_) return Item{Kind::violation, {}, violation_code_, violation_reason_};
   if (!in_message_ && !joined_.empty()) {  // the last message was handed out from joined_
     joined_.clear();
     if (joined_.capacity() > 4096) std::string().swap(joined_);  // idle readers stay small
@@ -99,7 +100,7 @@ ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
     input = input.subspan(header_size);
     frame_left_ = size;
     frame_final_ = final;
-    mask_offset_ = 0;
+    mask_phase_ = 0;
     frame_pending_ = true;
     if (!skipping_ && joined_.size() + size > max_message_bytes_) {
       skipping_ = true;  // its bytes, and everything after, are thrown away
@@ -139,10 +140,10 @@ ClientFrameReader::Item ClientFrameReader::read_control(std::span<char>& input, 
 bool ClientFrameReader::take_payload(std::span<char>& input) {
   const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, input.size()));
   if (!skipping_) {
-    unmask(input.data(), take, mask_, mask_offset_);
+    unmask(input.data(), take, mask_, mask_phase_);
     joined_.append(input.data(), take);
   }
-  mask_offset_ += take;
+  mask_phase_ = static_cast<std::uint8_t>((mask_phase_ + take) & 3);
   frame_left_ -= take;
   input = input.subspan(take);
   return frame_left_ == 0;

@@ -68,17 +68,19 @@ class ClientFrameReader {
   // (need_more while skipping).
   Item finish_message(std::string_view bytes);
 
+  // Laid out small: every idle connection holds one.
   const std::size_t max_message_bytes_;
   std::string joined_;            // fragments (or a frame arriving in pieces) joined so far
+  std::uint64_t frame_left_ = 0;  // payload bytes of the current data frame still to come
+  const char* violation_reason_ = nullptr;  // set once failed
+  std::array<unsigned char, 4> mask_{};
+  std::uint16_t violation_code_ = 0;
+  std::uint8_t mask_phase_ = 0;   // payload bytes of the frame unmasked so far, modulo 4
   bool in_message_ = false;       // a data frame without FIN was seen, or a payload is pending
   bool message_text_ = false;
   bool skipping_ = false;         // the bytes of data frames are thrown away
-  std::uint64_t frame_left_ = 0;  // payload bytes of the current data frame still to come
   bool frame_pending_ = false;    // a data frame's payload is being streamed
   bool frame_final_ = false;
-  std::array<unsigned char, 4> mask_{};
-  std::size_t mask_offset_ = 0;   // how many payload bytes of the frame were unmasked so far
-  Item violation_;                // set once failed
 };
 
 }  // namespace pubsub::protocol

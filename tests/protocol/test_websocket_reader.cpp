@@ -3,6 +3,8 @@
 // arrive at once or one at a time.
 #include "protocol/websocket_reader.h"
 
+#include "support/client_frame.h"
+
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/catch_tostring.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -13,30 +15,9 @@
 
 using pubsub::protocol::ClientFrameReader;
 using Kind = ClientFrameReader::Kind;
+using pubsub::testing::client_frame;
 
 namespace {
-
-// A client frame: `first` is the FIN/RSV/opcode byte; masked with `mask`
-// unless `masked` is false; the length in its shortest form.
-std::string client_frame(std::uint8_t first, std::string_view payload, bool masked = true) {
-  const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-  std::string out(1, static_cast<char>(first));
-  const char mask_bit = masked ? static_cast<char>(0x80) : 0;
-  if (payload.size() < 126) {
-    out += static_cast<char>(mask_bit | static_cast<char>(payload.size()));
-  } else if (payload.size() <= 0xFFFF) {
-    out += static_cast<char>(mask_bit | 126);
-    out += static_cast<char>(payload.size() >> 8);
-    out += static_cast<char>(payload.size() & 0xFF);
-  } else {
-    out += static_cast<char>(mask_bit | 127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((std::uint64_t{payload.size()} >> (8 * i)) & 0xFF);
-  }
-  if (!masked) return out + std::string(payload);
-  out.append(reinterpret_cast<const char*>(mask), 4);
-  for (std::size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ mask[i % 4]);
-  return out;
-}
 
 std::string text(std::string_view payload) { return client_frame(0x81, payload); }
 
