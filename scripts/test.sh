@@ -34,11 +34,15 @@ run_suite() {  # dir, then meson test arguments
 configure build-test && meson compile -C build-test || { echo "build-test: build failed"; exit 1; }
 run_suite build-test
 
-configure build-asan -Db_sanitize=address,undefined && meson compile -C build-asan ||
+# The sanitizer builds silence two warnings that arise only there, from
+# library headers: g++ 12's false -Wmaybe-uninitialized inside Beast's HTTP
+# parser once ASan instruments it, and -Wtsan's note that Asio's
+# atomic_thread_fence is not instrumented. The default build keeps all.
+configure build-asan -Db_sanitize=address,undefined -Dcpp_args=-Wno-maybe-uninitialized && meson compile -C build-asan ||
   { echo "build-asan: build failed"; exit 1; }
 run_suite build-asan
 
-configure build-tsan -Db_sanitize=thread &&
+configure build-tsan -Db_sanitize=thread -Dcpp_args=-Wno-tsan &&
   meson compile -C build-tsan pubsubd tests/core_tests tests/e2e_concurrency ||
   { echo "build-tsan: build failed"; exit 1; }
 run_suite build-tsan --no-rebuild --suite concurrency

@@ -52,7 +52,7 @@ constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
 // what the pass queued (see run_shard), so that a busy loop still writes.
 constexpr int kMaxPassHandlers = 256;
 // What one read takes from a socket, into the buffer the shard's
-// connections share (see WsConnection::run).
+// connections share (see WsConnection::read).
 constexpr std::size_t kReadBufferSize = 64 * 1024;
 // The idle-timeout sweep runs every quarter of --idle-timeout (an "epoch").
 // A connection whose last read is 3 epochs old has been quiet for at least
@@ -105,7 +105,7 @@ struct ShardContext {
   std::optional<asio::steady_timer> heartbeat;
   std::optional<asio::steady_timer> idle_sweep;
   std::uint32_t idle_epoch = 0;  // idle sweeps so far (see kIdleEpochsPerTimeout)
-  std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);  // see WsConnection::run
+  std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);  // see WsConnection::read
   // Connections given frames during this loop pass; written at its end.
   std::vector<WsConnection*> dirty;
   std::vector<WsConnection*> flushing;  // dirty's previous contents, reused
