@@ -293,6 +293,9 @@ class WsConnection {
   void on_peer_close(std::uint16_t code);
   // Fails the connection: a close frame with `code` (1002, 1007), nothing after.
   void fail(std::uint16_t code);
+  // Ends the output with a close frame carrying `code`, unless it has
+  // ended already; true if the frame went out.
+  bool send_close_frame(std::uint16_t code);
   // Sends the server's close frame with `code` and reads on (skipping
   // messages) until the peer answers or kFinalFlushTimeout passes.
   void start_close(std::uint16_t code, const char* reason);
@@ -423,6 +426,7 @@ void WsConnection::consume(std::span<char>& input) {
         start_close(protocol::close_code::too_big, "message too big (1009)");
         break;
       case Kind::violation:
+        log::debug("websocket protocol violation", {{"connection", id_}, {"code", item.code}, {"detail", item.reason}});
         fail(item.code);
         return;
     }
@@ -437,10 +441,7 @@ void WsConnection::on_peer_close(std::uint16_t code) {
     return;
   }
   close_reason_ = "peer closed";
-  if (output_ended_) return;
-  output_ended_ = true;
-  out_.append_close(code == protocol::close_code::no_status ? protocol::close_code::normal : code);
-  out_.flush();
+  send_close_frame(code == protocol::close_code::no_status ? protocol::close_code::normal : code);
 }
 
 void WsConnection::fail(std::uint16_t code) {
@@ -448,20 +449,22 @@ void WsConnection::fail(std::uint16_t code) {
   ended_ = true;
   lingers_ = true;
   if (close_timer_) close_timer_->cancel();
-  if (output_ended_) return;
+  send_close_frame(code);
+}
+
+bool WsConnection::send_close_frame(std::uint16_t code) {
+  if (output_ended_) return false;
   output_ended_ = true;
   out_.append_close(code);
   out_.flush();
+  return true;
 }
 
 void WsConnection::start_close(std::uint16_t code, const char* reason) {
-  if (output_ended_) return;
+  if (!send_close_frame(code)) return;
   close_reason_ = reason;
-  output_ended_ = true;
   close_started_ = true;
   reader_.skip_messages();
-  out_.append_close(code);
-  out_.flush();
   closer_running_ = true;
   asio::co_spawn(out_.socket().get_executor(), close_deadline(), [this](std::exception_ptr) {
     closer_running_ = false;

@@ -148,7 +148,7 @@ TEST_CASE("the client's close is answered with its code, then the server closes 
 }
 
 TEST_CASE("broken frames close with 1002 or 1007; other connections carry on") {
-  ServerProcess server({"--heartbeat-interval", "0"});
+  ServerProcess server({"--heartbeat-interval", "0", "--log-level", "debug"});
   RawClient bystander(server.port());
   const std::pair<std::string, std::string> cases[] = {
       {client_frame(0x09, "p"), "1002"},                                    // a fragmented ping
@@ -166,6 +166,9 @@ TEST_CASE("broken frames close with 1002 or 1007; other connections carry on") {
   }
   bystander.send(text(R"({"type":"ping"})"));
   CHECK(bystander.next().opcode == 0x1);
+  // At debug, the log says what was wrong with each frame.
+  CHECK_THAT(server.log(), ContainsSubstring(R"(code=1002 detail="reserved bits set without an extension")"));
+  CHECK_THAT(server.log(), ContainsSubstring(R"(code=1007 detail="invalid UTF-8 in a text message")"));
 }
 
 TEST_CASE("a quiet client is pinged at half --idle-timeout, and a pong keeps it") {
