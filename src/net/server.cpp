@@ -162,21 +162,19 @@ task<void> linger_close(beast::tcp_stream& stream) {
 
 // ------------------------------------------------------------------ WebSocket session
 
-// Tracks one open TCP connection for --max-connections and /stats; moves
-// with the connection from its HTTP session to its WebSocket session.
+// Tracks one open TCP connection for --max-connections and /stats, for as
+// long as its session coroutine (HTTP, then WebSocket) runs.
 class ConnectionSlot {
  public:
-  explicit ConnectionSlot(Server::Impl& server) : server_(&server) {
-    server_->connections.fetch_add(1, std::memory_order_relaxed);
+  explicit ConnectionSlot(Server::Impl& server) : server_(server) {
+    server_.connections.fetch_add(1, std::memory_order_relaxed);
   }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : server_(std::exchange(other.server_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ~ConnectionSlot() {
-    if (server_) server_->connections.fetch_sub(1, std::memory_order_relaxed);
-  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ~ConnectionSlot() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
-  Server::Impl* server_;
+  Server::Impl& server_;
 };
 
 void log_session_exception(std::exception_ptr error) {
