@@ -13,13 +13,17 @@ namespace pubsub::core {
 
 class Topic;
 
-// One server-to-client WebSocket text message. Events carry their topic and
-// seq (the overflow policy needs them); control frames (acks, errors,
-// infos) have no topic.
+// One server-to-client WebSocket message. Events carry their topic and
+// seq (the overflow policy needs them); replies and infos have no topic.
+// A pong (the answer to a client's WebSocket ping, carrying its data) goes
+// through the same queue, so that it counts against the same bounds.
 struct Frame {
+  enum class Type : std::uint8_t { text, pong };
+
   std::string bytes;
   std::shared_ptr<Topic> topic;  // set for events only
   std::uint64_t seq = 0;         // set for events only
+  Type type = Type::text;
 
   bool is_event() const { return topic != nullptr; }
 };
@@ -29,6 +33,11 @@ using FramePtr = std::shared_ptr<const Frame>;
 // Returns a control frame holding `bytes`.
 inline FramePtr make_control_frame(std::string bytes) {
   return std::make_shared<const Frame>(Frame{std::move(bytes), nullptr, 0});
+}
+
+// Returns the pong that answers a client ping carrying `data`.
+inline FramePtr make_pong_frame(std::string_view data) {
+  return std::make_shared<const Frame>(Frame{std::string(data), nullptr, 0, Frame::Type::pong});
 }
 
 // Builds the frames the broker itself originates. The broker core knows no

@@ -408,10 +408,9 @@ void WsConnection::consume(std::span<char>& input) {
         reply_error(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not supported; send JSON text");
         break;
       case Kind::ping:
-        if (!output_ended_) {
-          out_.append(protocol::Opcode::pong, item.payload);
-          mark_dirty();
-        }
+        // Queued like a reply: a client that pings without reading fills
+        // its own queue, and its reading stops (must_wait).
+        if (!output_ended_) subscriber_.push_control(core::make_pong_frame(item.payload));
         break;
       case Kind::pong:
         break;
@@ -552,7 +551,8 @@ void WsConnection::flush() {
   while (out_.accepting() || (subscriber_.overflowed() && !out_.error())) {
     core::FramePtr frame = subscriber_.pop();
     if (!frame) break;
-    out_.append_frame(frame->bytes);
+    if (frame->type == core::Frame::Type::pong) out_.append(protocol::Opcode::pong, frame->bytes);
+    else out_.append_frame(frame->bytes);
     subscriber_.written(*frame);
   }
   out_.flush();

@@ -9,6 +9,7 @@
 #include <boost/asio.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -33,8 +34,13 @@ class RawClient {
   };
 
   // Connects and upgrades; `after_request` is sent in the same write as
-  // the upgrade request, before the 101 can arrive.
-  explicit RawClient(std::uint16_t port, const std::string& after_request = "") : socket_(ioc_) {
+  // the upgrade request, before the 101 can arrive. A `receive_buffer` > 0
+  // sets SO_RCVBUF before connecting, so that the server's writes back up
+  // once the client stops reading.
+  explicit RawClient(std::uint16_t port, const std::string& after_request = "", int receive_buffer = 0)
+      : socket_(ioc_) {
+    socket_.open(tcp::v4());
+    if (receive_buffer > 0) socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
     timeval timeout{5, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -50,6 +56,14 @@ class RawClient {
   }
 
   void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+
+  // Sends all of `bytes`, blocking; false if the connection failed. May
+  // run on another thread than the reads.
+  bool send_all(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(socket_, asio::buffer(bytes), ec);
+    return !ec;
+  }
 
   // The next frame the server sent (server frames are never masked).
   Frame next() {
@@ -186,4 +200,39 @@ TEST_CASE("a quiet client is pinged at half --idle-timeout, and a pong keeps it"
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   client.send(text(R"({"type":"ping"})"));
   CHECK(client.next_skipping_pings().opcode == 0x1);  // 3 s after connecting: still open
+}
+
+TEST_CASE("a ping flood from a client that does not read is bounded by its queue, and every ping is answered") {
+  ServerProcess server({"--heartbeat-interval", "0", "--max-queue", "100"});
+  RawClient flooder(server.port(), "", 4096);
+  RawClient bystander(server.port());
+  const long rss_before = server.rss_kib();
+  // 48 MiB of pings with 125 bytes of data each, sent by a thread while
+  // this one reads nothing; the server answers each with a pong of the
+  // same data.
+  const std::string data(125, 'p');
+  std::string burst;
+  for (int i = 0; i < 128; ++i) burst += client_frame(0x89, data);
+  const std::size_t pings = (48u << 20) / burst.size() * 128;
+  std::atomic<bool> all_sent{false};
+  std::jthread sender([&] {
+    for (std::size_t i = 0; i < pings / 128; ++i) {
+      if (!flooder.send_all(burst)) return;
+    }
+    all_sent = true;
+  });
+  // Unbounded, the server would hold one pong per ping it read: the
+  // whole 48 MiB, read in well under the 4 s given here.
+  eventually([&] { return all_sent.load(); }, std::chrono::seconds(4));
+  const long grown_kib = server.rss_kib() - rss_before;
+  CAPTURE(pings, grown_kib);
+  CHECK(grown_kib < 8 * 1024);
+  bystander.send(text(R"({"type":"ping"})"));
+  CHECK(bystander.next().opcode == 0x1);
+  // Once the client reads, the server reads on: every ping gets its pong.
+  std::size_t pongs = 0;
+  for (RawClient::Frame frame = flooder.next(); frame.opcode == 0xA && frame.payload == data; frame = flooder.next()) {
+    if (++pongs == pings) break;
+  }
+  CHECK(pongs == pings);
 }
