@@ -1,0 +1,177 @@
+// HTTP requests, REST adapter and the WebSocket handshake; see
+// http_session.h.
+#include "net/http_session.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "common/log.h"
+#include "net/linger.h"
+#include "net/rest.h"
+#include "net/server_state.h"
+#include "net/shard.h"
+#include "net/timeouts.h"
+
+namespace pubsub::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+constexpr std::size_t kMaxRequestBody = 64 * 1024;
+constexpr std::size_t kMaxRequestHeader = 16 * 1024;
+
+task<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
+  websocket::stream<tcp::socket> handshake(std::move(socket));
+  handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "pubsub");
+  }));
+  auto [ec] = co_await handshake.async_accept(request, nothrow);
+  socket = std::move(handshake.next_layer());
+  co_return !ec;
+}
+
+// ------------------------------------------------------------------ HTTP session
+
+http::response<http::string_body> to_http(const RestResponse& rest, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(rest.status), version};
+  res.set(http::field::server, "pubsub");
+  res.set(http::field::content_type, "application/json");
+  if (!rest.allow.empty()) res.set(http::field::allow, rest.allow);
+  res.keep_alive(keep_alive);
+  res.body() = rest.body;
+  res.prepare_payload();
+  return res;
+}
+
+// Sends `rest` and closes gently (see linger_close).
+task<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
+  stream.expires_after(kFinalFlushTimeout);
+  auto res = to_http(rest, 11, false);
+  auto [ec, n] = co_await http::async_write(stream, res, nothrow);
+  if (!ec) co_await linger_close(stream);
+}
+
+bool upgrade_authorized(const ServerState& server, const http::request<http::string_body>& req) {
+  const std::string& key = server.options.api_key;
+  if (key.empty()) return true;
+  if (auto header = req.find("X-API-Key"); header != req.end()) {
+    return api_key_matches(key, std::string_view(header->value().data(), header->value().size()));
+  }
+  std::string_view target(req.target().data(), req.target().size());
+  auto query_key = query_parameter(target, "api_key");
+  return query_key && api_key_matches(key, *query_key);
+}
+
+// How long a client may take to send a request (or stay idle between
+// keep-alive requests): 30 s, or --idle-timeout if shorter.
+std::chrono::steady_clock::duration request_timeout(const ServerOptions& options) {
+  if (options.idle_timeout.count() > 0 && options.idle_timeout < kMaxRequestTimeout) return options.idle_timeout;
+  return kMaxRequestTimeout;
+}
+
+// A connection that asked for the WebSocket upgrade, with its request.
+struct Upgrade {
+  beast::tcp_stream stream;
+  http::request<http::string_body> request;
+  std::string early_input;  // bytes the client sent after the request, without waiting for the 101
+};
+
+// Serves HTTP requests on one connection until it closes (nullopt) or asks,
+// properly, for a WebSocket upgrade. Returning ends this coroutine, so that
+// its frame (parser, buffers) is not held for the WebSocket's lifetime.
+task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kMaxRequestHeader);
+    parser.body_limit(kMaxRequestBody);
+    stream.expires_after(request_timeout(server.options));
+    ShardContext& context = *server.shards[shard];
+    context.idle_http.insert(&stream.socket());
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
+    context.idle_http.erase(&stream.socket());
+    if (ec == http::error::body_limit) {
+      co_await answer_and_close(stream, rest_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 64 KiB"));
+      co_return std::nullopt;
+    }
+    if (ec == http::error::header_limit) {
+      co_await answer_and_close(stream, rest_error(431, "BAD_REQUEST", "request header fields are too large"));
+      co_return std::nullopt;
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      co_return std::nullopt;
+    }
+    if (ec) {
+      co_await answer_and_close(stream, rest_error(400, "BAD_REQUEST", "malformed HTTP request"));
+      co_return std::nullopt;
+    }
+    auto request = parser.release();
+    std::string_view target(request.target().data(), request.target().size());
+
+    if (websocket::is_upgrade(request)) {
+      RestResponse refusal;
+      if (target_path(target) != "/ws") refusal = rest_error(404, "NOT_FOUND", "WebSocket upgrades are served at /ws only");
+      else if (!upgrade_authorized(server, request)) refusal = rest_error(401, "UNAUTHORIZED", "missing or invalid API key");
+      else if (server.shutting_down.load()) refusal = rest_error(503, "INTERNAL", "server is shutting down");
+      if (refusal.status != 200) {
+        co_await answer_and_close(stream, refusal);
+        co_return std::nullopt;
+      }
+      stream.expires_never();
+      auto early = buffer.cdata();
+      std::string early_input(static_cast<const char*>(early.data()), early.size());
+      co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
+    }
+
+    std::optional<std::string_view> api_key;
+    if (auto header = request.find("X-API-Key"); header != request.end()) {
+      api_key = std::string_view(header->value().data(), header->value().size());
+    }
+    std::string_view method(request.method_string().data(), request.method_string().size());
+    RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+    bool keep_alive = request.keep_alive() && !server.shutting_down.load();
+    log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
+    auto response = to_http(rest, request.version(), keep_alive);
+    auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
+    if (wec || !keep_alive) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return std::nullopt;
+    }
+  }
+}
+
+}  // namespace
+
+task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket) {
+  std::optional<Upgrade> upgrade = co_await http_session(server, shard, tcp::socket(std::move(socket)));
+  if (!upgrade) co_return std::nullopt;
+  tcp::socket upgraded = upgrade->stream.release_socket();
+  if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
+  // The same descriptor, for the shard's own executor type.
+  beast::error_code ec;
+  const auto protocol = upgraded.local_endpoint(ec).protocol();
+  if (ec) co_return std::nullopt;
+  shard_socket socket_for_shard(server.shards[shard]->ioc.get_executor());
+  socket_for_shard.assign(protocol, upgraded.release(ec), ec);
+  if (ec) co_return std::nullopt;
+  co_return WebSocketStart{FrameWriter(std::move(socket_for_shard)), std::move(upgrade->early_input)};
+}
+
+// Answers a connection past --max-connections with 503 and closes it.
+task<void> reject_session(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(kMaxRequestHeader);
+  stream.expires_after(kHandshakeTimeout);
+  co_await http::async_read_header(stream, buffer, parser, nothrow);
+  co_await answer_and_close(stream, rest_error(503, "INTERNAL", "too many connections"));
+}
+
+}  // namespace pubsub::net

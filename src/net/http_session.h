@@ -1,0 +1,35 @@
+// The HTTP side of a connection: REST requests answered through the pure
+// router (rest.h), the WebSocket upgrade checked and answered with Beast's
+// handshake, and the 503 for connections past --max-connections. The only
+// translation unit that includes Beast's HTTP and WebSocket headers.
+//
+// Coroutines on the connection's shard thread.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "net/asio_support.h"
+#include "net/frame_writer.h"
+
+namespace pubsub::net {
+
+struct ServerState;
+
+// A connection that speaks WebSocket now, with the bytes the client sent
+// after its upgrade request.
+struct WebSocketStart {
+  FrameWriter out;
+  std::string early_input;
+};
+
+// Serves HTTP requests until the connection closes (nullopt) or upgrades;
+// then answers the upgrade. Its frames (parser, request, handshake) are
+// gone once it returns.
+task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket);
+
+// Answers a connection past --max-connections with 503 and closes it.
+task<void> reject_session(tcp::socket socket);
+
+}  // namespace pubsub::net

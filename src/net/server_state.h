@@ -1,0 +1,47 @@
+// What every part of the server shares: the options, the broker, the
+// shards (one per I/O thread) and the process-wide counters.
+//
+// Built and destroyed on the thread that runs the server; the atomics may
+// be read and written from any thread; a shard's members only from its own
+// thread (see shard.h).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/broker.h"
+#include "net/broker_frames.h"
+#include "net/rest.h"
+#include "net/server.h"
+
+namespace pubsub::net {
+
+struct ShardContext;
+
+struct ServerState {
+  explicit ServerState(ServerOptions opts);
+  ~ServerState();
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
+
+  // The figures the REST API reports, read now.
+  RestContext rest_context() const;
+
+  ServerOptions options;
+  ProtocolFrames frames;
+  core::Broker broker;
+  std::vector<std::unique_ptr<ShardContext>> shards;  // destroyed before broker
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::atomic<bool> shutting_down{false};
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> websocket_connections{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> next_connection_id{1};
+};
+
+}  // namespace pubsub::net
