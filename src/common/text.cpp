@@ -40,7 +40,7 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-std::string format_timestamp(std::chrono::system_clock::time_point t) {
+Timestamp::Timestamp(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -51,23 +51,21 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
   }
   // The date and time to the second change once a second: cache them.
   thread_local std::time_t cached_secs = -1;
-  thread_local char cached[32];
-  thread_local std::size_t cached_len = 0;
+  thread_local char cached[32] = "0000-00-00T00:00:00";
   if (secs != cached_secs) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_secs = secs;
   }
-  std::string out;
-  out.reserve(24);
-  out.append(cached, cached_len);
-  out += '.';
-  out += static_cast<char>('0' + millis / 100);
-  out += static_cast<char>('0' + millis / 10 % 10);
-  out += static_cast<char>('0' + millis % 10);
-  out += 'Z';
-  return out;
+  std::memcpy(text_, cached, 19);
+  text_[19] = '.';
+  text_[20] = static_cast<char>('0' + millis / 100);
+  text_[21] = static_cast<char>('0' + millis / 10 % 10);
+  text_[22] = static_cast<char>('0' + millis % 10);
+  text_[23] = 'Z';
 }
+
+std::string format_timestamp(std::chrono::system_clock::time_point t) { return std::string(Timestamp(t).view()); }
 
 }  // namespace pubsub::common

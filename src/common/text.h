@@ -20,6 +20,17 @@ std::size_t utf8_sequence_length(std::string_view s);
 // True if `s` is well-formed UTF-8 throughout (the rules above).
 bool valid_utf8(std::string_view s);
 
+// An RFC 3339 UTC timestamp with milliseconds ("2025-08-25T10:00:00.123Z"),
+// held without an allocation.
+class Timestamp {
+ public:
+  explicit Timestamp(std::chrono::system_clock::time_point t);
+  std::string_view view() const { return {text_, sizeof text_}; }
+
+ private:
+  char text_[24];
+};
+
 // Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z").
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 

@@ -9,25 +9,33 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/frame.h"
+#include "core/outbound.h"
 
 namespace pubsub::core {
 
+// A frame waiting in a subscriber's queue.
+struct QueuedFrame {
+  OutboundRef frame;
+  // Part of a subscribe's replay: the reply to a request, so it counts
+  // neither against the overflow bounds nor as a candidate to drop.
+  bool replay = false;
+};
+
 class FrameQueue {
  public:
-  using iterator = std::vector<FramePtr>::iterator;
-  using const_iterator = std::vector<FramePtr>::const_iterator;
+  using iterator = std::vector<QueuedFrame>::iterator;
+  using const_iterator = std::vector<QueuedFrame>::const_iterator;
 
   bool empty() const { return head_ == items_.size(); }
   std::size_t size() const { return items_.size() - head_; }
-  FramePtr& front() { return items_[head_]; }
+  QueuedFrame& front() { return items_[head_]; }
 
   iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   iterator end() { return items_.end(); }
   const_iterator begin() const { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   const_iterator end() const { return items_.end(); }
 
-  void push_back(FramePtr frame) {
+  void push_back(QueuedFrame frame) {
     // Reclaim the consumed prefix once it outgrows the live part, so a
     // queue that never quite drains stays bounded (amortized O(1)).
     if (head_ >= kCompactAt && head_ >= size()) {
@@ -38,7 +46,7 @@ class FrameQueue {
   }
 
   void pop_front() {
-    items_[head_].reset();
+    items_[head_].frame.reset();
     if (++head_ == items_.size()) clear();
   }
 
@@ -55,14 +63,14 @@ class FrameQueue {
   void clear() {
     items_.clear();
     head_ = 0;
-    if (items_.capacity() > kKeepCapacity) std::vector<FramePtr>().swap(items_);
+    if (items_.capacity() > kKeepCapacity) std::vector<QueuedFrame>().swap(items_);
   }
 
  private:
   static constexpr std::size_t kCompactAt = 64;
   static constexpr std::size_t kKeepCapacity = 256;
 
-  std::vector<FramePtr> items_;
+  std::vector<QueuedFrame> items_;
   std::size_t head_ = 0;  // items_[0, head_) are consumed (null)
 };
 

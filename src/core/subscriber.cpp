@@ -7,28 +7,32 @@
 #include <utility>
 
 #include "core/broker.h"
+#include "core/shard.h"
 #include "core/topic.h"
 
 namespace pubsub::core {
 
-Subscriber::Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready,
-                       std::function<void(OverflowPolicy)> on_overflow)
-    : broker_(broker),
-      shard_(shard),
-      limits_(broker.options().queue),
-      on_ready_(std::move(on_ready)),
-      on_overflow_(std::move(on_overflow)) {}
+Subscriber::Subscriber(Shard& shard) : shard_(shard), limits_(shard.broker().options().queue) {}
 
-Subscriber::~Subscriber() { broker_.unsubscribe_all(*this); }
+Subscriber::~Subscriber() { shard_.broker().unsubscribe_all(*this); }
 
-void Subscriber::push_control(FramePtr frame) {
+std::size_t Subscriber::topic_count() const { return shard_.subscriptions().count(*this); }
+
+void Subscriber::push_control(OutboundRef frame) {
   if (overflowed_) return;
-  enqueue(std::move(frame));
+  enqueue({std::move(frame), false});
 }
 
-bool Subscriber::push_event(FramePtr frame) {
+void Subscriber::push_replay(OutboundRef frame) {
+  if (overflowed_) return;
+  replay_frames_ += 1;
+  replay_bytes_ += frame->size();
+  enqueue({std::move(frame), true});
+}
+
+bool Subscriber::push_event(const OutboundRef& frame) {
   if (overflowed_) return false;
-  enqueue(std::move(frame));
+  enqueue({frame, false});
   if (!over_limits()) return false;
   if (limits_.policy == OverflowPolicy::disconnect) {
     overflow();
@@ -39,40 +43,49 @@ bool Subscriber::push_event(FramePtr frame) {
   return false;
 }
 
-FramePtr Subscriber::pop() {
+OutboundRef Subscriber::pop() {
   // The event announced by the previous notice leaves with it: it can no
   // longer be dropped, so the notice's count stays exact.
   if (announced_) return std::exchange(announced_, nullptr);
   if (queue_.empty()) return nullptr;
-  FramePtr frame = std::move(queue_.front());
+  QueuedFrame queued = std::move(queue_.front());
   queue_.pop_front();
-  queued_bytes_ -= frame->bytes.size();
+  OutboundRef frame = std::move(queued.frame);
+  queued_bytes_ -= frame->size();
+  if (queued.replay) {
+    replay_frames_ -= 1;
+    replay_bytes_ -= frame->size();
+  }
   inflight_frames_ += 1;
-  inflight_bytes_ += frame->bytes.size();
+  inflight_bytes_ += frame->size();
   if (!frame->is_event() || pending_drops_.empty()) return frame;
+  const Topic* topic = &frame->event()->topic();
   auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
-                         [&](const auto& entry) { return entry.first == frame->topic; });
+                         [&](const auto& entry) { return entry.first.get() == topic; });
   if (it == pending_drops_.end()) return frame;
-  auto notice = make_control_frame(broker_.encoder().dropped(frame->topic->name(), it->second));
+  OutboundRef notice =
+      Outbound::control(shard_.broker().encoder().dropped(shard_.scratch(), topic->name(), it->second));
   pending_drops_.erase(it);
   inflight_frames_ += 1;
-  inflight_bytes_ += notice->bytes.size();
+  inflight_bytes_ += notice->size();
   announced_ = std::move(frame);
   return notice;
 }
 
-void Subscriber::forget_drops_if_unused(const Topic* topic) {
+void Subscriber::forget_drops_if_unused(const Topic& topic) {
   auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
-                         [&](const auto& entry) { return entry.first.get() == topic; });
+                         [&](const auto& entry) { return entry.first.get() == &topic; });
   if (it == pending_drops_.end()) return;
-  bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const FramePtr& f) { return f->topic.get() == topic; });
+  bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const QueuedFrame& q) {
+    return q.frame->is_event() && &q.frame->event()->topic() == &topic;
+  });
   if (!queued) pending_drops_.erase(it);
 }
 
-void Subscriber::written(const Frame& frame) {
-  assert(inflight_frames_ > 0 && inflight_bytes_ >= frame.bytes.size());
+void Subscriber::written(const Outbound& frame) {
+  assert(inflight_frames_ > 0 && inflight_bytes_ >= frame.size());
   inflight_frames_ -= 1;
-  inflight_bytes_ -= frame.bytes.size();
+  inflight_bytes_ -= frame.size();
 }
 
 bool Subscriber::wants_requests() const {
@@ -80,22 +93,22 @@ bool Subscriber::wants_requests() const {
 }
 
 bool Subscriber::over_limits() const {
-  return queued_frames() > limits_.max_frames || queued_bytes() > limits_.max_bytes;
+  return queued_frames() - replay_frames_ > limits_.max_frames || queued_bytes() - replay_bytes_ > limits_.max_bytes;
 }
 
-void Subscriber::enqueue(FramePtr frame) {
+void Subscriber::enqueue(QueuedFrame frame) {
   bool was_empty = queue_.empty();
-  queued_bytes_ += frame->bytes.size();
+  queued_bytes_ += frame.frame->size();
   queue_.push_back(std::move(frame));
-  if (was_empty && on_ready_) on_ready_();
+  if (was_empty) on_ready();
 }
 
 bool Subscriber::drop_oldest_event() {
   if (queue_.size() < 2) return false;
   auto last = std::prev(queue_.end());  // the newest always survives
-  auto victim = std::find_if(queue_.begin(), last, [](const FramePtr& f) { return f->is_event(); });
+  auto victim = std::find_if(queue_.begin(), last, [](const QueuedFrame& q) { return q.frame->is_event() && !q.replay; });
   if (victim == last) return false;
-  const std::shared_ptr<Topic>& topic = (*victim)->topic;
+  const TopicRef& topic = victim->frame->event()->topic_ref();
   auto it = std::find_if(pending_drops_.begin(), pending_drops_.end(),
                          [&](const auto& entry) { return entry.first == topic; });
   if (it == pending_drops_.end()) {
@@ -103,10 +116,10 @@ bool Subscriber::drop_oldest_event() {
   } else {
     it->second += 1;
   }
-  topic->count_drop(shard_);
-  if (dropped_total_++ == 0 && on_overflow_) on_overflow_(OverflowPolicy::drop_oldest);
-  queued_bytes_ -= (*victim)->bytes.size();
-  broker_.shard(shard_).retire(std::move(*victim));
+  topic->count_drop(shard_.index());
+  if (dropped_total_++ == 0) on_overflow(OverflowPolicy::drop_oldest);
+  queued_bytes_ -= victim->frame->size();
+  shard_.retire(std::move(victim->frame));
   queue_.erase(victim);
   return true;
 }
@@ -116,12 +129,14 @@ void Subscriber::overflow() {
   overflowed_ = true;
   queue_.clear();
   queued_bytes_ = 0;
+  replay_frames_ = 0;
+  replay_bytes_ = 0;
   pending_drops_.clear();
-  auto error = make_control_frame(broker_.encoder().slow_consumer());
-  queued_bytes_ = error->bytes.size();
-  queue_.push_back(std::move(error));
-  if (was_empty && on_ready_) on_ready_();
-  if (on_overflow_) on_overflow_(OverflowPolicy::disconnect);
+  OutboundRef error = Outbound::control(shard_.broker().encoder().slow_consumer(shard_.scratch()));
+  queued_bytes_ = error->size();
+  queue_.push_back({std::move(error), false});
+  if (was_empty) on_ready();
+  on_overflow(OverflowPolicy::disconnect);
 }
 
 }  // namespace pubsub::core

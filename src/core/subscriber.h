@@ -1,6 +1,7 @@
-// One connection's side of the broker: the topics it holds and its bounded
-// outbound queue, where the overflow policy (drop_oldest or disconnect) is
-// applied. The connection drains the queue into its socket writes.
+// One connection's side of the broker: its bounded outbound queue, where
+// the overflow policy (drop_oldest or disconnect) is applied, and the head
+// of the list of topics it holds (kept by its shard's SubscriptionIndex).
+// The connection drains the queue into its socket writes.
 //
 // Shard thread only: a Subscriber is created, fed, drained and destroyed on
 // the thread of the shard it belongs to, so nothing here is synchronized.
@@ -8,19 +9,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "core/frame.h"
 #include "core/frame_queue.h"
+#include "core/outbound.h"
+#include "core/subscription_index.h"
 
 namespace pubsub::core {
 
-class Broker;
-class Topic;
+class Shard;
 
 enum class OverflowPolicy { drop_oldest, disconnect };
 
@@ -32,34 +30,34 @@ struct QueueLimits {
 
 class Subscriber {
  public:
-  // Joins shard `shard` of `broker`. `on_ready` is called whenever the queue
-  // goes from empty to non-empty (the connection should schedule a write). `on_overflow`
-  // is called once per subscriber, when the policy first acts: the first
-  // drop under drop_oldest, or the decision to disconnect.
-  Subscriber(Broker& broker, std::size_t shard, std::function<void()> on_ready,
-             std::function<void(OverflowPolicy)> on_overflow = {});
+  // Joins `shard`.
+  explicit Subscriber(Shard& shard);
   // Leaves every topic still held.
-  ~Subscriber();
+  virtual ~Subscriber();
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
 
-  std::size_t shard() const { return shard_; }
+  Shard& shard() const { return shard_; }
 
-  // Queues a reply or info. Never dropped (request flow control bounds
-  // them: see wants_requests). Ignored once the subscriber overflowed.
-  void push_control(FramePtr frame);
+  // Queues a reply, info or pong. Never dropped (request flow control
+  // bounds them: see wants_requests). Ignored once the subscriber overflowed.
+  void push_control(OutboundRef frame);
+  // Queues an event of a subscribe's replay: part of the reply to the
+  // request, it counts neither against the overflow bounds nor as a
+  // candidate to drop (a client that reads is never dropped for it).
+  void push_replay(OutboundRef frame);
   // Queues an event and applies the overflow policy if a bound is passed.
   // Returns true if this push made the disconnect policy drop the
   // subscriber: the caller must then make the broker forget it
   // (Broker::unsubscribe_all) once it is not iterating the subscriber lists.
-  [[nodiscard]] bool push_event(FramePtr frame);
+  [[nodiscard]] bool push_event(const OutboundRef& frame);
 
-  // Returns the next frame to write, or nullptr when the queue is empty. A
+  // Returns the next frame to write, or null when the queue is empty. A
   // `dropped` info precedes the first event of a topic that lost events.
   // The frame counts against the bounds until `written` is called.
-  FramePtr pop();
+  OutboundRef pop();
   // Reports that a frame returned by pop has been written (or abandoned).
-  void written(const Frame& frame);
+  void written(const Outbound& frame);
 
   // True when the disconnect policy has decided to drop this subscriber:
   // the queue holds only the SLOW_CONSUMER error; close with 1008 after it.
@@ -73,45 +71,42 @@ class Subscriber {
   // Events this subscriber lost to drop_oldest, over its lifetime.
   std::uint64_t dropped_total() const { return dropped_total_; }
   // Number of topics held.
-  std::size_t topic_count() const { return memberships_.size(); }
+  std::size_t topic_count() const;
 
- private:
-  friend class Broker;
-  friend class Shard;
-
-  // Where this subscriber sits in its shard's list for one topic.
-  struct Membership {
-    std::shared_ptr<Topic> topic;
-    std::size_t index;
-  };
-
-  bool over_limits() const;
   // Forgets the drop count of `topic` once no queued event of it is left
   // to carry the notice (after an unsubscribe or a deletion).
-  void forget_drops_if_unused(const Topic* topic);
-  void enqueue(FramePtr frame);
-  // Drops the oldest queued event other than the newest frame; returns
-  // false when there is none to drop.
+  void forget_drops_if_unused(const Topic& topic);
+
+ protected:
+  // The queue went from empty to non-empty: the connection should write.
+  virtual void on_ready() = 0;
+  // The policy acted for the first time: the first drop under
+  // drop_oldest, or the decision to disconnect. Called once.
+  virtual void on_overflow(OverflowPolicy policy) = 0;
+
+ private:
+  friend class SubscriptionIndex;
+
+  bool over_limits() const;
+  void enqueue(QueuedFrame frame);
+  // Drops the oldest queued event other than the newest frame and the
+  // replay; returns false when there is none to drop.
   bool drop_oldest_event();
   void overflow();
 
-  Broker& broker_;
-  const std::size_t shard_;
+  Shard& shard_;
+  SubscriptionIndex::Held* held_ = nullptr;  // the topics held (SubscriptionIndex)
   const QueueLimits& limits_;  // the broker's, which outlives its subscribers
-  std::function<void()> on_ready_;
-  std::function<void(OverflowPolicy)> on_overflow_;
-  // Two buckets to start: the first subscription would otherwise allocate
-  // 13, a tenth of an idle connection's memory budget.
-  std::unordered_map<const Topic*, Membership> memberships_{2};
-
   FrameQueue queue_;
-  FramePtr announced_;  // the event whose dropped notice pop() just returned
+  OutboundRef announced_;  // the event whose dropped notice pop() just returned
   std::size_t queued_bytes_ = 0;
-  std::size_t inflight_frames_ = 0;
   std::size_t inflight_bytes_ = 0;
+  std::uint32_t inflight_frames_ = 0;
+  std::uint32_t replay_frames_ = 0;  // queued frames of a replay, exempt from the bounds
+  std::size_t replay_bytes_ = 0;
   bool overflowed_ = false;
   // Events of a topic lost since its last delivered event.
-  std::vector<std::pair<std::shared_ptr<Topic>, std::uint64_t>> pending_drops_;
+  std::vector<std::pair<TopicRef, std::uint64_t>> pending_drops_;
   std::uint64_t dropped_total_ = 0;
 };
 

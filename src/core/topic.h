@@ -1,8 +1,11 @@
 // A topic: its name, its sequence counter, its history ring and the number
 // of subscribers each shard holds for it.
 //
-// Name and counters may be read on any thread. Everything else is guarded by
-// `mutex` and is only touched by Broker (see broker.h for the lock rules).
+// Name and counters may be read on any thread. Everything else is guarded
+// by the topic's mutex and is only touched by the Broker (see broker.h for
+// the lock rules). Topics are reference counted (TopicRef, atomic): the
+// registry holds one reference, and so does every event of the topic and
+// every shard that has subscribers of it.
 #pragma once
 
 #include <atomic>
@@ -11,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/frame.h"
+#include "core/event.h"
 
 namespace pubsub::core {
 
@@ -20,28 +23,31 @@ class HistoryRing {
  public:
   explicit HistoryRing(std::size_t capacity) : slots_(capacity) {}
 
-  // Appends `frame`, evicting the oldest when full. No-op at capacity 0.
-  void push(FramePtr frame);
-  // Returns the newest min(n, size) frames, oldest first.
-  std::vector<FramePtr> newest(std::uint64_t n) const;
+  // Appends `event`, evicting the oldest when full. No-op at capacity 0.
+  void push(EventRef event);
+  // Returns the newest min(n, size) events, oldest first.
+  std::vector<EventRef> newest(std::uint64_t n) const;
   std::size_t size() const { return size_; }
-  // Drops every frame. The frames reference their topic, so a deleted
+  // Drops every event. The events reference their topic, so a deleted
   // topic's history must be cleared to free both.
   void clear();
 
  private:
-  std::vector<FramePtr> slots_;
+  std::vector<EventRef> slots_;
   std::size_t next_ = 0;  // slot the next push writes
   std::size_t size_ = 0;
 };
 
 class Topic {
  public:
-  Topic(std::string name, std::size_t history_capacity, std::size_t shards)
-      : name_(std::move(name)),
-        history_(history_capacity),
-        shard_subscribers_(shards, 0),
-        shard_drops_(shards) {}
+  Topic(std::string name, std::size_t history_capacity, std::size_t shards);
+  ~Topic();
+  Topic(const Topic&) = delete;
+  Topic& operator=(const Topic&) = delete;
+
+  // Topics alive in the process (registered, or still held by events,
+  // subscriptions or shards). Any thread.
+  static long instances() { return instances_.load(std::memory_order_relaxed); }
 
   const std::string& name() const { return name_; }
   // Messages ever published (also the last seq). Any thread.
@@ -64,14 +70,16 @@ class Topic {
 
  private:
   friend class Broker;
-  friend class Shard;
+  friend void intrusive_ptr_add_ref(Topic* topic) noexcept;
+  friend void intrusive_ptr_release(Topic* topic) noexcept;
 
+  std::atomic<std::uint32_t> refs_{0};
   const std::string name_;
   std::mutex mutex_;  // guards the members below; never held while writing to a socket
   std::uint64_t seq_ = 0;
   bool deleted_ = false;
   HistoryRing history_;
-  std::vector<std::uint32_t> shard_subscribers_;  // publish posts only to shards > 0
+  std::vector<std::uint32_t> shard_subscribers_;  // publish hands events only to shards > 0
 
   std::atomic<std::uint64_t> messages_{0};
   std::atomic<std::int64_t> subscribers_{0};
@@ -80,6 +88,8 @@ class Topic {
     std::atomic<std::uint64_t> count{0};
   };
   std::vector<ShardDrops> shard_drops_;  // one per shard; never resized
+
+  static std::atomic<long> instances_;
 };
 
 }  // namespace pubsub::core

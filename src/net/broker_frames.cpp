@@ -1,28 +1,75 @@
-// Broker frame encoders; see broker_frames.h.
+// The server's frames; see broker_frames.h.
 #include "net/broker_frames.h"
 
 #include <chrono>
-#include <optional>
+
+#include "protocol/websocket_frame.h"
 
 namespace pubsub::net {
+namespace {
 
-std::string now_ts() { return protocol::format_timestamp(std::chrono::system_clock::now()); }
+using protocol::Opcode;
 
-std::string ProtocolFrames::topic_deleted(std::string_view topic) const {
-  return protocol::make_topic_deleted(topic, now_ts());
+std::string_view text_frame(std::string& scratch) { return protocol::finish_server_frame(scratch, Opcode::text); }
+
+}  // namespace
+
+common::Timestamp now_ts() { return common::Timestamp(std::chrono::system_clock::now()); }
+
+std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic) {
+  protocol::begin_server_frame(scratch);
+  protocol::write_ack(scratch, request_id, topic, now_ts().view());
+  return text_frame(scratch);
 }
 
-std::string ProtocolFrames::dropped(std::string_view topic, std::uint64_t count) const {
-  return protocol::make_dropped(topic, count, now_ts());
+std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id,
+                             protocol::ErrorCode code, std::string_view message) {
+  protocol::begin_server_frame(scratch);
+  protocol::write_error(scratch, request_id, code, message, now_ts().view());
+  return text_frame(scratch);
 }
 
-std::string ProtocolFrames::slow_consumer() const {
-  return protocol::make_error(std::nullopt, protocol::ErrorCode::slow_consumer,
-                              "subscriber is too slow: its outbound queue overflowed; disconnecting", now_ts());
+std::string_view frame_pong_reply(std::string& scratch, std::optional<std::string_view> request_id) {
+  protocol::begin_server_frame(scratch);
+  protocol::write_pong(scratch, request_id, now_ts().view());
+  return text_frame(scratch);
 }
 
-std::string PublishEncoder::encode(std::string_view topic, std::uint64_t seq) const {
-  return protocol::make_event(topic, request_.message_id_raw, request_.payload_raw, seq, now_ts());
+std::string_view frame_heartbeat(std::string& scratch) {
+  protocol::begin_server_frame(scratch);
+  protocol::write_heartbeat(scratch, now_ts().view());
+  return text_frame(scratch);
+}
+
+std::string_view frame_pong(std::string& scratch, std::string_view data) {
+  protocol::begin_server_frame(scratch);
+  scratch.append(data);
+  return protocol::finish_server_frame(scratch, Opcode::pong);
+}
+
+std::string_view ProtocolFrames::topic_deleted(std::string& scratch, std::string_view topic) const {
+  protocol::begin_server_frame(scratch);
+  protocol::write_topic_deleted(scratch, topic, now_ts().view());
+  return text_frame(scratch);
+}
+
+std::string_view ProtocolFrames::dropped(std::string& scratch, std::string_view topic, std::uint64_t count) const {
+  protocol::begin_server_frame(scratch);
+  protocol::write_dropped(scratch, topic, count, now_ts().view());
+  return text_frame(scratch);
+}
+
+std::string_view ProtocolFrames::slow_consumer(std::string& scratch) const {
+  protocol::begin_server_frame(scratch);
+  protocol::write_error(scratch, std::nullopt, protocol::ErrorCode::slow_consumer,
+                        "subscriber is too slow: its outbound queue overflowed; disconnecting", now_ts().view());
+  return text_frame(scratch);
+}
+
+std::string_view PublishEncoder::encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const {
+  protocol::begin_server_frame(scratch);
+  protocol::write_event(scratch, topic, request_.message_id_raw, request_.payload_raw, seq, now_ts().view());
+  return text_frame(scratch);
 }
 
 }  // namespace pubsub::net

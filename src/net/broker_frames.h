@@ -1,36 +1,48 @@
-// The frames the broker needs built, encoded by the protocol codec: the
-// infos and errors it originates (topic deleted, dropped, slow consumer)
-// and the event of one publish request.
+// The server's frames, built by the protocol codec and framed for the
+// wire: the replies of a connection, the infos and errors the broker
+// originates (topic deleted, dropped, slow consumer), and the event of one
+// publish request. Each builder writes one whole WebSocket frame into
+// `scratch` and returns it (a view into `scratch`).
 //
 // Stateless; any thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "core/broker.h"
-#include "core/frame.h"
+#include "common/text.h"
+#include "core/encoders.h"
 #include "protocol/messages.h"
 
 namespace pubsub::net {
 
-// Now as the contract's timestamp ("2025-08-25T10:00:00.123Z").
-std::string now_ts();
+// Now, as the contract's timestamp.
+common::Timestamp now_ts();
+
+std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic);
+std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id,
+                             protocol::ErrorCode code, std::string_view message);
+// The answer to a `ping` request.
+std::string_view frame_pong_reply(std::string& scratch, std::optional<std::string_view> request_id);
+std::string_view frame_heartbeat(std::string& scratch);
+// The WebSocket pong answering a WebSocket ping that carried `data`.
+std::string_view frame_pong(std::string& scratch, std::string_view data);
 
 // The frames the broker originates.
 class ProtocolFrames final : public core::FrameEncoder {
  public:
-  std::string topic_deleted(std::string_view topic) const override;
-  std::string dropped(std::string_view topic, std::uint64_t count) const override;
-  std::string slow_consumer() const override;
+  std::string_view topic_deleted(std::string& scratch, std::string_view topic) const override;
+  std::string_view dropped(std::string& scratch, std::string_view topic, std::uint64_t count) const override;
+  std::string_view slow_consumer(std::string& scratch) const override;
 };
 
 // The event of one publish request; ts is the publish time.
 class PublishEncoder final : public core::EventEncoder {
  public:
   explicit PublishEncoder(const protocol::Request& request) : request_(request) {}
-  std::string encode(std::string_view topic, std::uint64_t seq) const override;
+  std::string_view encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const override;
 
  private:
   const protocol::Request& request_;

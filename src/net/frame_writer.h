@@ -1,139 +1,112 @@
-// The writing half of a WebSocket connection: it owns the socket and
-// coalesces frames. The connection appends its queued events and replies
-// here already framed, once per pass of the shard's event loop, plus the
-// control frames it answers (pong, ping, close), and flush() sends
-// everything appended in one socket write. A connection that is sent 100
-// small events in a burst costs one system call instead of 100.
+// The writing half of a WebSocket connection, without the socket: the
+// frames a connection has to send, in order, as the buffers of the next
+// gathered write. The connection appends its queued events and replies
+// (already framed by whoever built them), plus its own control frames;
+// the I/O code asks for the buffers (gather), writes them with one
+// system call, and reports how many bytes the socket took (consume).
 //
-// Write-behind is bounded: appending stops being welcome (accepting() is
-// false) once kHighWater bytes wait behind the write in flight, so a slow
-// peer stops the connection's writer and the subscriber's own bounded queue
-// (with its overflow policy) takes over. The on_written callback tells the
-// owner when room is back.
+// Small frames are copied into one contiguous buffer, so that a burst of
+// 100 small events is one buffer of one write. A frame larger than
+// kCopyLimit is not copied: the write takes it straight from the event's
+// shared bytes (the writer holds a reference until it is written), so a
+// big payload is never copied per subscriber.
 //
-// Included by server.cpp only. Single thread: the connection's shard thread.
+// Appending stops being welcome (accepting() is false) once kHighWater
+// bytes wait: a slow peer then leaves its frames in its own bounded queue,
+// where the overflow policy acts.
+//
+// An idle writer holds nothing but a null pointer: the buffers of a busy
+// writer come from its shard's WriterPool and go back to it once every
+// byte is written.
+//
+// Single thread: the connection's shard thread.
 #pragma once
 
-#include <boost/asio.hpp>
-#include <boost/asio/any_completion_handler.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
-#include "protocol/websocket_frame.h"
+#include "core/outbound.h"
 
 namespace pubsub::net {
 
+// One piece of a gathered write.
+struct WriteBuffer {
+  const char* data;
+  std::size_t size;
+};
+
+class WriterPool;
+
 class FrameWriter {
  public:
-  // The shard's own executor type: its sockets and their operations are
-  // smaller than with the type-erased any_io_executor.
-  using executor_type = boost::asio::io_context::executor_type;
-  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
-  using error_code = boost::system::error_code;
-
-  // Bytes allowed to wait behind the write in flight before the writer waits.
+  // Bytes allowed to wait before appending stops being welcome.
   static constexpr std::size_t kHighWater = 64 * 1024;
-  // Between writes a buffer is kept only if it is a busy connection's: at
-  // least kKeepMin (an idle connection's one small reply is given back) and
-  // at most kKeepMax (a burst's large buffer is given back). Freeing every
-  // buffer at every idle moment made each loop pass regrow them (S2: 4x
-  // the CPU per delivery).
-  static constexpr std::size_t kKeepMin = 1024;
-  static constexpr std::size_t kKeepMax = 16 * 1024;
+  // Frames up to this size are copied; larger ones are written from their
+  // shared bytes.
+  static constexpr std::size_t kCopyLimit = 1024;
 
-  explicit FrameWriter(socket_type&& socket) : socket_(std::move(socket)) {}
+  FrameWriter() = default;
+  FrameWriter(const FrameWriter&) = delete;
+  FrameWriter& operator=(const FrameWriter&) = delete;
+  // The owner empties the writer first (consume or discard).
+  ~FrameWriter();
 
-  socket_type& socket() noexcept { return socket_; }
+  // True when every appended byte has been written.
+  bool empty() const { return !state_; }
+  // Bytes appended and not written yet.
+  std::size_t pending() const;
+  // True while fewer than kHighWater bytes wait.
+  bool accepting() const { return pending() < kHighWater; }
 
-  // True while more frames are welcome: no write failed and fewer than
-  // kHighWater bytes wait behind the write in flight.
-  bool accepting() const { return !error_ && pending_.size() < kHighWater; }
-  // True when every appended byte has been written: nothing pending or in flight.
-  bool idle() const { return !flushing_ && pending_.empty(); }
-  // The error of a failed write; every later append is dropped.
-  error_code error() const { return error_; }
+  // Appends `frame`, whole.
+  void append(WriterPool& pool, const core::OutboundRef& frame);
+  // Appends a copy of `bytes` (a control frame the connection built).
+  void append_bytes(WriterPool& pool, std::string_view bytes);
 
-  // Appends `payload` as one text frame; flush() sends it.
-  void append_frame(std::string_view payload) { append(protocol::Opcode::text, payload); }
-  // Appends a control frame (payload of at most 125 bytes).
-  void append(protocol::Opcode opcode, std::string_view payload) {
-    if (!error_) protocol::append_server_frame(pending_, opcode, payload);
-  }
-  void append_close(std::uint16_t code) {
-    if (!error_) protocol::append_close_frame(pending_, code);
-  }
-  // Starts writing what was appended, unless a write is in flight (its
-  // completion then writes the rest).
-  void flush() {
-    if (!flushing_ && !pending_.empty() && !error_) start_flush();
-  }
-  // `callback(context)` is called after every socket write that completed
-  // or failed (room for more frames, or an error to notice); null clears it.
-  // A plain pointer pair, not a std::function: every connection holds one.
-  void on_written(void (*callback)(void*), void* context) {
-    on_written_ = callback;
-    written_context_ = context;
-  }
-
-  // Completes once no write is in flight; the socket may then be moved or destroyed.
-  template <class WaitToken>
-  auto async_wait_flushed(WaitToken&& token) {
-    return boost::asio::async_initiate<WaitToken, void(error_code)>(
-        [this](auto handler) { when_flushed(std::move(handler)); }, token);
-  }
-
-  // Calls `handler` (posted) once no write is in flight.
-  template <class Handler>
-  void when_flushed(Handler&& handler) {
-    if (!flushing_) {
-      boost::asio::post(socket_.get_executor(),
-                        [h = std::forward<Handler>(handler), ec = error_]() mutable { std::move(h)(ec); });
-      return;
-    }
-    flush_waiters_.emplace_back(std::forward<Handler>(handler));
-  }
+  // Fills `out` with the next buffers to write, in order; returns how many
+  // (0 when empty). They stay valid until the next append or consume.
+  std::size_t gather(std::span<WriteBuffer> out) const;
+  // Reports that the socket took the first `n` bytes of what gather gave.
+  void consume(WriterPool& pool, std::size_t n);
+  // Drops everything not yet written (a failed or closed socket).
+  void discard(WriterPool& pool);
 
  private:
-  static void release_unless_busy_size(std::string& buffer) {
-    if (buffer.capacity() < kKeepMin || buffer.capacity() > kKeepMax) std::string().swap(buffer);
-  }
+  friend class WriterPool;
+  struct State;
+  State* state_ = nullptr;  // null while empty
+};
 
-  void start_flush() {
-    flushing_ = true;
-    std::swap(pending_, sending_);
-    pending_.clear();
-    boost::asio::async_write(socket_, boost::asio::buffer(sending_),
-                             [this](error_code ec, std::size_t) { on_flushed(ec); });
-  }
+// The buffers of one shard's busy writers: a writer takes a state when it
+// gets its first frame and gives it back, with its capacity, once all is
+// written, so busy connections reuse warm buffers and idle ones hold none.
+class WriterPool {
+ public:
+  WriterPool();
+  ~WriterPool();
+  WriterPool(const WriterPool&) = delete;
+  WriterPool& operator=(const WriterPool&) = delete;
 
-  void on_flushed(error_code ec) {
-    sending_.clear();
-    if (ec) {
-      error_ = ec;
-      pending_.clear();
-    } else if (!pending_.empty()) {
-      start_flush();
-      if (on_written_) on_written_(written_context_);
-      return;
-    }
-    flushing_ = false;
-    release_unless_busy_size(sending_);
-    release_unless_busy_size(pending_);
-    for (auto& waiter : std::exchange(flush_waiters_, {})) {
-      boost::asio::post(socket_.get_executor(), [h = std::move(waiter), ec = error_]() mutable { std::move(h)(ec); });
-    }
-    if (on_written_) on_written_(written_context_);
-  }
+  // States kept for reuse at most; more are freed.
+  static constexpr std::size_t kMaxIdle = 64;
+  // A state whose copy buffer grew past this gives the memory back.
+  static constexpr std::size_t kMaxKeptCapacity = 128 * 1024;
 
-  socket_type socket_;
-  std::string pending_;  // appended while a write is in flight
-  std::string sending_;  // the write in flight
-  error_code error_;     // sticky: a failed write drops every later frame
-  std::vector<boost::asio::any_completion_handler<void(error_code)>> flush_waiters_;
-  void (*on_written_)(void*) = nullptr;
-  void* written_context_ = nullptr;
-  bool flushing_ = false;
+  // States handed out and not given back.
+  std::size_t in_use() const { return in_use_; }
+
+ private:
+  friend class FrameWriter;
+  FrameWriter::State* take();
+  void give(FrameWriter::State* state);
+
+  std::vector<std::unique_ptr<FrameWriter::State>> idle_;
+  std::size_t in_use_ = 0;
 };
 
 }  // namespace pubsub::net

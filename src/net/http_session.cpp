@@ -19,6 +19,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+using protocol::ErrorCode;
 
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
@@ -95,11 +96,11 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
     context.idle_http.erase(&stream.socket());
     if (ec == http::error::body_limit) {
-      co_await answer_and_close(stream, rest_error(413, "PAYLOAD_TOO_LARGE", "request body is larger than 64 KiB"));
+      co_await answer_and_close(stream, rest_error(ErrorCode::payload_too_large, "request body is larger than 64 KiB"));
       co_return std::nullopt;
     }
     if (ec == http::error::header_limit) {
-      co_await answer_and_close(stream, rest_error(431, "BAD_REQUEST", "request header fields are too large"));
+      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, "request header fields are too large", 431));
       co_return std::nullopt;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
@@ -107,7 +108,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return std::nullopt;
     }
     if (ec) {
-      co_await answer_and_close(stream, rest_error(400, "BAD_REQUEST", "malformed HTTP request"));
+      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, "malformed HTTP request"));
       co_return std::nullopt;
     }
     auto request = parser.release();
@@ -115,9 +116,9 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
 
     if (websocket::is_upgrade(request)) {
       RestResponse refusal;
-      if (target_path(target) != "/ws") refusal = rest_error(404, "NOT_FOUND", "WebSocket upgrades are served at /ws only");
-      else if (!upgrade_authorized(server, request)) refusal = rest_error(401, "UNAUTHORIZED", "missing or invalid API key");
-      else if (server.shutting_down.load()) refusal = rest_error(503, "INTERNAL", "server is shutting down");
+      if (target_path(target) != "/ws") refusal = rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
+      else if (!upgrade_authorized(server, request)) refusal = rest_error(ErrorCode::unauthorized, "missing or invalid API key");
+      else if (server.counters.shutting_down.load()) refusal = rest_error(ErrorCode::internal, "server is shutting down", 503);
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
         co_return std::nullopt;
@@ -134,7 +135,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     }
     std::string_view method(request.method_string().data(), request.method_string().size());
     RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
-    bool keep_alive = request.keep_alive() && !server.shutting_down.load();
+    bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
     log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
     auto response = to_http(rest, request.version(), keep_alive);
     auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
@@ -160,7 +161,7 @@ task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t 
   shard_socket socket_for_shard(server.shards[shard]->ioc.get_executor());
   socket_for_shard.assign(protocol, upgraded.release(ec), ec);
   if (ec) co_return std::nullopt;
-  co_return WebSocketStart{FrameWriter(std::move(socket_for_shard)), std::move(upgrade->early_input)};
+  co_return WebSocketStart{std::move(socket_for_shard), std::move(upgrade->early_input)};
 }
 
 // Answers a connection past --max-connections with 503 and closes it.
@@ -171,7 +172,7 @@ task<void> reject_session(tcp::socket socket) {
   parser.header_limit(kMaxRequestHeader);
   stream.expires_after(kHandshakeTimeout);
   co_await http::async_read_header(stream, buffer, parser, nothrow);
-  co_await answer_and_close(stream, rest_error(503, "INTERNAL", "too many connections"));
+  co_await answer_and_close(stream, rest_error(ErrorCode::internal, "too many connections", 503));
 }
 
 }  // namespace pubsub::net

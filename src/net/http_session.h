@@ -11,7 +11,6 @@
 #include <string>
 
 #include "net/asio_support.h"
-#include "net/frame_writer.h"
 
 namespace pubsub::net {
 
@@ -20,7 +19,7 @@ struct ServerState;
 // A connection that speaks WebSocket now, with the bytes the client sent
 // after its upgrade request.
 struct WebSocketStart {
-  FrameWriter out;
+  shard_socket socket;
   std::string early_input;
 };
 

@@ -9,13 +9,14 @@ namespace pubsub::net {
 namespace {
 
 using protocol::append_json_string;
+using protocol::ErrorCode;
 
 constexpr std::string_view kNameRule = "topic name must be 1-255 characters of A-Z a-z 0-9 . _ - :";
 
 RestResponse ok(unsigned status, std::string body) { return {status, std::move(body), {}}; }
 
 RestResponse method_not_allowed(std::string_view allow) {
-  RestResponse r = rest_error(405, "METHOD_NOT_ALLOWED", "method not allowed; use " + std::string(allow));
+  RestResponse r = rest_error(ErrorCode::method_not_allowed, "method not allowed; use " + std::string(allow));
   r.allow = allow;
   return r;
 }
@@ -41,15 +42,15 @@ struct NameMember final : protocol::MemberVisitor {
 RestResponse create_topic(core::Broker& broker, std::string_view body) {
   NameMember member;
   if (protocol::scan_object(body, member) != protocol::ObjectScan::ok) {
-    return rest_error(400, "BAD_REQUEST", R"(body must be a JSON object like {"name":"orders"})");
+    return rest_error(ErrorCode::bad_request, R"(body must be a JSON object like {"name":"orders"})");
   }
   std::string name;
   if (!member.name || member.name->type != protocol::JsonType::string ||
       !protocol::decode_json_string(member.name->raw.substr(1, member.name->raw.size() - 2), name)) {
-    return rest_error(400, "BAD_REQUEST", "name is required and must be a string");
+    return rest_error(ErrorCode::bad_request, "name is required and must be a string");
   }
-  if (!protocol::is_valid_topic_name(name)) return rest_error(400, "BAD_REQUEST", kNameRule);
-  if (!broker.create_topic(name)) return rest_error(409, "TOPIC_EXISTS", "topic '" + name + "' already exists");
+  if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
+  if (!broker.create_topic(name)) return rest_error(ErrorCode::topic_exists, "topic '" + name + "' already exists");
   return ok(201, status_body("created", name));
 }
 
@@ -70,14 +71,14 @@ RestResponse list_topics(const core::Broker& broker) {
 RestResponse topic_route(core::Broker& broker, std::string_view method, std::string_view raw_name) {
   if (method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
   std::string name;
-  if (!percent_decode(raw_name, name)) return rest_error(400, "BAD_REQUEST", "malformed percent-encoding in topic name");
-  if (!protocol::is_valid_topic_name(name)) return rest_error(400, "BAD_REQUEST", kNameRule);
+  if (!percent_decode(raw_name, name)) return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
+  if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
   if (method == "DELETE") {
-    if (!broker.delete_topic(name)) return rest_error(404, "TOPIC_NOT_FOUND", "topic '" + name + "' does not exist");
+    if (!broker.delete_topic(name)) return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
     return ok(200, status_body("deleted", name));
   }
   auto stats = broker.topic_stats(name);
-  if (!stats) return rest_error(404, "TOPIC_NOT_FOUND", "topic '" + name + "' does not exist");
+  if (!stats) return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
   std::string body = R"({"name":)";
   append_json_string(body, stats->name);
   body += R"(,"subscribers":)" + std::to_string(stats->subscribers);
@@ -125,13 +126,13 @@ int hex_digit(char c) {
 
 }  // namespace
 
-RestResponse rest_error(unsigned status, std::string_view code, std::string_view message) {
+RestResponse rest_error(ErrorCode code, std::string_view message, unsigned status) {
   std::string body = R"({"error":{"code":")";
-  body += code;
+  body += protocol::to_string(code);
   body += R"(","message":)";
   append_json_string(body, message);
   body += "}}";
-  return {status, std::move(body), {}};
+  return {status != 0 ? status : protocol::http_status(code), std::move(body), {}};
 }
 
 bool api_key_matches(std::string_view key, std::string_view candidate) {
@@ -188,7 +189,7 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   bool public_route = method == "GET" && path == "/health";
   if (!context.api_key.empty() && !public_route &&
       !(request.api_key && api_key_matches(context.api_key, *request.api_key))) {
-    return rest_error(401, "UNAUTHORIZED", "missing or invalid API key (send the X-API-Key header)");
+    return rest_error(ErrorCode::unauthorized, "missing or invalid API key (send the X-API-Key header)");
   }
   if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");
   if (path == "/stats") return method == "GET" ? stats(broker, context) : method_not_allowed("GET");
@@ -199,12 +200,12 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   }
   constexpr std::string_view kTopicPrefix = "/topics/";
   if (path.starts_with(kTopicPrefix)) return topic_route(broker, method, path.substr(kTopicPrefix.size()));
-  if (path == "/ws") return rest_error(426, "BAD_REQUEST", "/ws takes a WebSocket upgrade request");
+  if (path == "/ws") return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
   std::string shown(path.substr(0, 200));
   for (char& c : shown) {
     if (c < 0x20 || c > 0x7e) c = '?';  // keep the body valid UTF-8 whatever the target holds
   }
-  return rest_error(404, "NOT_FOUND", "no route for " + shown);
+  return rest_error(ErrorCode::not_found, "no route for " + shown);
 }
 
 }  // namespace pubsub::net

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/error_code.h"
+
 namespace pubsub::core {
 class Broker;
 }
@@ -48,8 +50,9 @@ struct RestContext {
 // Answers one REST request.
 RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request);
 
-// The error body of the contract: {"error":{"code":...,"message":...}}.
-RestResponse rest_error(unsigned status, std::string_view code, std::string_view message);
+// The error body of the contract: {"error":{"code":...,"message":...}},
+// with the code's status (protocol/error_code.h) unless `status` is given.
+RestResponse rest_error(protocol::ErrorCode code, std::string_view message, unsigned status = 0);
 
 // Returns true if `candidate` equals `key`, in time independent of where
 // they differ (the length of `key` may leak; its content does not).

@@ -20,7 +20,6 @@
 #include "net/server_state.h"
 #include "net/session.h"
 #include "net/shard.h"
-#include "net/ws_connection.h"
 
 namespace pubsub::net {
 
@@ -40,20 +39,13 @@ struct Server::Impl : ServerState {
 
 // Runs on shard 0's thread.
 void Server::Impl::begin_shutdown() {
-  if (shutting_down.exchange(true)) return;
+  if (counters.shutting_down.exchange(true)) return;
   log::info("shutting down", {{"timeout_ms", options.shutdown_timeout.count()}});
   boost::system::error_code ignored;
   acceptor->close(ignored);
   signals->cancel(ignored);
   for (auto& shard : shards) {
-    asio::post(shard->ioc, [s = shard.get()] {
-      boost::system::error_code ignored;
-      if (s->heartbeat) s->heartbeat->cancel();
-      if (s->idle_sweep) s->idle_sweep->cancel();
-      for (WsConnection* connection : s->connections) connection->begin_close();
-      for (tcp::socket* socket : s->idle_http) socket->cancel(ignored);
-      s->work.reset();
-    });
+    asio::post(shard->ioc, [s = shard.get()] { s->begin_shutdown(); });
   }
   std::lock_guard lock(run_mutex);
   run_changed.notify_all();
@@ -88,13 +80,13 @@ int Server::run() {
   if (s.options.heartbeat_interval.count() > 0) {
     for (auto& shard : s.shards) {
       shard->heartbeat.emplace(shard->ioc);
-      asio::co_spawn(shard->ioc, heartbeat_loop(s, *shard), asio::detached);
+      asio::co_spawn(shard->ioc, heartbeat_loop(*shard), asio::detached);
     }
   }
   if (s.options.idle_timeout.count() > 0) {
     for (auto& shard : s.shards) {
       shard->idle_sweep.emplace(shard->ioc);
-      asio::co_spawn(shard->ioc, idle_sweep_loop(s, *shard), asio::detached);
+      asio::co_spawn(shard->ioc, idle_sweep_loop(*shard), asio::detached);
     }
   }
 
@@ -115,7 +107,7 @@ int Server::run() {
   {
     // Wait for the shutdown to start, then give it --shutdown-timeout.
     std::unique_lock lock(s.run_mutex);
-    s.run_changed.wait(lock, [&] { return s.shutting_down.load() || s.running_threads == 0; });
+    s.run_changed.wait(lock, [&] { return s.counters.shutting_down.load() || s.running_threads == 0; });
     if (!s.run_changed.wait_for(lock, s.options.shutdown_timeout, [&] { return s.running_threads == 0; })) {
       log::warn("shutdown timeout: closing remaining connections");
       for (auto& shard : s.shards) shard->ioc.stop();

@@ -16,28 +16,35 @@ core::BrokerOptions broker_options(const ServerOptions& options) {
   return out;
 }
 
+ConnectionSettings connection_settings(const ServerOptions& options) {
+  ConnectionSettings out;
+  out.max_message_bytes = options.max_message_bytes;
+  out.require_uuid = options.require_uuid;
+  out.auto_create_topics = options.auto_create_topics;
+  return out;
+}
+
 }  // namespace
 
-ServerState::ServerState(ServerOptions opts) : options(std::move(opts)), broker(broker_options(options), frames) {
-  for (std::size_t i = 0; i < broker.options().shards; ++i) {
-    core::Shard& broker_shard = broker.shard(i);
-    auto shard = std::make_unique<ShardContext>(broker_shard);
-    asio::io_context& ioc = shard->ioc;
-    broker_shard.set_wake([&ioc, &broker_shard] { asio::post(ioc, [&broker_shard] { broker_shard.drain(); }); });
-    shards.push_back(std::move(shard));
+ServerState::ServerState(ServerOptions opts)
+    : options(std::move(opts)),
+      connection_settings(net::connection_settings(options)),
+      broker(broker_options(options), frames) {
+  for (std::size_t i = 0; i < broker.shard_count(); ++i) {
+    shards.push_back(std::make_unique<ShardContext>(*this, broker.shard(i)));
   }
 }
 
 ServerState::~ServerState() = default;
 
 RestContext ServerState::rest_context() const {
-  ServerCounters counters;
-  counters.connections = connections.load(std::memory_order_relaxed);
-  counters.websocket_connections = websocket_connections.load(std::memory_order_relaxed);
-  counters.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
-  counters.slow_consumer_disconnects = slow_consumer_disconnects.load(std::memory_order_relaxed);
-  counters.shutting_down = shutting_down.load(std::memory_order_relaxed);
-  return RestContext{options.api_key, started, counters};
+  ServerCounters figures;
+  figures.connections = connections.load(std::memory_order_relaxed);
+  figures.websocket_connections = websocket_connections.load(std::memory_order_relaxed);
+  figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
+  figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
+  figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
+  return RestContext{options.api_key, started, figures};
 }
 
 }  // namespace pubsub::net

@@ -14,6 +14,7 @@
 
 #include "core/broker.h"
 #include "net/broker_frames.h"
+#include "net/connection_context.h"
 #include "net/rest.h"
 #include "net/server.h"
 
@@ -31,17 +32,16 @@ struct ServerState {
   RestContext rest_context() const;
 
   ServerOptions options;
+  ConnectionSettings connection_settings;
+  ConnectionCounters counters;  // shutting down, slow consumers, connection ids
   ProtocolFrames frames;
   core::Broker broker;
   std::vector<std::unique_ptr<ShardContext>> shards;  // destroyed before broker
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  std::atomic<bool> shutting_down{false};
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> websocket_connections{0};
   std::atomic<std::uint64_t> rejected_connections{0};
-  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
-  std::atomic<std::uint64_t> next_connection_id{1};
 };
 
 }  // namespace pubsub::net

@@ -4,8 +4,7 @@
 #include "net/broker_frames.h"
 #include "net/server_state.h"
 #include "net/timeouts.h"
-#include "net/ws_connection.h"
-#include "protocol/messages.h"
+#include "net/ws_endpoint.h"
 
 namespace pubsub::net {
 namespace {
@@ -14,52 +13,101 @@ namespace {
 // what the pass queued (see run_shard), so that a busy loop still writes.
 constexpr int kMaxPassHandlers = 256;
 
+// Every connection of a shard is an endpoint (ws_endpoint.h).
+WsEndpoint& endpoint(WsConnection* connection) { return *static_cast<WsEndpoint*>(connection); }
+
+// Ends close handshakes past their deadline, every kCloseTick while any
+// is in progress.
+task<void> close_tick_loop(ShardContext& shard) {
+  ConnectionContext& context = shard.context;
+  std::vector<WsConnection*> closing;
+  while (!context.closing.empty()) {
+    shard.close_tick.expires_after(kCloseTick);
+    co_await shard.close_tick.async_wait(nothrow);
+    const auto now = std::chrono::steady_clock::now();
+    closing = context.closing;  // a connection leaves the list as it ends
+    for (WsConnection* connection : closing) {
+      connection->on_close_tick(now);
+      endpoint(connection).settle();
+    }
+  }
+  shard.close_tick_running = false;
+}
+
 }  // namespace
 
-void ShardContext::flush_dirty() {
-  while (!dirty.empty()) {
-    flushing.swap(dirty);
-    for (WsConnection* connection : flushing) connection->flush();
+ShardContext::ShardContext(ServerState& server, core::Shard& broker_shard)
+    : server(server), broker_shard(broker_shard), context(broker_shard, server.connection_settings, server.counters) {
+  broker_shard.set_wake([this] { asio::post(ioc, [] {}); });
+}
+
+void ShardContext::end_pass() {
+  broker_shard.wake_receivers();
+  broker_shard.drain();
+  while (!context.dirty.empty()) {
+    flushing.swap(context.dirty);
+    for (WsConnection* connection : flushing) endpoint(connection).flush();
     flushing.clear();
+  }
+  broker_shard.release_dropped();
+  if (!context.closing.empty() && !close_tick_running) {
+    close_tick_running = true;
+    asio::co_spawn(ioc, close_tick_loop(*this), asio::detached);
   }
 }
 
+void ShardContext::begin_shutdown() {
+  boost::system::error_code ignored;
+  if (heartbeat) heartbeat->cancel();
+  if (idle_sweep) idle_sweep->cancel();
+  for (WsConnection* connection : context.connections) {
+    connection->begin_shutdown();
+    endpoint(connection).settle();
+  }
+  for (tcp::socket* socket : idle_http) socket->cancel(ignored);
+  work.reset();
+}
+
 // Runs one shard's event loop, in passes: it runs ready handlers until none
-// is left (or kMaxPassHandlers ran), then writes out every connection that
-// the pass gave frames, one socket write each. Under load a pass handles
-// many publishes, so each connection's write carries many events; when idle,
-// a frame leaves at the end of the pass that queued it, without delay.
+// is left (or kMaxPassHandlers ran), then ends the pass (end_pass). Under
+// load a pass handles many publishes, so each connection's write carries
+// many events and each other shard is woken once for all of them; when
+// idle, a frame leaves at the end of the pass that queued it, without delay.
 void run_shard(ShardContext& shard) {
   while (shard.ioc.run_one() > 0) {
     for (int ran = 1; ran < kMaxPassHandlers && shard.ioc.poll_one() > 0; ++ran) {
     }
-    shard.flush_dirty();
-    shard.broker_shard.release_dropped();
+    shard.end_pass();
   }
 }
 
-task<void> heartbeat_loop(ServerState& server, ShardContext& shard) {
+task<void> heartbeat_loop(ShardContext& shard) {
+  ServerState& server = shard.server;
   auto& timer = *shard.heartbeat;
   for (;;) {
     timer.expires_after(server.options.heartbeat_interval);
     auto [ec] = co_await timer.async_wait(nothrow);
-    if (ec || server.shutting_down.load()) co_return;
-    if (shard.connections.empty()) continue;
-    auto frame = core::make_control_frame(protocol::make_heartbeat(now_ts()));
-    for (WsConnection* connection : shard.connections) connection->subscriber().push_control(frame);
+    if (ec || server.counters.shutting_down.load()) co_return;
+    if (shard.context.connections.empty()) continue;
+    auto frame = core::Outbound::control(frame_heartbeat(shard.broker_shard.scratch()));
+    for (WsConnection* connection : shard.context.connections) connection->push_control(frame);
   }
 }
 
-task<void> idle_sweep_loop(ServerState& server, ShardContext& shard) {
+task<void> idle_sweep_loop(ShardContext& shard) {
+  ServerState& server = shard.server;
   auto& timer = *shard.idle_sweep;
   const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(server.options.idle_timeout) /
                       kIdleEpochsPerTimeout;
   for (;;) {
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(nothrow);
-    if (ec || server.shutting_down.load()) co_return;
-    ++shard.idle_epoch;
-    for (WsConnection* connection : shard.connections) connection->check_idle(shard.idle_epoch);
+    if (ec || server.counters.shutting_down.load()) co_return;
+    const std::uint32_t epoch = ++shard.context.idle_epoch;
+    for (WsConnection* connection : shard.context.connections) {
+      connection->on_idle_sweep(epoch);
+      endpoint(connection).settle();
+    }
   }
 }
 

@@ -1,48 +1,48 @@
 // One I/O thread: its io_context, the WebSocket connections it serves, and
-// its event loop, which runs in passes and writes every connection the
-// pass gave frames at the end of it (run_shard). Also the per-shard timers:
-// the heartbeat and the idle-timeout sweep.
+// its event loop, which runs in passes. At the end of each pass it wakes
+// the other shards it handed events to (once each), takes in what other
+// shards handed to it, and writes every connection the pass gave frames,
+// one gathered write each (run_shard). Also the per-shard timers: the
+// heartbeat, the idle-timeout sweep and the close-handshake tick.
 //
 // Everything here belongs to the shard's thread, except the io_context
 // itself (posting to it is thread-safe).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <unordered_set>
 #include <vector>
 
-#include "core/broker.h"
+#include "core/shard.h"
 #include "net/asio_support.h"
+#include "net/connection_context.h"
 
 namespace pubsub::net {
 
-class WsConnection;
 struct ServerState;
 
-// What one read takes from a socket, into the buffer the shard's
-// connections share (see WsConnection::read).
-constexpr std::size_t kReadBufferSize = 64 * 1024;
-
-// What one I/O thread owns: its io_context and the WebSocket sessions on it.
 struct ShardContext {
-  explicit ShardContext(core::Shard& broker_shard) : broker_shard(broker_shard) {}
+  ShardContext(ServerState& server, core::Shard& broker_shard);
+  ShardContext(const ShardContext&) = delete;
+  ShardContext& operator=(const ShardContext&) = delete;
 
+  ServerState& server;
   core::Shard& broker_shard;
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<shard_executor>> work{ioc.get_executor()};
-  std::unordered_set<WsConnection*> connections;  // this thread only
-  std::unordered_set<tcp::socket*> idle_http;     // waiting for a request; this thread only
+  // The WebSocket connections; each of them is a WsEndpoint.
+  ConnectionContext context;
+  std::unordered_set<tcp::socket*> idle_http;  // waiting for a request
   std::optional<asio::steady_timer> heartbeat;
   std::optional<asio::steady_timer> idle_sweep;
-  std::uint32_t idle_epoch = 0;  // idle sweeps so far (see kIdleEpochsPerTimeout)
-  std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);  // see WsConnection::read
-  // Connections given frames during this loop pass; written at its end.
-  std::vector<WsConnection*> dirty;
-  std::vector<WsConnection*> flushing;  // dirty's previous contents, reused
+  asio::steady_timer close_tick{ioc};
+  bool close_tick_running = false;
+  std::vector<WsConnection*> flushing;  // context.dirty's previous contents, reused
 
-  // Writes out every dirty connection's queue (see run_shard).
-  void flush_dirty();
+  // The end of a loop pass (see run_shard).
+  void end_pass();
+  // Starts the graceful shutdown of the shard's connections.
+  void begin_shutdown();
 };
 
 // Runs the shard's event loop until its io_context runs out of work.
@@ -50,9 +50,9 @@ void run_shard(ShardContext& shard);
 
 // Sends the heartbeat info to every connection of the shard, every
 // --heartbeat-interval, until the shutdown.
-task<void> heartbeat_loop(ServerState& server, ShardContext& shard);
+task<void> heartbeat_loop(ShardContext& shard);
 
-// Pings quiet connections and drops silent ones (WsConnection::check_idle).
-task<void> idle_sweep_loop(ServerState& server, ShardContext& shard);
+// Pings quiet connections and drops silent ones (WsConnection::on_idle_sweep).
+task<void> idle_sweep_loop(ShardContext& shard);
 
 }  // namespace pubsub::net

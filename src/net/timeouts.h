@@ -17,12 +17,18 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // Final flushes and close handshakes.
 constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);
 
-// The idle-timeout sweep runs every quarter of --idle-timeout (an "epoch").
-// A connection whose last read is 3 epochs old has been quiet for at least
-// half the timeout and is pinged; at 5 epochs, for at least all of it (and
-// at most 1.25 times it), and it is dropped.
-constexpr std::uint32_t kIdleEpochsPerTimeout = 4;
-constexpr std::uint32_t kIdlePingEpochs = 3;
-constexpr std::uint32_t kIdleEndEpochs = 5;
+// The idle-timeout sweep runs every eighth of --idle-timeout (an "epoch").
+// A connection whose last read is 4 epochs old has been quiet for more
+// than 3/8 and at most 1/2 of the timeout, and is pinged; so again at 8;
+// at 9 epochs it has been silent for all of the timeout (and at most 9/8
+// of it), and it is dropped. So a peer that answers pings is pinged at
+// least every half timeout and never dropped.
+constexpr std::uint32_t kIdleEpochsPerTimeout = 8;
+constexpr std::uint32_t kIdlePingEpochs = 4;
+constexpr std::uint32_t kIdleEndEpochs = 9;
+
+// How often a shard checks the deadlines of close handshakes while any
+// is in progress.
+constexpr auto kCloseTick = std::chrono::milliseconds(250);
 
 }  // namespace pubsub::net

@@ -1,53 +1,72 @@
-// The WebSocket connection's reader, request handling and output; see
-// ws_connection.h.
+// The WebSocket connection's state machine; see ws_connection.h.
 #include "net/ws_connection.h"
+
+#include <algorithm>
+#include <optional>
 
 #include "common/log.h"
 #include "core/broker.h"
 #include "net/broker_frames.h"
-#include "net/server_state.h"
-#include "net/shard.h"
 #include "net/timeouts.h"
+#include "protocol/websocket_frame.h"
 
 namespace pubsub::net {
+namespace {
 
-WsConnection::WsConnection(ServerState& server, std::size_t shard, FrameWriter& out, std::uint64_t id, std::string& unread)
-    : server_(server),
-      shard_(*server.shards[shard]),
-      out_(out),
+std::uint16_t close_code_for(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::slow_consumer:
+    case CloseReason::token_expired: return protocol::close_code::policy_violation;
+    case CloseReason::message_too_big: return protocol::close_code::too_big;
+    case CloseReason::protocol_error: return protocol::close_code::protocol_error;
+    case CloseReason::invalid_utf8: return protocol::close_code::invalid_payload;
+    case CloseReason::shutdown: return protocol::close_code::going_away;
+    case CloseReason::client:
+    case CloseReason::idle_timeout:
+    case CloseReason::error: break;
+  }
+  return protocol::close_code::normal;
+}
+
+// Removes `connection` from `list`, if it is there.
+void erase_from(std::vector<WsConnection*>& list, WsConnection* connection) {
+  auto it = std::find(list.begin(), list.end(), connection);
+  if (it != list.end()) list.erase(it);
+}
+
+}  // namespace
+
+WsConnection::WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input)
+    : core::Subscriber(context.broker_shard),
+      context_(context),
       id_(id),
-      reader_(server.options.max_message_bytes),
-      unread_(unread),
-      reader_wake_(out.socket().get_executor()),
-      subscriber_(
-          server.broker, shard, [this] { mark_dirty(); },
-          [this](core::OverflowPolicy policy) { on_overflow(policy); }),
-      last_input_epoch_(shard_.idle_epoch),
+      reader_(context.settings.max_message_bytes),
+      unread_(std::move(early_input)),
+      last_input_epoch_(context.idle_epoch),
+      slot_(static_cast<std::uint32_t>(context.connections.size())),
       backlog_(!unread_.empty()) {
-  shard_.connections.insert(this);
-  out_.on_written([](void* self) { static_cast<WsConnection*>(self)->on_written(); }, this);
-  boost::system::error_code ignored;
-  out_.socket().non_blocking(true, ignored);  // reads after a wait must never block
+  context_.connections.push_back(this);
+  if (context_.counters.shutting_down.load(std::memory_order_relaxed)) begin_shutdown();
 }
 
 WsConnection::~WsConnection() {
-  out_.on_written(nullptr, nullptr);
-  if (dirty_) std::erase(shard_.dirty, this);
-  shard_.connections.erase(this);
+  std::vector<WsConnection*>& all = context_.connections;
+  all[slot_] = all.back();
+  all[slot_]->slot_ = slot_;
+  all.pop_back();
+  if (dirty_) erase_from(context_.dirty, this);
+  if (state_ == State::closing) erase_from(context_.closing, this);
+  writer_.discard(context_.writers);
 }
 
-void WsConnection::mark_dirty() {
-  if (dirty_) return;
-  dirty_ = true;
-  shard_.dirty.push_back(this);
-}
+// ------------------------------------------------------------------ reading
 
-WsConnection::Wait WsConnection::advance() {
-  reader_waiting_ = false;
-  while (!ended_) {
+WsConnection::Action WsConnection::next_action() {
+  waiting_ = Waiting::nothing;
+  while (!ended()) {
     if (must_wait()) {
-      reader_waiting_ = true;
-      return Wait::woken;
+      waiting_ = Waiting::wake;
+      return Action::wait_wake;
     }
     if (backlog_) {
       backlog_ = false;
@@ -56,24 +75,19 @@ WsConnection::Wait WsConnection::advance() {
       unread_.erase(0, unread_.size() - input.size());
       continue;
     }
-    if (!maybe_readable_) return Wait::readable;
-    read();
+    if (!maybe_readable_) {
+      waiting_ = Waiting::readable;
+      return Action::wait_readable;
+    }
+    return Action::read;
   }
-  return closer_running_ ? Wait::woken : Wait::done;
+  return Action::finish;
 }
 
-void WsConnection::read() {
-  std::vector<char>& buffer = shard_.read_buffer;
-  boost::system::error_code ec;
-  std::size_t n = out_.socket().read_some(asio::buffer(buffer), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    maybe_readable_ = false;
-    return;
-  }
-  if (ec) return end_now("connection lost");
+void WsConnection::on_read(std::size_t n) {
+  std::vector<char>& buffer = context_.read_buffer;
   maybe_readable_ = n == buffer.size();
-  last_input_epoch_ = shard_.idle_epoch;
-  pinged_ = false;
+  last_input_epoch_ = context_.idle_epoch;
   // Parse in the shared buffer unless a frame's head waits in unread_.
   const bool in_place = unread_.empty();
   if (!in_place) unread_.append(buffer.data(), n);
@@ -87,211 +101,255 @@ void WsConnection::read() {
   if (unread_.empty() && unread_.capacity() > 1024) std::string().swap(unread_);  // idle connections stay small
 }
 
+void WsConnection::on_read_end(bool error) { lose(error ? CloseReason::error : CloseReason::client); }
+
+void WsConnection::on_readable(bool ok) {
+  waiting_ = Waiting::nothing;
+  if (ok) {
+    maybe_readable_ = true;
+  } else {
+    lose(CloseReason::error);
+  }
+}
+
+bool WsConnection::must_wait() const {
+  return (state_ == State::open || state_ == State::draining) && !overflowed() && !wants_requests();
+}
+
 // Handles requests until the reader needs more bytes. While the outbound
 // queue is at its bounds, the next request waits: replies are never dropped.
 void WsConnection::consume(std::span<char>& input) {
   using Kind = protocol::ClientFrameReader::Kind;
-  while (!ended_) {
+  while (!ended()) {
     if (must_wait()) {
       backlog_ = true;
       return;
     }
-    auto item = reader_.next(input);
-    switch (item.kind) {
-      case Kind::need_more:
-        return;
-      case Kind::text:
-        handle(item.payload);
-        break;
-      case Kind::binary:
-        reply_error(std::nullopt, protocol::ErrorCode::bad_request, "binary frames are not supported; send JSON text");
-        break;
-      case Kind::ping:
-        // Queued like a reply: a client that pings without reading fills
-        // its own queue, and its reading stops (must_wait).
-        if (!output_ended_) subscriber_.push_control(core::make_pong_frame(item.payload));
-        break;
-      case Kind::pong:
-        break;
-      case Kind::close:
-        on_peer_close(item.code);
-        return;
-      case Kind::too_big:
-        // A graceful close: the reader skips the rest of the message while
-        // the peer reads the 1009 frame, instead of getting a reset.
-        start_close(protocol::close_code::too_big, "message too big (1009)");
-        break;
-      case Kind::violation:
-        log::debug("websocket protocol violation", {{"connection", id_}, {"code", item.code}, {"detail", item.reason}});
-        fail(item.code);
-        return;
-    }
+    const auto item = reader_.next(input);
+    if (item.kind == Kind::need_more) return;
+    handle_item(item);
+    if (item.kind == Kind::close || item.kind == Kind::violation) return;
   }
 }
 
-void WsConnection::on_peer_close(std::uint16_t code) {
-  ended_ = true;
-  lingers_ = true;
-  if (close_started_) {  // the answer to ours
-    if (close_timer_) close_timer_->cancel();
-    return;
-  }
-  close_reason_ = "peer closed";
-  send_close_frame(code == protocol::close_code::no_status ? protocol::close_code::normal : code);
-}
-
-void WsConnection::fail(std::uint16_t code) {
-  close_reason_ = code == protocol::close_code::invalid_payload ? "invalid UTF-8 (1007)" : "protocol violation (1002)";
-  ended_ = true;
-  lingers_ = true;
-  if (close_timer_) close_timer_->cancel();
-  send_close_frame(code);
-}
-
-bool WsConnection::send_close_frame(std::uint16_t code) {
-  if (output_ended_) return false;
-  output_ended_ = true;
-  out_.append_close(code);
-  out_.flush();
-  return true;
-}
-
-void WsConnection::start_close(std::uint16_t code, const char* reason) {
-  if (!send_close_frame(code)) return;
-  close_reason_ = reason;
-  close_started_ = true;
-  reader_.skip_messages();
-  closer_running_ = true;
-  asio::co_spawn(out_.socket().get_executor(), close_deadline(), [this](std::exception_ptr) {
-    closer_running_ = false;
-    reader_wake_.cancel();
-  });
-  reader_wake_.cancel();  // a parked reader reads the peer's answer
-}
-
-// Bounds the close handshake: a peer that does not answer cannot hold it.
-task<void> WsConnection::close_deadline() {
-  asio::steady_timer deadline(out_.socket().get_executor(), kFinalFlushTimeout);
-  close_timer_ = &deadline;
-  auto [ec] = co_await deadline.async_wait(nothrow);
-  close_timer_ = nullptr;
-  if (!ec && !ended_) {
-    lingers_ = true;
-    end_now(close_reason_);
+void WsConnection::handle_item(const protocol::ClientFrameReader::Item& item) {
+  using Kind = protocol::ClientFrameReader::Kind;
+  switch (item.kind) {
+    case Kind::need_more:
+    case Kind::pong:
+      return;
+    case Kind::text:
+      return handle(item.payload);
+    case Kind::binary:
+      return reply_error(std::nullopt, protocol::ErrorCode::bad_request,
+                         "binary frames are not supported; send JSON text");
+    case Kind::ping:
+      // Queued like a reply: a client that pings without reading fills
+      // its own queue, and its reading stops (must_wait).
+      if (!output_ended()) push_control(core::Outbound::control(frame_pong(scratch(), item.payload)));
+      return;
+    case Kind::close:
+      return on_peer_close(item.code);
+    case Kind::too_big:
+      // A graceful close: the reader skips the rest of the message while
+      // the peer reads the 1009 frame, instead of getting a reset.
+      return start_close(protocol::close_code::too_big, CloseReason::message_too_big);
+    case Kind::violation:
+      log::debug("websocket protocol violation", {{"connection", id_}, {"code", item.code}, {"detail", item.reason}});
+      return fail(item.code, item.code == protocol::close_code::invalid_payload ? CloseReason::invalid_utf8
+                                                                                : CloseReason::protocol_error);
   }
 }
 
-void WsConnection::end_now(const char* reason) {
-  if (!ended_) close_reason_ = reason;
-  ended_ = true;
-  output_ended_ = true;
-  boost::system::error_code ignored;
-  out_.socket().cancel(ignored);
-  reader_wake_.cancel();
-}
-
-void WsConnection::check_idle(std::uint32_t epoch) {
-  if (ended_ || close_started_) return;  // a close has its own deadline
-  const std::uint32_t quiet = epoch - last_input_epoch_;
-  if (quiet >= kIdleEndEpochs) {
-    end_now("idle timeout");
-  } else if (quiet >= kIdlePingEpochs && !pinged_ && !output_ended_) {
-    pinged_ = true;
-    out_.append(protocol::Opcode::ping, {});
-    mark_dirty();
-  }
-}
+// ------------------------------------------------------------------ requests
 
 void WsConnection::handle(std::string_view text) {
   using protocol::RequestType;
-  protocol::ParseResult parsed = protocol::parse_request(text, {server_.options.require_uuid});
+  const protocol::ParseResult parsed = protocol::parse_request(text, {context_.settings.require_uuid});
   const protocol::Request& request = parsed.request;
-  if (!parsed.ok) {
-    reply_error(request.request_id, protocol::ErrorCode::bad_request, parsed.error);
-    return;
+  if (!parsed.ok) return reply_error(request.request_id, protocol::ErrorCode::bad_request, parsed.error);
+  if (request.type == RequestType::ping) return reply(frame_pong_reply(scratch(), request.request_id));
+  if (context_.counters.shutting_down.load(std::memory_order_relaxed)) {
+    return reply_error(request.request_id, protocol::ErrorCode::internal, "server is shutting down");
   }
-  if (request.type == RequestType::ping) {
-    subscriber_.push_control(core::make_control_frame(protocol::make_pong(request.request_id, now_ts())));
-    return;
-  }
-  if (server_.shutting_down.load(std::memory_order_relaxed)) {
-    reply_error(request.request_id, protocol::ErrorCode::internal, "server is shutting down");
-    return;
-  }
-  auto& broker = server_.broker;
   switch (request.type) {
-    case RequestType::subscribe: {
-      auto result = broker.subscribe(subscriber_, request.topic, request.last_n, server_.options.auto_create_topics);
-      if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
-      reply_ack(request);
-      for (auto& frame : result.replay) {
-        if (subscriber_.push_event(std::move(frame))) return broker.unsubscribe_all(subscriber_);
-      }
-      return;
-    }
+    case RequestType::subscribe: return handle_subscribe(request);
     case RequestType::unsubscribe:
-      if (!broker.unsubscribe(subscriber_, request.topic)) return topic_not_found(request);
+      if (!shard().broker().unsubscribe(*this, request.topic)) return topic_not_found(request);
       return reply_ack(request);
-    case RequestType::publish: {
-      PublishEncoder encoder(request);
-      auto result = broker.publish(subscriber_.shard(), request.topic, server_.options.auto_create_topics, encoder);
-      if (!result.found) return topic_not_found(request);
-      return reply_ack(request);
-    }
+    case RequestType::publish: return handle_publish(request);
     case RequestType::ping: return;
   }
 }
 
-void WsConnection::flush() {
-  dirty_ = false;
-  if (output_ended_) return;  // nothing may follow a close frame
-  // The SLOW_CONSUMER error is the last frame: it goes out even past the
-  // high-water mark, and the close follows once it has reached the socket.
-  while (out_.accepting() || (subscriber_.overflowed() && !out_.error())) {
-    core::FramePtr frame = subscriber_.pop();
-    if (!frame) break;
-    if (frame->type == core::Frame::Type::pong) out_.append(protocol::Opcode::pong, frame->bytes);
-    else out_.append_frame(frame->bytes);
-    subscriber_.written(*frame);
-  }
-  out_.flush();
-  if (reader_waiting_ && subscriber_.wants_requests()) reader_wake_.cancel();
-  end_output_if_due();
+void WsConnection::handle_subscribe(const protocol::Request& request) {
+  auto result =
+      shard().broker().subscribe(*this, request.topic, request.last_n, context_.settings.auto_create_topics);
+  if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
+  reply_ack(request);
+  for (core::EventRef& event : result.replay) push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
 }
 
-void WsConnection::on_written() {
-  if (!subscriber_.idle()) mark_dirty();
-  end_output_if_due();
+void WsConnection::handle_publish(const protocol::Request& request) {
+  const PublishEncoder encoder(request);
+  auto result =
+      shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
+  if (!result.found) return topic_not_found(request);
+  reply_ack(request);
 }
 
-void WsConnection::end_output_if_due() {
-  if (output_ended_) return;
-  if (out_.error()) {
-    end_now("connection lost");
-    return;
-  }
-  // The close (and its deadline) starts once the last frame has reached the
-  // socket, so a peer that reads late still gets SLOW_CONSUMER and 1008.
-  const bool overflowed = subscriber_.overflowed();
-  if (!(closing_ || overflowed) || !subscriber_.idle() || !out_.idle()) return;
-  if (overflowed) start_close(protocol::close_code::policy_violation, "slow consumer (1008)");
-  else start_close(protocol::close_code::going_away, "server shutdown (1001)");
+void WsConnection::reply(std::string_view frame) { push_control(core::Outbound::control(frame)); }
+
+void WsConnection::reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code,
+                               std::string_view message) {
+  reply(frame_error(scratch(), request_id, code, message));
 }
 
+void WsConnection::reply_ack(const protocol::Request& request) {
+  reply(frame_ack(scratch(), request.request_id, request.topic));
+}
+
+void WsConnection::topic_not_found(const protocol::Request& request) {
+  reply_error(request.request_id, protocol::ErrorCode::topic_not_found,
+              "topic '" + request.topic + "' does not exist");
+}
+
+// ------------------------------------------------------------------ closing
+
+void WsConnection::on_peer_close(std::uint16_t code) {
+  if (state_ == State::closing) return enter(State::closed);  // the answer to ours
+  close_reason_ = CloseReason::client;
+  append_close_frame(code == protocol::close_code::no_status ? protocol::close_code::normal : code);
+  enter(State::closed);
+}
+
+void WsConnection::fail(std::uint16_t code, CloseReason reason) {
+  if (!output_ended()) append_close_frame(code);
+  close_reason_ = reason;
+  enter(State::closed);
+}
+
+void WsConnection::start_close(std::uint16_t code, CloseReason reason) {
+  if (output_ended()) return;
+  append_close_frame(code);
+  close_reason_ = reason;
+  close_deadline_ = std::chrono::steady_clock::now() + kFinalFlushTimeout;
+  reader_.skip_messages();
+  enter(State::closing);
+}
+
+void WsConnection::close_if_drained() {
+  if (state_ == State::draining && idle() && writer_.empty()) start_close(close_code_for(close_reason_), close_reason_);
+}
+
+void WsConnection::append_close_frame(std::uint16_t code) {
+  std::string& out = scratch();
+  out.clear();
+  protocol::append_close_frame(out, code);
+  writer_.append_bytes(context_.writers, out);
+  mark_dirty();
+}
+
+void WsConnection::lose(CloseReason reason) {
+  if (ended()) return;
+  close_reason_ = reason;
+  enter(State::lost);
+}
+
+void WsConnection::enter(State state) {
+  if (state_ == State::closing) erase_from(context_.closing, this);
+  if (state == State::closing) context_.closing.push_back(this);
+  if (state == State::lost) writer_.discard(context_.writers);
+  state_ = state;
+}
+
+void WsConnection::begin_shutdown() {
+  if (state_ != State::open) return;
+  close_reason_ = CloseReason::shutdown;
+  enter(State::draining);
+  close_if_drained();
+}
 
 void WsConnection::on_overflow(core::OverflowPolicy policy) {
-  bool disconnect = policy == core::OverflowPolicy::disconnect;
+  const bool disconnect = policy == core::OverflowPolicy::disconnect;
   if (disconnect) {
-    server_.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    context_.counters.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    if (state_ == State::open || state_ == State::draining) {
+      close_reason_ = CloseReason::slow_consumer;
+      enter(State::draining);
+    }
     mark_dirty();  // the SLOW_CONSUMER error goes out even if the writer is full
   }
+  const core::QueueLimits& limits = shard().broker().options().queue;
   log::warn(disconnect ? "slow consumer: disconnecting" : "slow consumer: dropping its oldest events",
             {{"connection", id_},
              {"policy", disconnect ? "disconnect" : "drop_oldest"},
-             {"max_queue", server_.options.queue.max_frames},
-             {"max_queue_bytes", server_.options.queue.max_bytes}});
+             {"max_queue", limits.max_frames},
+             {"max_queue_bytes", limits.max_bytes}});
 }
 
-// Waits until `out` has written everything, for at most `limit`; past it,
+// ------------------------------------------------------------------ writing
+
+void WsConnection::mark_dirty() {
+  if (dirty_) return;
+  dirty_ = true;
+  context_.dirty.push_back(this);
+}
+
+void WsConnection::begin_flush() {
+  dirty_ = false;
+  fill_output();
+}
+
+void WsConnection::fill_output() {
+  if (output_ended()) return;
+  // The SLOW_CONSUMER error is the last frame: it goes out even past the
+  // high-water mark, and the close follows once it has reached the socket.
+  while (writer_.accepting() || overflowed()) {
+    core::OutboundRef frame = pop();
+    if (!frame) break;
+    writer_.append(context_.writers, frame);
+    written(*frame);
+  }
+  close_if_drained();
+}
+
+void WsConnection::on_sent(std::size_t n) {
+  writer_.consume(context_.writers, n);
+  if (writer_.empty()) fill_output();
+}
+
+void WsConnection::on_writable() {
+  send_blocked_ = false;
+  mark_dirty();
+}
+
+void WsConnection::on_send_failed() {
+  writer_.discard(context_.writers);
+  lose(CloseReason::error);
+}
+
+// ------------------------------------------------------------------ timers
+
+void WsConnection::on_idle_sweep(std::uint32_t epoch) {
+  if (state_ != State::open && state_ != State::draining) return;  // a close has its own deadline
+  const std::uint32_t quiet = epoch - last_input_epoch_;
+  if (quiet >= kIdleEndEpochs) return lose(CloseReason::idle_timeout);
+  if (quiet >= kIdlePingEpochs && quiet % kIdlePingEpochs == 0) {
+    std::string& out = scratch();
+    out.clear();
+    protocol::append_server_frame(out, protocol::Opcode::ping, {});
+    writer_.append_bytes(context_.writers, out);
+    mark_dirty();
+  }
+}
+
+void WsConnection::on_close_tick(std::chrono::steady_clock::time_point now) {
+  if (state_ == State::closing && now >= close_deadline_) enter(State::closed);
+}
+
+bool WsConnection::wake_due() const { return waiting_ == Waiting::wake && (ended() || !must_wait()); }
+
+bool WsConnection::interrupt_due() const { return waiting_ == Waiting::readable && ended(); }
 
 }  // namespace pubsub::net

@@ -1,160 +1,170 @@
-// One WebSocket connection after the upgrade: its broker Subscriber, the
-// reader that parses and handles the client's frames, and the frames it
-// writes through its FrameWriter at the end of each loop pass.
+// One WebSocket connection after the upgrade, as a state machine without
+// I/O: it is given the bytes read from its socket, answers requests, keeps
+// its outbound queue (it is the broker's Subscriber), fills its frame
+// writer, and says what its socket must do next. The I/O code
+// (ws_endpoint.h) performs that and reports back. Unit tests drive it with
+// no socket at all.
 //
-// Shard thread only: a connection lives in its session coroutine's frame
-// on the thread of its shard.
+// Lifecycle (State):
+//
+//   open ──shutdown / SLOW_CONSUMER──> draining ──queue written──┐
+//    │  \                                 │                       v
+//    │   `──message too big (1009)────────┼─────────────────> closing ──peer's close / deadline──> closed
+//    │                                    │                       │
+//    ├──peer's close (echoed) / a violation's close frame─────────┼──────────────────────────────> closed
+//    └──EOF, I/O error, idle timeout──────┴───────────────────────┴──────────────────────────────> lost
+//
+// closed ends gently (the close frame is flushed, then the socket lingers);
+// lost ends at once. In open and draining the reader may also be parked:
+// while the outbound queue is at its bounds, the next request waits.
+//
+// Shard thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "core/subscriber.h"
-#include "net/asio_support.h"
-#include "net/broker_frames.h"
+#include "net/close_reason.h"
+#include "net/connection_context.h"
 #include "net/frame_writer.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
 
 namespace pubsub::net {
 
-struct ServerState;
-struct ShardContext;
-
-using WakeTimer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
-                                             asio::io_context::executor_type>;
-
-// One WebSocket session after the upgrade: its broker Subscriber, its
-// reader (advance), and the frames it writes through the session's
-// FrameWriter (flush, at the end of each loop pass). The reader reads into
-// its shard's shared buffer and parses frames in place
-// (protocol::ClientFrameReader); only an incomplete frame's head is kept.
-// advance() does everything that needs no waiting and says what to wait
-// for; the session coroutine waits (connection_session), so an idle
-// connection holds one coroutine frame, one pending wait and no read
-// buffer. A close that the server starts (1001, 1008, 1009) arms a deadline
-// in a coroutine of its own, spawned only then.
-// Lives in the session coroutine's frame; shard thread only.
-class WsConnection {
+class WsConnection : public core::Subscriber {
  public:
-  // `unread` holds the bytes the client sent after its upgrade request;
-  // the connection keeps using it as its unparsed input.
-  WsConnection(ServerState& server, std::size_t shard, FrameWriter& out, std::uint64_t id, std::string& unread);
-  ~WsConnection();
-
-  core::Subscriber& subscriber() { return subscriber_; }
-
-  // Flushes the queue, then closes with 1001 (graceful shutdown).
-  void begin_close() {
-    closing_ = true;
-    end_output_if_due();
-  }
-
-  // Appends the queued frames to the writer (as many as it accepts) and
-  // starts their write: called once per loop pass while dirty.
-  void flush();
-
-  // The idle-timeout sweep, once per quarter of --idle-timeout: pings a
-  // peer quiet for half of it, and drops one silent for all of it.
-  void check_idle(std::uint32_t epoch);
-
-  // What the session waits for before calling advance() again.
-  enum class Wait {
-    readable,  // wait_readable(), then on_readable()
-    woken,     // wait_woken(): the queue has room, or a close the server started finished
-    done,      // the session is over
+  enum class State : std::uint8_t {
+    open,      // reading requests, answering, delivering events
+    draining,  // shutdown or SLOW_CONSUMER: the queue goes out, then the close frame
+    closing,   // the server's close frame went out; waiting for the peer's (messages skipped)
+    closed,    // the close handshake is over (or abandoned): flush, then close gently
+    lost,      // the connection failed or timed out: close at once
   };
-  // Reads and handles requests until that needs a wait; says which.
-  Wait advance();
-  // The wait advance() asked for, as deferred operations: co-awaited by
-  // the session without a coroutine frame of their own.
-  auto wait_readable() { return out_.socket().async_wait(FrameWriter::socket_type::wait_read, nothrow); }
-  void on_readable(boost::system::error_code ec) {
-    if (!ec) maybe_readable_ = true;
-    else if (!ended_) end_now("connection lost");
-  }
-  auto wait_woken() {
-    reader_wake_.expires_at(WakeTimer::time_point::max());
-    return reader_wake_.async_wait(nothrow);
-  }
-  const char* close_reason() const { return close_reason_; }
-  // True if the session ended with a close frame (sent or answered): the
-  // writer must flush it, and the peer may still be sending, so the socket
-  // is closed gently (linger_close).
-  bool lingers() const { return lingers_; }
+  // What the session (the reading side) must do next.
+  enum class Action : std::uint8_t {
+    read,           // read from the socket into read_space(), then on_read() or on_read_end()
+    wait_readable,  // wait for the socket to be readable, then on_readable()
+    wait_wake,      // wait until wake_due() is reported (room in the queue, or the end)
+    finish,         // the connection is over: see state() and writer()
+  };
+
+  // `early_input`: bytes the client sent right after its upgrade request.
+  WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input);
+  ~WsConnection() override;
+
+  std::uint64_t id() const { return id_; }
+  State state() const { return state_; }
+  CloseReason close_reason() const { return close_reason_; }
+
+  // --- the reading side (the session coroutine) ---
+
+  // Handles what needs no waiting and says what to do next.
+  Action next_action();
+  // Where to read into: the buffer the shard's connections share.
+  std::span<char> read_space() { return context_.read_buffer; }
+  // `n` bytes were read into read_space().
+  void on_read(std::size_t n);
+  // The socket had nothing to read.
+  void on_read_would_block() { maybe_readable_ = false; }
+  // The peer ended its stream (`error` false) or the socket failed.
+  void on_read_end(bool error);
+  // The readiness wait completed; `ok` is false if it failed.
+  void on_readable(bool ok);
+
+  // --- the writing side (the shard's loop, at the end of each pass) ---
+
+  // Starts the write at the end of the pass: moves queued frames into the
+  // writer while it accepts them (and the close frame, once it is due).
+  void begin_flush();
+  FrameWriter& writer() { return writer_; }
+  WriterPool& writer_pool() { return context_.writers; }
+  // The socket took `n` bytes of what the writer gathered.
+  void on_sent(std::size_t n);
+  // The socket is full: writing waits for on_writable().
+  void on_send_blocked() { send_blocked_ = true; }
+  void on_writable();
+  bool send_blocked() const { return send_blocked_; }
+  // The socket failed.
+  void on_send_failed();
+
+  // --- timers and the server ---
+
+  // The idle-timeout sweep, once per epoch (timeouts.h): pings a quiet
+  // peer, drops a silent one.
+  void on_idle_sweep(std::uint32_t epoch);
+  // The close tick: ends a close handshake past its deadline.
+  void on_close_tick(std::chrono::steady_clock::time_point now);
+  // The graceful shutdown: flush the queue, then close with 1001.
+  void begin_shutdown();
+
+  // --- what the I/O code must do after a call from outside the session ---
+
+  // True when the session waits for a wake-up and may go on.
+  bool wake_due() const;
+  // True when the session waits for the socket but the connection is over.
+  bool interrupt_due() const;
+
+ protected:
+  void on_ready() override { mark_dirty(); }
+  void on_overflow(core::OverflowPolicy policy) override;
 
  private:
-  // Handles the items the reader finds in `input` until it needs more bytes,
-  // the session ends, or the outbound queue is at its bounds (backlog_).
+  // The session waits for nothing, the socket, or a wake-up.
+  enum class Waiting : std::uint8_t { nothing, readable, wake };
+
+  bool ended() const { return state_ == State::closed || state_ == State::lost; }
+  std::string& scratch() { return shard().scratch(); }
+  void fill_output();
+  // True once no frame may follow: the close frame went out, or the socket is gone.
+  bool output_ended() const { return state_ >= State::closing; }
+  // True while the next request must wait: the queue is at its bounds.
+  bool must_wait() const;
+  // Handles the items the reader finds in `input` until it needs more
+  // bytes, the connection ends, or the next request must wait (backlog_).
   void consume(std::span<char>& input);
-  // One read from the socket, and what it brought handled.
-  void read();
-  // True while the next request must wait: the outbound queue is at its bounds.
-  bool must_wait() const { return !close_started_ && !subscriber_.wants_requests() && !subscriber_.overflowed(); }
+  void handle_item(const protocol::ClientFrameReader::Item& item);
   void handle(std::string_view text);
-  void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message) {
-    subscriber_.push_control(core::make_control_frame(protocol::make_error(request_id, code, message, now_ts())));
-  }
-  void reply_ack(const protocol::Request& request) {
-    subscriber_.push_control(core::make_control_frame(protocol::make_ack(request.request_id, request.topic, now_ts())));
-  }
-  void topic_not_found(const protocol::Request& request) {
-    reply_error(request.request_id, protocol::ErrorCode::topic_not_found, "topic '" + request.topic + "' does not exist");
-  }
+  void handle_subscribe(const protocol::Request& request);
+  void handle_publish(const protocol::Request& request);
+  void reply(std::string_view json_frame);
+  void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message);
+  void reply_ack(const protocol::Request& request);
+  void topic_not_found(const protocol::Request& request);
   // The peer's close frame: answers it (echoing its code) unless it answers ours.
   void on_peer_close(std::uint16_t code);
   // Fails the connection: a close frame with `code` (1002, 1007), nothing after.
-  void fail(std::uint16_t code);
-  // Ends the output with a close frame carrying `code`, unless it has
-  // ended already; true if the frame went out.
-  bool send_close_frame(std::uint16_t code);
-  // Sends the server's close frame with `code` and reads on (skipping
-  // messages) until the peer answers or kFinalFlushTimeout passes.
-  void start_close(std::uint16_t code, const char* reason);
-  task<void> close_deadline();
-  // Ends the session at once, without a close frame: the socket's wait and
-  // a parked reader are cancelled.
-  void end_now(const char* reason);
-  // The slow-consumer decision: logged and counted once per subscriber.
-  void on_overflow(core::OverflowPolicy policy);
-  // Queues this connection for the flush at the end of the loop pass.
+  void fail(std::uint16_t code, CloseReason reason);
+  // Sends the server's close frame and waits for the peer's (closing).
+  void start_close(std::uint16_t code, CloseReason reason);
+  // Starts the close that draining waits for, once the queue is written.
+  void close_if_drained();
+  void append_close_frame(std::uint16_t code);
+  // Ends the connection; the socket closes at once.
+  void lose(CloseReason reason);
+  void enter(State state);
   void mark_dirty();
-  // A socket write finished: room for the rest of the queue, or an error.
-  void on_written();
-  // Ends the output once it is due: after a failed write (the session
-  // ends), or once an overflow's SLOW_CONSUMER error or a shutdown's queue
-  // has reached the socket (the close starts).
-  void end_output_if_due();
 
-  // Laid out small (flags last): every idle connection holds one.
-  ServerState& server_;
-  ShardContext& shard_;
-  FrameWriter& out_;
+  // Laid out small: every idle connection holds one.
+  ConnectionContext& context_;
   const std::uint64_t id_;
   protocol::ClientFrameReader reader_;
-  std::string& unread_;  // bytes read but not yet parsed: a frame's head, or a backlog
-  WakeTimer reader_wake_;  // queue below its bounds, a close started, or the session ended
-  asio::steady_timer* close_timer_ = nullptr;  // the running close's deadline
-  core::Subscriber subscriber_;
+  FrameWriter writer_;
+  std::string unread_;  // bytes read but not parsed: a frame's head, or a backlog
+  std::chrono::steady_clock::time_point close_deadline_{};
   std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
-  bool backlog_;         // unread_ may hold whole frames (left when the queue filled)
-  bool closing_ = false;        // shutdown: close once the queue is out
-  bool dirty_ = false;
-  bool output_ended_ = false;   // no frame may follow: a close frame went out, or the writer failed
-  bool close_started_ = false;  // the server's close frame went out; the peer's is awaited
-  bool closer_running_ = false;
-  bool reader_waiting_ = false;
-  bool ended_ = false;          // the reader stops
-  bool lingers_ = false;
-  bool pinged_ = false;         // a ping went out since the last read
-  // The socket may hold bytes no wait will announce: a wait is only started
-  // after a read found the socket empty (its readiness is edge-triggered).
-  bool maybe_readable_ = true;
-  const char* close_reason_ = "peer closed";
+  std::uint32_t slot_;              // position in context_.connections
+  State state_ = State::open;
+  CloseReason close_reason_ = CloseReason::client;
+  Waiting waiting_ = Waiting::nothing;
+  bool backlog_;                // unread_ may hold whole frames (left when the queue filled)
+  bool maybe_readable_ = true;  // readiness is edge-triggered: wait only after a read found nothing
+  bool dirty_ = false;          // in context_.dirty
+  bool send_blocked_ = false;   // the socket is full
 };
-
 
 }  // namespace pubsub::net

@@ -65,6 +65,13 @@ bool parse_count(JsonValue value, std::uint64_t& out) {
   return ec == std::errc{} || ec == std::errc::result_out_of_range;
 }
 
+// Appends `n` in decimal.
+void append_decimal(std::string& out, std::uint64_t n) {
+  char digits[20];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+
 ParseResult fail(ParseResult& result, std::string message) {
   result.ok = false;
   result.error = std::move(message);
@@ -89,10 +96,9 @@ std::string parse_publish_message(JsonValue message, const ParseOptions& options
 }
 
 // Starts a frame `{"type":"<type>"` with its request_id when there is one.
-std::string open_frame(std::string_view type, std::optional<std::string_view> request_id,
-                       std::size_t extra) {
-  std::string out;
-  out.reserve(64 + extra + (request_id ? request_id->size() : 0));
+void open_frame(std::string& out, std::string_view type, std::optional<std::string_view> request_id,
+                std::size_t extra) {
+  out.reserve(out.size() + 64 + extra + (request_id ? request_id->size() : 0));
   out += R"({"type":")";
   out += type;
   out += '"';
@@ -100,7 +106,6 @@ std::string open_frame(std::string_view type, std::optional<std::string_view> re
     out += R"(,"request_id":)";
     out += *request_id;
   }
-  return out;
 }
 
 void close_frame(std::string& out, std::string_view ts) {
@@ -110,17 +115,6 @@ void close_frame(std::string& out, std::string_view ts) {
 }
 
 }  // namespace
-
-std::string_view to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::bad_request: return "BAD_REQUEST";
-    case ErrorCode::topic_not_found: return "TOPIC_NOT_FOUND";
-    case ErrorCode::slow_consumer: return "SLOW_CONSUMER";
-    case ErrorCode::unauthorized: return "UNAUTHORIZED";
-    case ErrorCode::internal: return "INTERNAL";
-  }
-  return "INTERNAL";
-}
 
 bool is_valid_topic_name(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
@@ -191,64 +185,57 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   return result;
 }
 
-std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic,
-                     std::string_view ts) {
-  std::string out = open_frame("ack", request_id, topic.size());
+void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
+               std::string_view ts) {
+  open_frame(out, "ack", request_id, topic.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"status":"ok")";
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_error(std::optional<std::string_view> request_id, ErrorCode code,
-                       std::string_view message, std::string_view ts) {
-  std::string out = open_frame("error", request_id, message.size());
+void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code,
+                 std::string_view message, std::string_view ts) {
+  open_frame(out, "error", request_id, message.size());
   out += R"(,"error":{"code":")";
   out += to_string(code);
   out += R"(","message":)";
   append_json_string(out, message);
   out += '}';
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_pong(std::optional<std::string_view> request_id, std::string_view ts) {
-  std::string out = open_frame("pong", request_id, 0);
+void write_pong(std::string& out, std::optional<std::string_view> request_id, std::string_view ts) {
+  open_frame(out, "pong", request_id, 0);
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_heartbeat(std::string_view ts) {
-  std::string out = open_frame("info", std::nullopt, 0);
+void write_heartbeat(std::string& out, std::string_view ts) {
+  open_frame(out, "info", std::nullopt, 0);
   out += R"(,"msg":"ping")";
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_topic_deleted(std::string_view topic, std::string_view ts) {
-  std::string out = open_frame("info", std::nullopt, topic.size());
+void write_topic_deleted(std::string& out, std::string_view topic, std::string_view ts) {
+  open_frame(out, "info", std::nullopt, topic.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"msg":"topic_deleted")";
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_dropped(std::string_view topic, std::uint64_t count, std::string_view ts) {
-  std::string out = open_frame("info", std::nullopt, topic.size());
+void write_dropped(std::string& out, std::string_view topic, std::uint64_t count, std::string_view ts) {
+  open_frame(out, "info", std::nullopt, topic.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"msg":"dropped","dropped":)";
-  out += std::to_string(count);
+  append_decimal(out, count);
   close_frame(out, ts);
-  return out;
 }
 
-std::string make_event(std::string_view topic, std::string_view message_id_raw,
-                       std::string_view payload_raw, std::uint64_t seq, std::string_view ts) {
-  std::string out = open_frame("event", std::nullopt,
-                               topic.size() + message_id_raw.size() + payload_raw.size());
+void write_event(std::string& out, std::string_view topic, std::string_view message_id_raw,
+                 std::string_view payload_raw, std::uint64_t seq, std::string_view ts) {
+  open_frame(out, "event", std::nullopt, topic.size() + message_id_raw.size() + payload_raw.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"message":{"id":)";
@@ -256,8 +243,51 @@ std::string make_event(std::string_view topic, std::string_view message_id_raw,
   out += R"(,"payload":)";
   out += payload_raw;
   out += R"(},"seq":)";
-  out += std::to_string(seq);
+  append_decimal(out, seq);
   close_frame(out, ts);
+}
+
+std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts) {
+  std::string out;
+  write_ack(out, request_id, topic, ts);
+  return out;
+}
+
+std::string make_error(std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
+                       std::string_view ts) {
+  std::string out;
+  write_error(out, request_id, code, message, ts);
+  return out;
+}
+
+std::string make_pong(std::optional<std::string_view> request_id, std::string_view ts) {
+  std::string out;
+  write_pong(out, request_id, ts);
+  return out;
+}
+
+std::string make_heartbeat(std::string_view ts) {
+  std::string out;
+  write_heartbeat(out, ts);
+  return out;
+}
+
+std::string make_topic_deleted(std::string_view topic, std::string_view ts) {
+  std::string out;
+  write_topic_deleted(out, topic, ts);
+  return out;
+}
+
+std::string make_dropped(std::string_view topic, std::uint64_t count, std::string_view ts) {
+  std::string out;
+  write_dropped(out, topic, count, ts);
+  return out;
+}
+
+std::string make_event(std::string_view topic, std::string_view message_id_raw, std::string_view payload_raw,
+                       std::uint64_t seq, std::string_view ts) {
+  std::string out;
+  write_event(out, topic, message_id_raw, payload_raw, seq, ts);
   return out;
 }
 

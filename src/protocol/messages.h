@@ -12,16 +12,11 @@
 #include <string_view>
 
 #include "common/text.h"
+#include "protocol/error_code.h"
 
 namespace pubsub::protocol {
 
 enum class RequestType { subscribe, unsubscribe, publish, ping };
-
-// Error codes a WebSocket client can receive.
-enum class ErrorCode { bad_request, topic_not_found, slow_consumer, unauthorized, internal };
-
-// Returns the contract's spelling of `code` ("BAD_REQUEST", ...).
-std::string_view to_string(ErrorCode code);
 
 // Returns true if `name` is 1 to 255 bytes of A-Z a-z 0-9 . _ - :
 bool is_valid_topic_name(std::string_view name);
@@ -60,7 +55,20 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options);
 using common::format_timestamp;
 
 // Frame builders. `request_id` is a raw JSON string token (as parsed) or
-// nullopt, in which case the field is left out. `ts` is a formatted timestamp.
+// nullopt, in which case the field is left out. `ts` is a formatted
+// timestamp. Each write_* appends the JSON text to `out`; each make_*
+// returns it.
+void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
+               std::string_view ts);
+void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code,
+                 std::string_view message, std::string_view ts);
+void write_pong(std::string& out, std::optional<std::string_view> request_id, std::string_view ts);
+void write_heartbeat(std::string& out, std::string_view ts);
+void write_topic_deleted(std::string& out, std::string_view topic, std::string_view ts);
+void write_dropped(std::string& out, std::string_view topic, std::uint64_t count, std::string_view ts);
+void write_event(std::string& out, std::string_view topic, std::string_view message_id_raw,
+                 std::string_view payload_raw, std::uint64_t seq, std::string_view ts);
+
 std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic,
                      std::string_view ts);
 std::string make_error(std::optional<std::string_view> request_id, ErrorCode code,

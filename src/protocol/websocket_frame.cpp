@@ -1,28 +1,47 @@
 // RFC 6455 server frames; see websocket_frame.h.
 #include "protocol/websocket_frame.h"
 
+#include <algorithm>
+
 namespace pubsub::protocol {
 
-void append_server_frame(std::string& out, Opcode opcode, std::string_view payload) {
-  char header[10];
-  std::size_t header_size;
-  const std::uint64_t size = payload.size();
+namespace {
+
+// Writes the header of an unfragmented, unmasked frame of `size` payload
+// bytes into `header` (room for kMaxServerHeader); returns its length.
+std::size_t write_header(char* header, Opcode opcode, std::uint64_t size) {
   header[0] = static_cast<char>(0x80 | static_cast<unsigned char>(opcode));  // FIN
   if (size < 126) {
     header[1] = static_cast<char>(size);
-    header_size = 2;
-  } else if (size <= 0xFFFF) {
+    return 2;
+  }
+  if (size <= 0xFFFF) {
     header[1] = 126;
     header[2] = static_cast<char>(size >> 8);
     header[3] = static_cast<char>(size);
-    header_size = 4;
-  } else {
-    header[1] = 127;
-    for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
-    header_size = 10;
+    return 4;
   }
-  out.append(header, header_size);
+  header[1] = 127;
+  for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (56 - 8 * i));
+  return 10;
+}
+
+}  // namespace
+
+void append_server_frame(std::string& out, Opcode opcode, std::string_view payload) {
+  char header[kMaxServerHeader];
+  out.append(header, write_header(header, opcode, payload.size()));
   out.append(payload);
+}
+
+void begin_server_frame(std::string& out) { out.assign(kMaxServerHeader, '\0'); }
+
+std::string_view finish_server_frame(std::string& out, Opcode opcode) {
+  char header[kMaxServerHeader];
+  const std::size_t size = write_header(header, opcode, out.size() - kMaxServerHeader);
+  char* start = out.data() + kMaxServerHeader - size;
+  std::copy(header, header + size, start);
+  return std::string_view(start, out.size() - (kMaxServerHeader - size));
 }
 
 void append_close_frame(std::string& out, std::uint16_t code) {

@@ -6,6 +6,7 @@
 // Pure functions; callable from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -44,5 +45,13 @@ inline void append_server_text_frame(std::string& out, std::string_view payload)
 
 // Appends a close frame carrying `code` (section 5.5.1), without a reason.
 void append_close_frame(std::string& out, std::uint16_t code);
+
+// Framing in place, for a payload built directly in the output buffer:
+// begin_server_frame empties `out` and reserves room for the longest
+// header; the caller appends the payload; finish_server_frame writes the
+// header right before it and returns the whole frame (a view into `out`).
+inline constexpr std::size_t kMaxServerHeader = 10;
+void begin_server_frame(std::string& out);
+std::string_view finish_server_frame(std::string& out, Opcode opcode);
 
 }  // namespace pubsub::protocol

@@ -1,13 +1,17 @@
 // Micro-benchmarks of the hot paths, run by `meson test --benchmark`:
-// the codec (read a client frame, parse a publish, build an event) and a
-// publish fanned out to 1, 100 and 10 000 subscribers (queueing included,
-// no sockets).
+// the codec (read a client frame, parse a publish, build an event), a
+// publish fanned out to 1, 100 and 10 000 subscribers on the publisher's
+// shard and on another one (queueing and the hand-off included, no
+// sockets), and the frame writer's copy and gather.
 #include <catch2/benchmark/catch_benchmark.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <memory>
 #include <vector>
 
 #include "core/broker.h"
+#include "core/fakes.h"
+#include "net/broker_frames.h"
+#include "net/frame_writer.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
 #include "support/client_frame.h"
@@ -16,22 +20,9 @@ using namespace pubsub;
 
 namespace {
 
-struct Frames final : core::FrameEncoder {
-  std::string topic_deleted(std::string_view t) const override { return protocol::make_topic_deleted(t, "ts"); }
-  std::string dropped(std::string_view t, std::uint64_t n) const override { return protocol::make_dropped(t, n, "ts"); }
-  std::string slow_consumer() const override { return "slow"; }
-};
-
 const std::string kPublish =
     R"({"type":"publish","topic":"orders","message":{"id":"550e8400-e29b-41d4-a716-446655440000",)"
     R"("payload":{"bp":1,"bn":123456,"bt":987654321,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}})";
-
-struct Encoder final : core::EventEncoder {
-  protocol::Request request;
-  std::string encode(std::string_view topic, std::uint64_t seq) const override {
-    return protocol::make_event(topic, request.message_id_raw, request.payload_raw, seq, "2025-08-25T10:00:00.123Z");
-  }
-};
 
 }  // namespace
 
@@ -58,27 +49,58 @@ TEST_CASE("codec") {
 }
 
 TEST_CASE("publish fan-out") {
-  for (int subscribers : {1, 100, 10000}) {
-    Frames frames;
-    core::BrokerOptions options;
-    options.queue.max_frames = 1u << 30;  // never drop: measure queueing
-    options.queue.max_bytes = std::size_t{1} << 40;
-    core::Broker broker(options, frames);
-    broker.shard(0).set_wake([] {});
-    broker.create_topic("orders");
-    std::vector<std::unique_ptr<core::Subscriber>> subs;
-    for (int i = 0; i < subscribers; ++i) {
-      subs.push_back(std::make_unique<core::Subscriber>(broker, 0, [] {}));
-      broker.subscribe(*subs.back(), "orders", 0, false);
-    }
-    Encoder encoder;
-    encoder.request = protocol::parse_request(kPublish, {}).request;
-    BENCHMARK("publish to " + std::to_string(subscribers) + " subscriber(s)") {
-      auto result = broker.publish(0, "orders", false, encoder);
-      for (auto& s : subs) {  // the writers' side: take the frame back out
-        while (auto f = s->pop()) s->written(*f);
+  const auto request = protocol::parse_request(kPublish, {}).request;
+  const net::PublishEncoder encoder(request);
+  const net::ProtocolFrames frames;
+  for (std::size_t shards : {1u, 2u}) {
+    for (int subscribers : {1, 100, 10000}) {
+      core::BrokerOptions options;
+      options.shards = shards;
+      options.queue.max_frames = 1u << 30;  // never drop: measure queueing
+      options.queue.max_bytes = std::size_t{1} << 40;
+      core::Broker broker(options, frames);
+      for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
+      broker.create_topic("orders");
+      // The subscribers live on the last shard: with 2, every event crosses.
+      core::Shard& home = broker.shard(shards - 1);
+      std::vector<std::unique_ptr<core::testing::TestSubscriber>> subs;
+      for (int i = 0; i < subscribers; ++i) {
+        subs.push_back(std::make_unique<core::testing::TestSubscriber>(broker, shards - 1));
+        broker.subscribe(*subs.back(), "orders", 0, false);
       }
-      return result.seq;
-    };
+      const std::string where = shards == 1 ? " on its shard" : " on another shard";
+      BENCHMARK("publish to " + std::to_string(subscribers) + " subscriber(s)" + where) {
+        auto result = broker.publish(0, "orders", false, encoder);
+        broker.shard(0).wake_receivers();
+        home.drain();
+        for (auto& s : subs) {  // the writers' side: take the frame back out
+          while (auto f = s->pop()) s->written(*f);
+        }
+        return result.seq;
+      };
+    }
   }
+}
+
+TEST_CASE("frame writer") {
+  net::WriterPool pool;
+  const std::string small_bytes(190, 'e');
+  const std::string big_bytes(16 * 1024, 'b');
+  auto small = core::Outbound::control(small_bytes);
+  auto big = core::Outbound::control(big_bytes);
+  net::WriteBuffer buffers[64];
+  BENCHMARK("append 64 frames of 190 B, gather, consume") {
+    net::FrameWriter writer;
+    for (int i = 0; i < 64; ++i) writer.append(pool, small);
+    std::size_t n = writer.gather(buffers);
+    writer.consume(pool, writer.pending());
+    return n;
+  };
+  BENCHMARK("append 4 frames of 16 KiB, gather, consume") {
+    net::FrameWriter writer;
+    for (int i = 0; i < 4; ++i) writer.append(pool, big);
+    std::size_t n = writer.gather(buffers);
+    writer.consume(pool, writer.pending());
+    return n;
+  };
 }

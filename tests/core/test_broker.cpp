@@ -5,7 +5,7 @@
 // Shard threads are simulated: the test calls shard(i).drain() itself after
 // a publish from another shard, and counts the wake requests.
 #include "core/broker.h"
-#include "core/fake_encoders.h"
+#include "core/fakes.h"
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -23,7 +23,8 @@ using namespace pubsub::core::testing;
 
 namespace {
 
-// A broker whose shards record their wake requests.
+// A broker whose shards record their wake requests. Each publish is its
+// own loop pass: the publishing shard wakes its receivers right after it.
 struct Harness {
   explicit Harness(std::size_t shards, std::size_t history = 100, QueueLimits limits = {})
       : broker(BrokerOptions{history, shards, limits}, frames), wakes(shards, 0) {
@@ -33,7 +34,9 @@ struct Harness {
   Harness& operator=(const Harness&) = delete;
 
   PublishResult publish(std::size_t shard, std::string_view topic, bool create_missing = false) {
-    return broker.publish(shard, topic, create_missing, events);
+    PublishResult result = broker.publish(shard, topic, create_missing, events);
+    broker.shard(shard).wake_receivers();
+    return result;
   }
   // Lets every shard thread catch up.
   void settle() {
@@ -50,24 +53,8 @@ struct Harness {
 struct Sub {
   Sub(Broker& broker, std::size_t shard) : sub(broker, shard, [this] { ++ready; }) {}
   int ready = 0;
-  Subscriber sub;
+  TestSubscriber sub;
 };
-
-// Pops every queued frame, reporting each one written.
-std::vector<std::string> take(Subscriber& sub) {
-  std::vector<std::string> out;
-  while (FramePtr frame = sub.pop()) {
-    out.push_back(frame->bytes);
-    sub.written(*frame);
-  }
-  return out;
-}
-
-std::vector<std::string> bytes_of(const std::vector<FramePtr>& frames) {
-  std::vector<std::string> out;
-  for (const auto& f : frames) out.push_back(f->bytes);
-  return out;
-}
 
 using Strings = std::vector<std::string>;
 
@@ -188,10 +175,7 @@ TEST_CASE("replay is the newest min(last_n, history) messages, oldest first", "[
   auto r = h.broker.subscribe(s.sub, "t", c.last_n, false);
   REQUIRE(r.status == SubscribeStatus::subscribed);
   CHECK(bytes_of(r.replay) == c.expected);
-  for (const auto& frame : r.replay) {
-    CHECK(frame->is_event());
-    CHECK(frame->topic->name() == "t");
-  }
+  for (const auto& event : r.replay) CHECK(event->topic().name() == "t");
   CHECK(s.sub.queued_frames() == 0);  // the replay is handed back, not queued
 }
 
@@ -203,7 +187,7 @@ TEST_CASE("history keeps only the newest history-size messages", "[broker][repla
   auto r = h.broker.subscribe(s.sub, "t", 100, false);
   CHECK(bytes_of(r.replay) == Strings{"ev:t:5", "ev:t:6", "ev:t:7"});
   std::vector<std::uint64_t> seqs;
-  for (const auto& f : r.replay) seqs.push_back(f->seq);
+  for (const auto& e : r.replay) seqs.push_back(e->seq());
   CHECK(seqs == std::vector<std::uint64_t>{5, 6, 7});
   CHECK(h.broker.topic_stats("t")->messages == 7);
 }
@@ -222,33 +206,30 @@ TEST_CASE("a history of size 0 keeps nothing", "[broker][replay]") {
 }
 
 TEST_CASE("HistoryRing wraps around", "[broker][replay]") {
-  auto frame = [](int i) { return make_control_frame(std::to_string(i)); };
-  auto newest = [](const HistoryRing& ring, std::uint64_t n) {
-    Strings out;
-    for (const auto& f : ring.newest(n)) out.push_back(f->bytes);
-    return out;
-  };
+  TopicRef topic(new Topic("t", 0, 1));
+  auto event = [&](int i) { return Event::make(topic, static_cast<std::uint64_t>(i), std::to_string(i)); };
+  auto newest = [](const HistoryRing& ring, std::uint64_t n) { return bytes_of(ring.newest(n)); };
   HistoryRing ring(3);
   CHECK(ring.size() == 0);
   CHECK(newest(ring, 5).empty());
-  ring.push(frame(1));
-  ring.push(frame(2));
+  ring.push(event(1));
+  ring.push(event(2));
   CHECK(ring.size() == 2);
   CHECK(newest(ring, 5) == Strings{"1", "2"});
   CHECK(newest(ring, 1) == Strings{"2"});
-  for (int i = 3; i <= 8; ++i) ring.push(frame(i));
+  for (int i = 3; i <= 8; ++i) ring.push(event(i));
   CHECK(ring.size() == 3);
   CHECK(newest(ring, 3) == Strings{"6", "7", "8"});
   CHECK(newest(ring, 2) == Strings{"7", "8"});
   CHECK(newest(ring, 0).empty());
 
   HistoryRing one(1);
-  one.push(frame(1));
-  one.push(frame(2));
+  one.push(event(1));
+  one.push(event(2));
   CHECK(newest(one, 9) == Strings{"2"});
 
   HistoryRing none(0);
-  none.push(frame(1));
+  none.push(event(1));
   CHECK(none.size() == 0);
   CHECK(newest(none, 9).empty());
 }
@@ -415,6 +396,30 @@ TEST_CASE("a publish from another shard needs that shard's drain and wakes it on
   CHECK(h.wakes == std::vector<int>{0, 2});
 }
 
+TEST_CASE("a shard wakes each receiver once per loop pass, however many events it handed over",
+          "[broker][publish][wake]") {
+  Harness h(3);
+  h.broker.create_topic("t");
+  h.broker.create_topic("u");
+  Sub s1(h.broker, 1), s2(h.broker, 2);
+  h.broker.subscribe(s1.sub, "t", 0, false);
+  h.broker.subscribe(s2.sub, "t", 0, false);
+  h.broker.subscribe(s2.sub, "u", 0, false);
+  // One pass of shard 0: 50 publishes, and no wake until the pass ends.
+  for (int i = 0; i < 25; ++i) {
+    h.broker.publish(0, "t", false, h.events);
+    h.broker.publish(0, "u", false, h.events);
+  }
+  CHECK(h.wakes == std::vector<int>{0, 0, 0});
+  h.broker.shard(0).wake_receivers();
+  CHECK(h.wakes == std::vector<int>{0, 1, 1});
+  h.broker.shard(0).wake_receivers();  // nothing handed over since
+  CHECK(h.wakes == std::vector<int>{0, 1, 1});
+  h.settle();
+  CHECK(take(s1.sub).size() == 25);
+  CHECK(take(s2.sub).size() == 50);
+}
+
 TEST_CASE("every shard sees a topic's events in seq order", "[broker][publish]") {
   Harness h(2);
   h.broker.create_topic("t");
@@ -517,30 +522,26 @@ TEST_CASE("a subscriber that leaves before its shard sees the deletion is handle
   CHECK(stays.sub.topic_count() == 0);
 }
 
-// Frames hold their topic and a topic's history holds frames: a topic with
+// Events hold their topic and a topic's history holds events: a topic with
 // history must still be freed once it is deleted and nothing else holds it
 // (otherwise every deleted topic leaks with up to history-size events).
 TEST_CASE("a deleted topic is freed once nothing holds its events", "[broker][delete][bug]") {
   const std::size_t history = GENERATE(0u, 3u);
   Harness h(GENERATE(1u, 2u), history);
+  const long before = Topic::instances();
   REQUIRE(h.broker.create_topic("t"));
-  std::weak_ptr<Topic> topic;
   {
     Sub s(h.broker, 0);
     h.broker.subscribe(s.sub, "t", 0, false);
     h.publish(0, "t");
     h.publish(0, "t");
-    FramePtr first = s.sub.pop();
-    REQUIRE(first);
-    topic = first->topic;
-    s.sub.written(*first);
     take(s.sub);
   }
-  REQUIRE_FALSE(topic.expired());  // still registered
+  REQUIRE(Topic::instances() == before + 1);  // still registered
   REQUIRE(h.broker.delete_topic("t"));
   h.settle();
   CAPTURE(history);
-  CHECK(topic.expired());
+  CHECK(Topic::instances() == before);
 }
 
 TEST_CASE("the subscriber destructor leaves every topic", "[broker][subscriber]") {

@@ -7,17 +7,18 @@
 #include <string>
 #include <vector>
 
-using pubsub::core::FramePtr;
-using pubsub::core::FrameQueue;
-using pubsub::core::make_control_frame;
+#include "core/event.h"
+#include "core/topic.h"
+
+using namespace pubsub::core;
 
 namespace {
 
-FramePtr frame(int n) { return make_control_frame(std::to_string(n)); }
+QueuedFrame frame(int n) { return {Outbound::control(std::to_string(n)), false}; }
 
 std::vector<std::string> contents(const FrameQueue& queue) {
   std::vector<std::string> out;
-  for (const FramePtr& f : queue) out.push_back(f->bytes);
+  for (const QueuedFrame& f : queue) out.emplace_back(f.frame->bytes());
   return out;
 }
 
@@ -31,12 +32,12 @@ TEST_CASE("Frames leave in the order they came, across many compactions") {
   for (; pushed < 10; ++pushed) queue.push_back(frame(pushed));
   for (; pushed < 1000; ++pushed) {
     queue.push_back(frame(pushed));
-    REQUIRE(queue.front()->bytes == std::to_string(popped++));
+    REQUIRE(queue.front().frame->bytes() == std::to_string(popped++));
     queue.pop_front();
     REQUIRE(queue.size() == 10);
   }
   while (!queue.empty()) {
-    REQUIRE(queue.front()->bytes == std::to_string(popped++));
+    REQUIRE(queue.front().frame->bytes() == std::to_string(popped++));
     queue.pop_front();
   }
   CHECK(popped == 1000);
@@ -58,7 +59,7 @@ TEST_CASE("Erasing the front is a pop") {
   for (int i = 0; i < 3; ++i) queue.push_back(frame(i));
   auto next = queue.erase(queue.begin());
   REQUIRE(next != queue.end());
-  CHECK((*next)->bytes == "1");
+  CHECK(next->frame->bytes() == "1");
   CHECK(contents(queue) == std::vector<std::string>{"1", "2"});
   queue.erase(queue.begin());
   queue.erase(queue.begin());
@@ -69,12 +70,13 @@ TEST_CASE("Erasing the front is a pop") {
 
 TEST_CASE("A popped slot releases its frame; a cleared queue is empty and reusable") {
   FrameQueue queue;
-  FramePtr watched = frame(-1);
-  queue.push_back(watched);
+  TopicRef topic(new Topic("t", 0, 1));
+  EventRef watched = Event::make(topic, 1, "watched");
+  queue.push_back({OutboundRef(Outbound::of_event(watched)), false});
   for (int i = 0; i < 5000; ++i) queue.push_back(frame(i));
-  CHECK(watched.use_count() == 2);
+  CHECK(watched->references() == 2);
   queue.pop_front();
-  CHECK(watched.use_count() == 1);  // a popped slot does not keep its frame
+  CHECK(watched->references() == 1);  // a popped slot does not keep its frame
   queue.clear();
   CHECK(queue.empty());
   CHECK(queue.begin() == queue.end());

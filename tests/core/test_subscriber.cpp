@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/broker.h"
-#include "core/fake_encoders.h"
+#include "core/fakes.h"
 
 using namespace pubsub::core;
 using namespace pubsub::core::testing;
@@ -39,24 +39,18 @@ struct Rig {
   // Publishes `n` events on `topic` and lets the subscriber's shard catch up.
   void publish(std::string_view topic, int n = 1) {
     for (int i = 0; i < n; ++i) broker.publish(0, topic, false, events);
-    broker.shard(sub.shard()).drain();
+    broker.shard(0).wake_receivers();
+    sub.shard().drain();
   }
-  void control(std::string bytes) { sub.push_control(make_control_frame(std::move(bytes))); }
+  void control(std::string bytes) { sub.push_control(Outbound::control(bytes)); }
   // Pops every frame, reporting each written.
-  std::vector<std::string> take() {
-    std::vector<std::string> out;
-    while (FramePtr frame = sub.pop()) {
-      out.push_back(frame->bytes);
-      sub.written(*frame);
-    }
-    return out;
-  }
+  std::vector<std::string> take() { return testing::take(sub); }
 
   TestFrames frames;
   TestEvents events;
   Broker broker;
   int ready = 0;
-  Subscriber sub;
+  TestSubscriber sub;
 };
 
 QueueLimits frames_limit(std::size_t n, OverflowPolicy policy = OverflowPolicy::drop_oldest) {
@@ -101,7 +95,7 @@ void check_drop_notices(const Strings& frames) {
 
 TEST_CASE("a new subscriber is idle and wants requests", "[subscriber]") {
   Rig rig(GENERATE(1u, 2u), QueueLimits{});
-  Subscriber fresh(rig.broker, 0, nullptr);
+  TestSubscriber fresh(rig.broker, 0);
   CHECK(fresh.idle());
   CHECK(fresh.queued_frames() == 0);
   CHECK(fresh.queued_bytes() == 0);
@@ -110,10 +104,10 @@ TEST_CASE("a new subscriber is idle and wants requests", "[subscriber]") {
   CHECK(fresh.pop() == nullptr);
   CHECK(fresh.topic_count() == 0);
   CHECK(fresh.dropped_total() == 0);
-  CHECK(fresh.shard() == 0);
-  fresh.push_control(make_control_frame("x"));  // no on_ready set: fine
+  CHECK(fresh.shard_index() == 0);
+  fresh.push_control(Outbound::control("x"));  // no on_ready set: fine
   CHECK(fresh.queued_frames() == 1);
-  CHECK(rig.sub.shard() == rig.broker.options().shards - 1);
+  CHECK(rig.sub.shard_index() == rig.broker.options().shards - 1);
 }
 
 TEST_CASE("below the bounds every frame is queued in order under both policies", "[subscriber]") {
@@ -142,7 +136,7 @@ TEST_CASE("on_ready fires when the queue goes from empty to non-empty", "[subscr
   rig.publish("t");
   CHECK(rig.ready == 2);
   // A popped but unwritten frame does not keep the queue "non-empty".
-  FramePtr f = rig.sub.pop();
+  OutboundRef f = rig.sub.pop();
   rig.control("c");
   CHECK(rig.ready == 3);
   rig.sub.written(*f);
@@ -155,12 +149,12 @@ TEST_CASE("popped frames count against the bounds until written", "[subscriber]"
   rig.control("ccc");
   CHECK(rig.sub.queued_frames() == 3);
   CHECK(rig.sub.queued_bytes() == 6);
-  FramePtr first = rig.sub.pop();
+  OutboundRef first = rig.sub.pop();
   REQUIRE(first);
-  CHECK(first->bytes == "a");
+  CHECK(first->bytes() == "a");
   CHECK(rig.sub.queued_frames() == 3);  // in flight
   CHECK(rig.sub.queued_bytes() == 6);
-  FramePtr second = rig.sub.pop();
+  OutboundRef second = rig.sub.pop();
   CHECK(rig.sub.queued_frames() == 3);
   rig.sub.written(*first);
   CHECK(rig.sub.queued_frames() == 2);
@@ -169,7 +163,7 @@ TEST_CASE("popped frames count against the bounds until written", "[subscriber]"
   CHECK(rig.sub.queued_frames() == 1);
   CHECK(rig.sub.queued_bytes() == 3);
   CHECK_FALSE(rig.sub.idle());
-  FramePtr third = rig.sub.pop();
+  OutboundRef third = rig.sub.pop();
   CHECK(rig.sub.pop() == nullptr);
   CHECK_FALSE(rig.sub.idle());  // still in flight
   rig.sub.written(*third);
@@ -186,7 +180,7 @@ TEST_CASE("wants_requests turns false at the bounds and back after written", "[s
     CHECK(rig.sub.wants_requests());
     rig.control("c");
     CHECK_FALSE(rig.sub.wants_requests());  // 3 of 3
-    FramePtr f = rig.sub.pop();
+    OutboundRef f = rig.sub.pop();
     CHECK_FALSE(rig.sub.wants_requests());  // still in flight
     rig.sub.written(*f);
     CHECK(rig.sub.wants_requests());
@@ -199,7 +193,7 @@ TEST_CASE("wants_requests turns false at the bounds and back after written", "[s
     CHECK(rig.sub.wants_requests());  // 9 of 10
     rig.control("1");
     CHECK_FALSE(rig.sub.wants_requests());  // 10 of 10
-    FramePtr f = rig.sub.pop();
+    OutboundRef f = rig.sub.pop();
     CHECK_FALSE(rig.sub.wants_requests());
     rig.sub.written(*f);
     CHECK(rig.sub.wants_requests());
@@ -240,24 +234,25 @@ TEST_CASE("a dropped event is freed by its shard's release_dropped, after the pa
   TestEvents events;
   Broker broker(BrokerOptions{1, shards, frames_limit(1)}, frames);
   for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
-  Subscriber sub(broker, shards - 1, [] {});
+  TestSubscriber sub(broker, shards - 1, [] {});
   REQUIRE(broker.create_topic("t"));
   broker.subscribe(sub, "t", 0, false);
   broker.publish(0, "t", false, events);
   broker.shard(shards - 1).drain();
   // A replay hands out the history's (one slot) reference to ev:t:1.
-  Subscriber watcher(broker, 0, [] {});
-  std::weak_ptr<const Frame> first = broker.subscribe(watcher, "t", 1, false).replay.at(0);
+  TestSubscriber watcher(broker, 0, [] {});
+  EventRef first = broker.subscribe(watcher, "t", 1, false).replay.at(0);
   // ev:t:2 evicts ev:t:1 from the history and makes `sub` drop it.
   broker.publish(0, "t", false, events);
+  broker.shard(0).wake_receivers();
   broker.shard(shards - 1).drain();
   REQUIRE(sub.dropped_total() == 1);
-  CHECK_FALSE(first.expired());  // held until the end of the loop pass
+  CHECK(first->references() == 2);  // the dropped one is held until the end of the loop pass
   broker.shard(shards - 1).release_dropped();
-  CHECK(first.expired());
-  FramePtr notice = sub.pop();
+  CHECK(first->references() == 1);  // only ours is left
+  OutboundRef notice = sub.pop();
   REQUIRE(notice);
-  CHECK(notice->bytes == "dropped:t:1");
+  CHECK(notice->bytes() == "dropped:t:1");
 }
 
 TEST_CASE("drops on every shard add up in the topic's count", "[subscriber][drop_oldest]") {
@@ -265,8 +260,8 @@ TEST_CASE("drops on every shard add up in the topic's count", "[subscriber][drop
   TestEvents events;
   Broker broker(BrokerOptions{0, 2, frames_limit(1)}, frames);
   for (std::size_t i = 0; i < 2; ++i) broker.shard(i).set_wake([] {});
-  Subscriber on_0(broker, 0, [] {});
-  Subscriber on_1(broker, 1, [] {});
+  TestSubscriber on_0(broker, 0, [] {});
+  TestSubscriber on_1(broker, 1, [] {});
   REQUIRE(broker.create_topic("t"));
   broker.subscribe(on_0, "t", 0, false);
   broker.subscribe(on_1, "t", 0, false);
@@ -345,8 +340,8 @@ TEST_CASE("drop_oldest enforces the byte bound", "[subscriber][drop_oldest][byte
 TEST_CASE("in-flight frames count against the drop bound", "[subscriber][drop_oldest]") {
   Rig rig(1, frames_limit(2));
   rig.publish("t", 2);
-  FramePtr writing = rig.sub.pop();
-  REQUIRE(writing->bytes == "ev:t:1");
+  OutboundRef writing = rig.sub.pop();
+  REQUIRE(writing->bytes() == "ev:t:1");
   rig.publish("t");  // 1 in flight + 2 queued > 2: ev:t:2 goes
   CHECK(rig.sub.queued_frames() == 2);
   rig.sub.written(*writing);
@@ -359,8 +354,8 @@ TEST_CASE("drop notices stay exact when events keep arriving", "[subscriber][dro
   for (int round = 0; round < 20; ++round) {
     rig.publish(round % 3 == 0 ? "u" : "t", round % 5 + 1);
     // The writer takes one frame per round.
-    if (FramePtr f = rig.sub.pop()) {
-      seen.push_back(f->bytes);
+    if (OutboundRef f = rig.sub.pop()) {
+      seen.emplace_back(f->bytes());
       rig.sub.written(*f);
     }
   }
@@ -375,9 +370,9 @@ TEST_CASE("a drop while a notice is being written still gives one exact notice",
   Rig rig(1, frames_limit(2));
   rig.publish("t", 3);  // [2, 3], 1 dropped
   Strings seen;
-  FramePtr notice = rig.sub.pop();
-  REQUIRE(notice->bytes == "dropped:t:1");
-  seen.push_back(notice->bytes);
+  OutboundRef notice = rig.sub.pop();
+  REQUIRE(notice->bytes() == "dropped:t:1");
+  seen.emplace_back(notice->bytes());
   // While the notice is being written, another event arrives.
   rig.publish("t");
   rig.sub.written(*notice);
@@ -417,7 +412,7 @@ TEST_CASE("disconnect replaces the queue with the slow_consumer frame", "[subscr
 TEST_CASE("disconnect wakes the writer when it overflows with an empty queue", "[subscriber][disconnect]") {
   Rig rig(1, frames_limit(1, OverflowPolicy::disconnect));
   rig.publish("t");
-  FramePtr writing = rig.sub.pop();  // queue empty, one in flight
+  OutboundRef writing = rig.sub.pop();  // queue empty, one in flight
   int ready_before = rig.ready;
   rig.publish("t");  // 2 > 1
   CHECK(rig.sub.overflowed());
@@ -450,8 +445,8 @@ TEST_CASE("the overflow decision is reported once per subscriber; disconnect fre
   Broker broker(BrokerOptions{100, shards, frames_limit(2, policy)}, frames);
   for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
   std::vector<OverflowPolicy> decisions;
-  Subscriber slow(broker, shards - 1, [] {}, [&](OverflowPolicy p) { decisions.push_back(p); });
-  Subscriber healthy(broker, shards - 1, [] {});
+  TestSubscriber slow(broker, shards - 1, [] {}, [&](OverflowPolicy p) { decisions.push_back(p); });
+  TestSubscriber healthy(broker, shards - 1, [] {});
   for (const char* t : {"t", "u"}) {
     broker.create_topic(t);
     broker.subscribe(slow, t, 0, false);
@@ -461,7 +456,7 @@ TEST_CASE("the overflow decision is reported once per subscriber; disconnect fre
   for (int i = 0; i < 10; ++i) {
     broker.publish(0, i % 2 ? "t" : "u", false, events);
     broker.shard(shards - 1).drain();
-    while (FramePtr f = healthy.pop()) healthy.written(*f);  // healthy keeps up
+    while (OutboundRef f = healthy.pop()) healthy.written(*f);  // healthy keeps up
   }
   CHECK(decisions == std::vector<OverflowPolicy>{policy});
   if (policy == OverflowPolicy::disconnect) {

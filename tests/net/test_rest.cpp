@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/broker.h"
+#include "core/fakes.h"
 #include "protocol/json_scan.h"
 
 using Catch::Matchers::ContainsSubstring;
@@ -23,19 +24,9 @@ using namespace std::string_literals;
 
 namespace {
 
-struct TestFrames final : core::FrameEncoder {
-  std::string topic_deleted(std::string_view topic) const override { return "deleted:" + std::string(topic); }
-  std::string dropped(std::string_view topic, std::uint64_t count) const override {
-    return "dropped:" + std::string(topic) + ":" + std::to_string(count);
-  }
-  std::string slow_consumer() const override { return "slow"; }
-};
-
-struct TestEvents final : core::EventEncoder {
-  std::string encode(std::string_view topic, std::uint64_t seq) const override {
-    return "ev:" + std::string(topic) + ":" + std::to_string(seq);
-  }
-};
+using core::testing::TestEvents;
+using core::testing::TestFrames;
+using core::testing::TestSubscriber;
 
 // The members of a JSON object body: key -> raw value text.
 struct Members final : protocol::MemberVisitor {
@@ -160,7 +151,7 @@ TEST_CASE("GET /topics lists topics sorted by name", "[rest][topics]") {
   CHECK(rest.get("/topics").body == R"({"topics":[]})");
 
   for (const char* name : {"b", "a", "B", "_"}) rest.broker.create_topic(name);
-  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr);
+  TestSubscriber s1(rest.broker, 0), s2(rest.broker, 0);
   rest.broker.subscribe(s1, "a", 0, false);
   rest.broker.subscribe(s2, "a", 0, false);
   rest.broker.subscribe(s2, "b", 0, false);
@@ -173,7 +164,7 @@ TEST_CASE("GET /topics lists topics sorted by name", "[rest][topics]") {
 TEST_CASE("GET /topics/{name} shows one topic", "[rest][topics]") {
   Rest rest;
   rest.broker.create_topic("orders");
-  core::Subscriber sub(rest.broker, 0, nullptr);
+  TestSubscriber sub(rest.broker, 0);
   rest.broker.subscribe(sub, "orders", 0, false);
   for (int i = 0; i < 42; ++i) rest.broker.publish(0, "orders", false, rest.events);
 
@@ -237,7 +228,7 @@ TEST_CASE("GET /health reports uptime, topics and subscribers", "[rest][health]"
   rest.started = std::chrono::steady_clock::now() - std::chrono::seconds(123);
   rest.broker.create_topic("a");
   rest.broker.create_topic("b");
-  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr);
+  TestSubscriber s1(rest.broker, 0), s2(rest.broker, 0);
   rest.broker.subscribe(s1, "a", 0, false);
   rest.broker.subscribe(s1, "b", 0, false);
   rest.broker.subscribe(s2, "a", 0, false);
@@ -272,7 +263,7 @@ TEST_CASE("GET /stats reports every topic", "[rest][stats]") {
 
   rest.broker.create_topic("orders");
   rest.broker.create_topic("empty");
-  core::Subscriber s1(rest.broker, 0, nullptr), s2(rest.broker, 0, nullptr), s3(rest.broker, 0, nullptr);
+  TestSubscriber s1(rest.broker, 0), s2(rest.broker, 0), s3(rest.broker, 0);
   for (auto* s : {&s1, &s2, &s3}) rest.broker.subscribe(*s, "orders", 0, false);
   for (int i = 0; i < 42; ++i) rest.broker.publish(0, "orders", false, rest.events);
   rest.counters.connections = 5;
@@ -469,10 +460,10 @@ TEST_CASE("query_parameter", "[rest][url]") {
 }
 
 TEST_CASE("rest_error builds the failure body of section 6", "[rest]") {
-  auto r = net::rest_error(409, "TOPIC_EXISTS", "topic 'orders' already exists");
+  auto r = net::rest_error(protocol::ErrorCode::topic_exists, "topic 'orders' already exists");
   CHECK(r.status == 409);
   CHECK(r.body == R"({"error":{"code":"TOPIC_EXISTS","message":"topic 'orders' already exists"}})");
   CHECK(r.allow.empty());
-  CHECK(net::rest_error(400, "BAD_REQUEST", "a \"quoted\"\nline").body ==
+  CHECK(net::rest_error(protocol::ErrorCode::bad_request, "a \"quoted\"\nline").body ==
         R"({"error":{"code":"BAD_REQUEST","message":"a \"quoted\"\nline"}})");
 }

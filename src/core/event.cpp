@@ -1,0 +1,26 @@
+// Events; see event.h.
+#include "core/event.h"
+
+#include <cstring>
+#include <new>
+
+#include "core/topic.h"
+
+namespace pubsub::core {
+
+Event::Event(TopicRef topic, std::uint64_t seq, std::uint32_t size)
+    : size_(size), seq_(seq), topic_(std::move(topic)) {}
+
+EventRef Event::make(TopicRef topic, std::uint64_t seq, std::string_view bytes) {
+  void* memory = ::operator new(sizeof(Event) + bytes.size());
+  auto* event = new (memory) Event(std::move(topic), seq, static_cast<std::uint32_t>(bytes.size()));
+  std::memcpy(static_cast<char*>(memory) + sizeof(Event), bytes.data(), bytes.size());
+  return EventRef(event);
+}
+
+void Event::destroy(const Event* event) {
+  event->~Event();
+  ::operator delete(const_cast<Event*>(event));
+}
+
+}  // namespace pubsub::core

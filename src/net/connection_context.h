@@ -1,0 +1,59 @@
+// What the WebSocket connections of one shard share, without any I/O: the
+// broker shard they belong to, the settings, the server-wide flags and
+// counters they update, the read buffer they take turns reading into, the
+// pool of write buffers, and the lists the shard's loop walks (every
+// connection; those to write at the end of the pass; those in a close
+// handshake, whose deadline the shard's tick checks).
+//
+// Shard thread only, except the atomics.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/shard.h"
+#include "net/frame_writer.h"
+
+namespace pubsub::net {
+
+class WsConnection;
+
+// The options a connection obeys.
+struct ConnectionSettings {
+  std::size_t max_message_bytes = 1024 * 1024;
+  bool require_uuid = true;
+  bool auto_create_topics = false;
+};
+
+// The server-wide state a connection reads or counts into; any thread.
+struct ConnectionCounters {
+  std::atomic<bool> shutting_down{false};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> next_connection_id{1};
+};
+
+// What one read takes from a socket, into the buffer the shard's
+// connections share.
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+struct ConnectionContext {
+  ConnectionContext(core::Shard& shard, const ConnectionSettings& settings, ConnectionCounters& counters)
+      : broker_shard(shard), settings(settings), counters(counters) {}
+  ConnectionContext(const ConnectionContext&) = delete;
+  ConnectionContext& operator=(const ConnectionContext&) = delete;
+
+  core::Shard& broker_shard;
+  const ConnectionSettings& settings;
+  ConnectionCounters& counters;
+  WriterPool writers;
+  std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);
+  std::vector<WsConnection*> connections;  // every open connection (WsConnection::slot_)
+  std::vector<WsConnection*> dirty;        // given frames in this pass: to write at its end
+  std::vector<WsConnection*> closing;      // waiting for the peer's close frame
+  std::uint32_t idle_epoch = 0;            // idle sweeps so far (see timeouts.h)
+};
+
+}  // namespace pubsub::net
