@@ -9,8 +9,9 @@
 // server's memory per connection.
 //
 // Client side: one io_context per --client-threads thread; WebSocket framing
-// and JSON field reading are done by hand, so that the client spends far
-// less CPU per message than the server it measures.
+// comes from the protocol library's client side (protocol/client_frames.h)
+// and JSON fields are read by hand, so that the client spends far less CPU
+// per message than the server it measures.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "bench/stats.h"
+#include "protocol/client_frames.h"
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -88,22 +90,11 @@ std::atomic<bool> g_stop_publishing{false};
 
 // ------------------------------------------------------------------ WebSocket framing
 
-// Appends a masked text frame (mask key 0: the payload is sent as is).
+// Appends a final frame of `opcode`, masked with a zero key: the payload
+// goes out as is, with no masking pass.
 void append_frame(std::string& out, std::string_view payload, unsigned opcode = 0x1) {
-  out += static_cast<char>(0x80 | opcode);
-  std::size_t n = payload.size();
-  if (n < 126) {
-    out += static_cast<char>(0x80 | n);
-  } else if (n < 65536) {
-    out += static_cast<char>(0x80 | 126);
-    out += static_cast<char>(n >> 8);
-    out += static_cast<char>(n & 0xFF);
-  } else {
-    out += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
-  }
-  out.append(4, '\0');
-  out += payload;
+  pubsub::protocol::append_client_frame(out, static_cast<std::uint8_t>(0x80 | opcode), payload,
+                                        pubsub::protocol::kZeroMaskKey);
 }
 
 // Received bytes not yet handled. The socket reads into the free tail
@@ -189,37 +180,19 @@ class Connection {
     if (ec) co_return false;
     in_.commit(n);
     std::size_t pos = 0;
-    for (;;) {
-      std::size_t left = in_.size() - pos;
-      if (left < 2) break;
-      auto* p = reinterpret_cast<const unsigned char*>(in_.data() + pos);
-      unsigned opcode = p[0] & 0x0F;
-      std::uint64_t len = p[1] & 0x7F;
-      std::size_t header = 2;
-      if (len == 126) {
-        if (left < 4) break;
-        len = (std::uint64_t{p[2]} << 8) | p[3];
-        header = 4;
-      } else if (len == 127) {
-        if (left < 10) break;
-        len = 0;
-        for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
-        header = 10;
-      }
-      if (left < header + len) break;
-      std::string_view body(in_.data() + pos + header, len);
-      pos += header + len;
-      if (opcode == 0x9) {
+    while (auto frame = pubsub::protocol::read_server_frame(std::string_view(in_.data() + pos, in_.size() - pos))) {
+      pos += frame->size();
+      if (frame->opcode == 0x9) {
         pong_.clear();
-        append_frame(pong_, body, 0xA);
+        append_frame(pong_, frame->payload, 0xA);
         co_await send(pong_);
-      } else if (opcode == 0x8) {
+      } else if (frame->opcode == 0x8) {
         co_return false;
-      } else if (opcode == 0x1 && (p[0] & 0x80)) {
-        on_text(body);
-      } else if (opcode == 0x1 || opcode == 0x0) {
-        partial_.append(body);  // fragments (this server does not send them)
-        if (p[0] & 0x80) {
+      } else if (frame->opcode == 0x1 && frame->fin) {
+        on_text(frame->payload);
+      } else if (frame->opcode == 0x1 || frame->opcode == 0x0) {
+        partial_.append(frame->payload);  // fragments (this server does not send them)
+        if (frame->fin) {
           on_text(std::string_view(partial_));
           partial_.clear();
         }
