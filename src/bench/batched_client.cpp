@@ -85,6 +85,7 @@ asio::awaitable<void> publisher_writer(Publisher& p, ThreadStats& stats, const O
   const double per_publisher_rate = o.rate / o.publishers;
   const auto start = std::chrono::steady_clock::now();
   std::string out;
+  PublishFrameBuilder builder(o.payload);
   while (!flags.stop_publishing.load(std::memory_order_relaxed)) {
     std::uint64_t allowed = UINT64_MAX;
     if (per_publisher_rate > 0) {
@@ -93,7 +94,8 @@ asio::awaitable<void> publisher_writer(Publisher& p, ThreadStats& stats, const O
     }
     out.clear();
     while (p.in_flight < o.window && p.next < allowed) {
-      publish_frame(out, p.topic, p.id, p.next++, o.payload);
+      builder.append(out, p.topic, p.id, p.next, p.next, now_ns());
+      p.next += 1;
       p.in_flight += 1;
       stats.published.add();
     }

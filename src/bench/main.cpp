@@ -8,14 +8,19 @@
 // Connections mode: holds C idle subscribed connections and reports the
 // server's memory per connection.
 //
+// Two client styles drive the throughput load: batched (Asio coroutines;
+// each publisher writes what its window allows at once) and per-frame (one
+// thread, an epoll loop, one send() per publish).
+//
 // This file only dispatches: options.h parses the command line,
-// batched_client.h and connections_run.h drive the server, report.h prints
-// what they measured. Main thread.
+// batched_client.h, per_frame_client.h and connections_run.h drive the
+// server, report.h prints what they measured. Main thread.
 #include <optional>
 
 #include "bench/batched_client.h"
 #include "bench/connections_run.h"
 #include "bench/options.h"
+#include "bench/per_frame_client.h"
 #include "bench/report.h"
 #include "bench/rest_client.h"
 
@@ -27,7 +32,7 @@ using namespace pubsub::bench;
 // stream had a gap, duplicate or step back, or an error came.
 int run_throughput(const Options& o) {
   if (!create_topics(o)) return 1;
-  std::optional<ThroughputResult> r = run_batched(o);
+  std::optional<ThroughputResult> r = o.client_style == "per-frame" ? run_per_frame(o) : run_batched(o);
   if (!r) return 1;
   print_throughput(o, *r);
   return r->clean() ? 0 : 3;

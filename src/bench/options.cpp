@@ -17,6 +17,9 @@ po::options_description describe(Options& o) {
       ("host", po::value(&o.host)->default_value(o.host), "server address")                            //
       ("port", po::value(&o.port)->default_value(o.port), "server port")                               //
       ("mode", po::value(&o.mode)->default_value(o.mode), "throughput or connections")                 //
+      ("client-style", po::value(&o.client_style)->default_value(o.client_style),
+       "throughput: batched (coroutines; each publisher writes its window at once) or per-frame (one thread, "
+       "epoll, one send() per publish)")  //
       ("topics", po::value(&o.topics)->default_value(o.topics), "topics (created over REST)")          //
       ("subscribers", po::value(&o.subscribers)->default_value(o.subscribers), "subscribers per topic")  //
       ("publishers", po::value(&o.publishers)->default_value(o.publishers), "publishers (round robin over topics)")  //
@@ -26,7 +29,9 @@ po::options_description describe(Options& o) {
       ("window", po::value(&o.window)->default_value(o.window), "unacknowledged publishes per publisher")  //
       ("warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds before measuring")            //
       ("duration", po::value(&o.duration)->default_value(o.duration), "seconds measured (or held)")   //
-      ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads), "client I/O threads")  //
+      ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads), "client I/O threads (batched)")  //
+      ("poll-interval-us", po::value(&o.poll_interval_us)->default_value(o.poll_interval_us),
+       "per-frame: under load, poll at most every this many microseconds (0: no pause)")  //
       ("connections", po::value(&o.connections)->default_value(o.connections), "connections mode: connections to hold")  //
       ("sources", po::value(&o.sources)->default_value(o.sources), "connections mode: 127.0.0.x source addresses (0: one per 25000)")  //
       ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")                        //
@@ -43,6 +48,14 @@ const char* invalid_combination(const Options& o) {
     return "topics, publishers, window, client-threads must be >= 1 and duration > 0";
   }
   if (o.mode != "throughput" && o.mode != "connections") return "--mode must be throughput or connections";
+  if (o.client_style != "batched" && o.client_style != "per-frame") {
+    return "--client-style must be batched or per-frame";
+  }
+  if (o.client_style == "per-frame") {
+    if (o.mode != "throughput") return "--client-style per-frame is a throughput mode style";
+    if (o.client_threads != 1) return "--client-style per-frame runs on one client thread (--client-threads 1)";
+  }
+  if (o.poll_interval_us < 0) return "--poll-interval-us must be >= 0";
   return nullptr;
 }
 

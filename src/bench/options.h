@@ -16,6 +16,7 @@ struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::string mode = "throughput";
+  std::string client_style = "batched";  // throughput mode: batched or per-frame
   int topics = 1;
   int subscribers = 100;  // per topic
   int publishers = 1;
@@ -25,7 +26,8 @@ struct Options {
   int window = 64;  // unacknowledged publishes per publisher
   double warmup = 1;
   double duration = 5;
-  int client_threads = 1;
+  int client_threads = 1;   // batched only: per-frame runs on one thread
+  int poll_interval_us = 250;  // per-frame only: at most one poll per interval under load
   int connections = 1000;  // connections mode
   int sources = 0;         // connections mode: 127.0.0.x source addresses (0: auto)
   std::string api_key;

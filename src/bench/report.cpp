@@ -20,7 +20,9 @@ void print_json_field(std::ostream& out, const char* key, double value, bool las
 
 void print_throughput_json(const Options& o, const ThroughputResult& r) {
   std::ostringstream out;
-  out << "{\"mode\":\"throughput\",\"topics\":" << o.topics << ",\"subscribers_per_topic\":" << o.subscribers
+  out << "{\"mode\":\"throughput\",\"client_style\":\"" << o.client_style << "\",";
+  if (o.client_style == "per-frame") out << "\"poll_interval_us\":" << o.poll_interval_us << ",";
+  out << "\"topics\":" << o.topics << ",\"subscribers_per_topic\":" << o.subscribers
       << ",\"publishers\":" << o.publishers << ",\"payload_bytes\":" << o.payload << ",\"rate\":" << o.rate
       << ",\"window\":" << o.window << ",\"slow_subscribers_per_topic\":" << r.slow_per_topic << ",";
   print_json_field(out, "seconds", r.seconds);
@@ -47,6 +49,13 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
               o.subscribers, o.publishers, o.payload,
               o.rate > 0 ? (std::to_string(static_cast<long>(o.rate)) + " msg/s").c_str()
                          : ("max rate, window " + std::to_string(o.window)).c_str());
+  if (o.client_style == "per-frame") {
+    std::printf("  client style    per-frame: one thread, one send() per publish, polls at most every %d us\n",
+                o.poll_interval_us);
+  } else {
+    std::printf("  client style    batched: %d thread(s), each publisher writes its window at once\n",
+                o.client_threads);
+  }
   if (r.slow_per_topic > 0) {
     std::printf("  slow            %d subscriber(s) per topic never read (not counted below)\n", r.slow_per_topic);
   }
