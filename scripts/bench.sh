@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios of docs/benchmarks.md with pubsub-bench
-# against pubsubd and, in the same run, the Node.js reference server
-# (../shared/reference/node-ws, or $NODE_REF). Everything targets 127.0.0.1
-# and stops by itself. Results: one JSON object per line in
-# bench-results/<time>.jsonl, and a summary on standard output.
+# against pubsubd (once per thread count) and, in the same run, the Node.js
+# reference server (../shared/reference/node-ws, or $NODE_REF; one event
+# loop, so once), each with both client styles of pubsub-bench. Everything
+# targets 127.0.0.1 and stops by itself. Results: one JSON object per run in
+# bench-results/<time>.jsonl ({"scenario", "server", "threads",
+# "client_style", "result"}), and a summary table on standard output.
 #
 #   scripts/bench.sh                 # every scenario
 #   SCENARIOS="s1 s2" scripts/bench.sh
 #   REPEAT=5 SCENARIOS="latency slow" SERVERS=pubsub scripts/bench.sh
+#   THREADS=2 STYLES=per-frame DURATION=3 SCENARIOS="s2 s6" scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -16,10 +19,12 @@ if [ ! -f build-release/build.ninja ]; then
 fi
 meson compile -C build-release pubsubd pubsub-bench >/dev/null
 
-SCENARIOS=${SCENARIOS:-"s1 s2 latency slow s4"}
+SCENARIOS=${SCENARIOS:-"s1 s2 s3 s5 s6 s7 latency slow s4"}
 DURATION=${DURATION:-5}
 REPEAT=${REPEAT:-3}
 SERVERS=${SERVERS:-"pubsub node"}
+THREADS=${THREADS:-"1 2"}                   # pubsubd --threads; Node is one thread
+STYLES=${STYLES:-"batched per-frame"}       # pubsub-bench --client-style
 BENCH=./build-release/pubsub-bench
 mkdir -p bench-results
 out="bench-results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
@@ -55,54 +60,110 @@ start_server() {  # name, then extra flags
 }
 stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
 
-run() {  # scenario name, server name, server flags..., --, bench flags...
-  local scenario=$1 name=$2; shift 2
+run() {  # scenario, server name, threads, client style, server flags..., --, bench flags...
+  local scenario=$1 name=$2 threads=$3 style=$4; shift 4
   local server_flags=()
+  [ "$name" = pubsub ] && server_flags+=(--threads "$threads")
   while [ "$1" != "--" ]; do server_flags+=("$1"); shift; done
   shift
   start_server "$name" "${server_flags[@]}"
   local result
-  result=$($BENCH --port "$port" --server-pid "$server_pid" --json --duration "$DURATION" "$@" || true)
+  result=$($BENCH --port "$port" --server-pid "$server_pid" --json --duration "$DURATION" --client-style "$style" "$@" ||
+           true)
   stop_server
-  echo "{\"scenario\":\"$scenario\",\"server\":\"$name\",\"result\":${result:-null}}" >>"$out"
-  printf '%-8s %-7s %s\n' "$scenario" "$name" "$result"
+  echo "{\"scenario\":\"$scenario\",\"server\":\"$name\",\"threads\":$threads,\"client_style\":\"$style\",\"result\":${result:-null}}" >>"$out"
+  printf '%-9s %-7s %s %-9s %s\n' "$scenario" "$name" "$threads" "$style" "$result"
 }
 
-s1_rate=0
-for scenario in $SCENARIOS; do
-  for name in $SERVERS; do
-    case $scenario in
-      # Max rate: acks pace the publishers, not the subscribers, so a queue
-      # bound above the default keeps announced drops out of the count.
-      s1) run s1 "$name" --max-queue 20000 -- --topics 1 --subscribers 100 --publishers 1 --payload 100 ;;
-      s2) run s2 "$name" --max-queue 20000 -- --topics 10 --subscribers 100 --publishers 4 --payload 100 ;;
-      latency|slow)
-        # Half of pubsubd's own maximum S1 publish rate (measured first).
-        if [ "$s1_rate" = 0 ]; then
-          start_server pubsub --max-queue 20000
-          s1_rate=$( ($BENCH --port "$port" --json --duration 3 --topics 1 --subscribers 100 --publishers 1 || true) |
-                    python3 -c 'import json,sys; print(int(json.load(sys.stdin)["published_per_sec"] / 2))')
-          stop_server
-        fi
-        # Tail latency on a shared 2-core machine varies from run to run:
-        # repeat (REPEAT times, base and slow runs interleaved) and compare medians.
-        for _ in $(seq "$REPEAT"); do
-          if [ "$scenario" = latency ]; then
-            run latency "$name" -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate"
-          else
-            run slow-base "$name" -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate"
-            run slow-5pct "$name" -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate" \
-              --slow-fraction 0.05
-          fi
-        done ;;
-      s4)
-        run s4-15k "$name" -- --mode connections --connections 15000
-        # The target is 50 000; one process can hold at most `ulimit -Hn`
-        # descriptors, so try the most this machine allows.
-        most=$(( $(ulimit -Hn) - 1000 ))
-        [ "$most" -gt 50000 ] && most=50000
-        if [ "$name" = pubsub ]; then run s4-max "$name" -- --mode connections --connections "$most"; fi ;;
-    esac
-  done
+# Every server configuration: "pubsub:1", "pubsub:2", "node:1".
+configs=()
+for name in $SERVERS; do
+  if [ "$name" = pubsub ]; then
+    for threads in $THREADS; do configs+=("pubsub:$threads"); done
+  else
+    configs+=("$name:1")
+  fi
 done
+
+every() {  # scenario, server flags..., --, bench flags...: each configuration, each client style
+  local scenario=$1; shift
+  for config in "${configs[@]}"; do
+    for style in $STYLES; do run "$scenario" "${config%%:*}" "${config##*:}" "$style" "$@"; done
+  done
+}
+
+# Half of pubsubd's own maximum S1 publish rate (measured once, with its
+# default thread count and the batched client).
+s1_rate=0
+half_s1_rate() {
+  if [ "$s1_rate" = 0 ]; then
+    start_server pubsub --max-queue 20000
+    s1_rate=$( ($BENCH --port "$port" --json --duration 3 --topics 1 --subscribers 100 --publishers 1 || true) |
+              python3 -c 'import json,sys; print(int(json.load(sys.stdin)["published_per_sec"] / 2))')
+    stop_server
+  fi
+}
+
+# Max rate: acks pace the publishers, not the subscribers, so queue bounds
+# above the defaults keep announced drops out of the count.
+big_queues=(--max-queue 20000)
+for scenario in $SCENARIOS; do
+  case $scenario in
+    s1) every s1 "${big_queues[@]}" -- --topics 1 --subscribers 100 --publishers 1 --payload 100 ;;
+    s2) every s2 "${big_queues[@]}" -- --topics 10 --subscribers 100 --publishers 4 --payload 100 ;;
+    s3) every s3 -- --topics 1 --subscribers 1000 --publishers 1 --payload 100 --rate 200 ;;
+    s5) every s5 "${big_queues[@]}" -- --topics 1 --subscribers 5000 --publishers 1 --payload 100 ;;
+    s6) every s6 "${big_queues[@]}" -- --topics 1000 --subscribers 5 --publishers 8 --payload 100 ;;
+    # 20 000 frames of 16 KiB pass the default 16 MiB byte bound.
+    s7) every s7 "${big_queues[@]}" --max-queue-bytes 1073741824 -- --topics 1 --subscribers 100 --publishers 1 \
+          --payload 16384 ;;
+    latency|slow)
+      half_s1_rate
+      # Tail latency on a shared 2-core machine varies from run to run:
+      # repeat (REPEAT times, base and slow runs interleaved) and compare medians.
+      for _ in $(seq "$REPEAT"); do
+        if [ "$scenario" = latency ]; then
+          every latency -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate"
+        else
+          every slow-base -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate"
+          every slow-5pct -- --topics 1 --subscribers 100 --publishers 1 --payload 100 --rate "$s1_rate" \
+            --slow-fraction 0.05
+        fi
+      done ;;
+    s4)
+      # Connections mode holds idle connections: one client style is enough.
+      # The target is 50 000; one process can hold at most `ulimit -Hn`
+      # descriptors, so also try the most this machine allows (pubsubd only).
+      most=$(( $(ulimit -Hn) - 1000 ))
+      [ "$most" -gt 50000 ] && most=50000
+      for config in "${configs[@]}"; do
+        name=${config%%:*} threads=${config##*:}
+        run s4-15k "$name" "$threads" batched -- --mode connections --connections 15000
+        if [ "$name" = pubsub ]; then
+          run s4-max "$name" "$threads" batched -- --mode connections --connections "$most"
+        fi
+      done ;;
+    *) echo "unknown scenario $scenario" >&2 ;;
+  esac
+done
+
+echo
+python3 - "$out" <<'EOF'
+import json, sys
+
+print(f"{'scenario':<10}{'server':<8}{'thr':>3}  {'style':<10}{'delivered/s':>12}{'srv us/dlv':>11}"
+      f"{'p99 ms':>9}  lost/reordered")
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    r = row["result"] or {}
+    head = f"{row['scenario']:<10}{row['server']:<8}{row['threads']:>3}  {row['client_style']:<10}"
+    if not r:
+        print(head + "  (no result)")
+    elif r.get("mode") == "connections":
+        print(head + f"{r['held']:>8} held, {r['kib_per_connection']:.2f} KiB per connection, {r['failed']} failed")
+    else:
+        lost = r["expected"] - r["delivered"]
+        print(head + f"{r['delivered_per_sec']:>12,.0f}{r.get('server_cpu_us_per_delivery', 0):>11.3f}"
+              f"{r['latency_ms']['p99']:>9.2f}  {lost}/{r['reordered']}")
+EOF
 echo "results: $out"

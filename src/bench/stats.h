@@ -1,17 +1,26 @@
-// Measurement pieces of pubsub-bench that need no sockets: a latency
-// histogram, the per-stream order checker, and field extraction from event
-// frames of any server speaking the contract.
+// Measurement pieces of pubsub-bench that need no sockets: the clock, a
+// latency histogram, the per-stream order checker, and field extraction
+// from event frames of any server speaking the contract.
 //
-// Not thread-safe: each client thread keeps its own and merges at the end.
+// now_ns and read_frame_fields: any thread. Histogram and StreamChecker are
+// not thread-safe: each client thread keeps its own and merges at the end.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
 
 namespace pubsub::bench {
+
+// The steady clock in nanoseconds: publishes carry it as their send time,
+// and subscribers on any thread of the same process subtract it.
+inline std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 // Log-linear histogram of nanosecond values: 64 sub-buckets per power of
 // two, so any recorded value is reported within 1.6 %.

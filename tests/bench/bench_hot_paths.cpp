@@ -12,9 +12,9 @@
 #include "core/fakes.h"
 #include "net/broker_frames.h"
 #include "net/frame_writer.h"
+#include "protocol/client_frames.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
-#include "support/client_frame.h"
 
 using namespace pubsub;
 
@@ -36,7 +36,7 @@ TEST_CASE("codec") {
   };
   // What the connection does per request before parsing it: unmask and
   // check the frame, UTF-8 included (the input is re-masked by the copy).
-  const std::string frame = testing::client_frame(0x81, kPublish);
+  const std::string frame = protocol::client_frame(0x81, kPublish);
   BENCHMARK_ADVANCED("read a masked client frame (~190 B)")(Catch::Benchmark::Chronometer meter) {
     std::vector<std::string> inputs(static_cast<std::size_t>(meter.runs()), frame);
     protocol::ClientFrameReader reader(1024 * 1024);

@@ -15,11 +15,11 @@
 #include <thread>
 
 #include "e2e/harness.h"
-#include "support/client_frame.h"
+#include "protocol/client_frames.h"
 
 using namespace pubsub::e2e;
 using Catch::Matchers::ContainsSubstring;
-using pubsub::testing::client_frame;
+using pubsub::protocol::client_frame;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -65,17 +65,17 @@ class RawClient {
     return !ec;
   }
 
-  // The next frame the server sent (server frames are never masked).
+  // The next frame the server sent, read by the client's frame reader
+  // (server frames are never masked).
   Frame next() {
-    std::string head = take(2);
-    if (head.size() < 2) return {};
-    std::uint64_t size = static_cast<unsigned char>(head[1]) & 0x7F;
-    if (size >= 126) {
-      std::string extended = take(size == 126 ? 2 : 8);
-      size = 0;
-      for (char c : extended) size = size << 8 | static_cast<unsigned char>(c);
+    for (;;) {
+      if (auto frame = pubsub::protocol::read_server_frame(buffer_)) {
+        Frame out{frame->opcode, std::string(frame->payload)};
+        buffer_.erase(0, frame->size());
+        return out;
+      }
+      if (!fill()) return {};
     }
-    return {static_cast<unsigned char>(head[0]) & 0x0F, take(static_cast<std::size_t>(size))};
   }
 
   // The next frame that is not a server ping.
@@ -94,13 +94,6 @@ class RawClient {
     if (ec) return false;
     buffer_.append(chunk, got);
     return true;
-  }
-  std::string take(std::size_t n) {
-    while (buffer_.size() < n && fill()) {
-    }
-    std::string out = buffer_.substr(0, std::min(n, buffer_.size()));
-    buffer_.erase(0, out.size());
-    return out;
   }
 
   asio::io_context ioc_;

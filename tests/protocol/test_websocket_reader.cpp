@@ -3,7 +3,7 @@
 // arrive at once or one at a time.
 #include "protocol/websocket_reader.h"
 
-#include "support/client_frame.h"
+#include "protocol/client_frames.h"
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/catch_tostring.hpp>
@@ -15,7 +15,7 @@
 
 using pubsub::protocol::ClientFrameReader;
 using Kind = ClientFrameReader::Kind;
-using pubsub::testing::client_frame;
+using pubsub::protocol::client_frame;
 
 namespace {
 

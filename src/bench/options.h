@@ -1,0 +1,45 @@
+// pubsub-bench's command line: what to run against which server, parsed
+// and checked once at start.
+//
+// Main thread only (parse_options); an Options value is then read-only and
+// may be read from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pubsub::bench {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string mode = "throughput";
+  std::string client_style = "batched";  // throughput mode: batched or per-frame
+  int topics = 1;
+  int subscribers = 100;  // per topic
+  int publishers = 1;
+  std::size_t payload = 100;
+  double rate = 0;  // total publishes per second; 0 = as fast as the window allows
+  double slow_fraction = 0;  // share of each topic's subscribers that never read
+  int window = 64;  // unacknowledged publishes per publisher
+  double warmup = 1;
+  double duration = 5;
+  int client_threads = 1;   // batched only: per-frame runs on one thread
+  int poll_interval_us = 250;  // per-frame only: at most one poll per interval under load
+  int connections = 1000;  // connections mode
+  int sources = 0;         // connections mode: 127.0.0.x source addresses (0: auto)
+  std::string api_key;
+  std::string topic_prefix = "bench";
+  int server_pid = 0;
+  bool json = false;
+};
+
+// Parses and checks the command line. Returns the options to run with, or
+// nullopt when the program should stop with `exit_code`: 0 after --help
+// (printed to standard output), 2 for a bad option (explained on standard
+// error).
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+}  // namespace pubsub::bench

@@ -1,0 +1,116 @@
+// pubsub-bench's output; see report.h.
+#include "bench/report.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace pubsub::bench {
+
+namespace {
+
+double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+unsigned long long ull(std::uint64_t v) { return static_cast<unsigned long long>(v); }
+
+void print_json_field(std::ostream& out, const char* key, double value, bool last = false) {
+  out << "\"" << key << "\":" << value << (last ? "" : ",");
+}
+
+void print_throughput_json(const Options& o, const ThroughputResult& r) {
+  std::ostringstream out;
+  out << "{\"mode\":\"throughput\",\"client_style\":\"" << o.client_style << "\",";
+  if (o.client_style == "per-frame") out << "\"poll_interval_us\":" << o.poll_interval_us << ",";
+  out << "\"topics\":" << o.topics << ",\"subscribers_per_topic\":" << o.subscribers
+      << ",\"publishers\":" << o.publishers << ",\"payload_bytes\":" << o.payload << ",\"rate\":" << o.rate
+      << ",\"window\":" << o.window << ",\"slow_subscribers_per_topic\":" << r.slow_per_topic << ",";
+  print_json_field(out, "seconds", r.seconds);
+  print_json_field(out, "published_per_sec", r.published_per_sec);
+  print_json_field(out, "delivered_per_sec", r.delivered_per_sec);
+  out << "\"published\":" << r.published << ",\"expected\":" << r.expected << ",\"delivered\":" << r.delivered
+      << ",\"dropped_announced\":" << r.dropped_announced << ",\"gaps\":" << r.gaps
+      << ",\"duplicates\":" << r.duplicates << ",\"reordered\":" << r.reordered << ",\"errors\":" << r.errors << ",";
+  const Histogram& l = r.latency;
+  out << "\"latency_ms\":{\"p50\":" << ms(l.quantile(0.5)) << ",\"p90\":" << ms(l.quantile(0.9))
+      << ",\"p99\":" << ms(l.quantile(0.99)) << ",\"p999\":" << ms(l.quantile(0.999)) << ",\"max\":" << ms(l.max())
+      << "},";
+  if (o.server_pid > 0) {
+    print_json_field(out, "server_cpu_us_per_delivery", r.us_per_delivery(r.server_cpu_seconds));
+    out << "\"server_rss_kib\":" << r.server_rss_kib << ",";
+  }
+  print_json_field(out, "client_cpu_us_per_delivery", r.us_per_delivery(r.client_cpu_seconds), true);
+  out << "}\n";
+  std::cout << out.str();
+}
+
+void print_throughput_text(const Options& o, const ThroughputResult& r) {
+  std::printf("pubsub-bench throughput: %d topic(s) x %d subscribers, %d publisher(s), %zu B payload, %s\n", o.topics,
+              o.subscribers, o.publishers, o.payload,
+              o.rate > 0 ? (std::to_string(static_cast<long>(o.rate)) + " msg/s").c_str()
+                         : ("max rate, window " + std::to_string(o.window)).c_str());
+  if (o.client_style == "per-frame") {
+    std::printf("  client style    per-frame: one thread, one send() per publish, polls at most every %d us\n",
+                o.poll_interval_us);
+  } else {
+    std::printf("  client style    batched: %d thread(s), each publisher writes its window at once\n",
+                o.client_threads);
+  }
+  if (r.slow_per_topic > 0) {
+    std::printf("  slow            %d subscriber(s) per topic never read (not counted below)\n", r.slow_per_topic);
+  }
+  std::printf("  measured        %.2f s (after %.1f s warm-up)\n", r.seconds, o.warmup);
+  std::printf("  published/s     %.0f\n", r.published_per_sec);
+  std::printf("  delivered/s     %.0f\n", r.delivered_per_sec);
+  std::printf("  expected        %llu   delivered %llu   dropped (announced) %llu\n", ull(r.expected), ull(r.delivered),
+              ull(r.dropped_announced));
+  std::printf("  order           gaps %llu   duplicates %llu   reordered %llu   errors %llu\n", ull(r.gaps),
+              ull(r.duplicates), ull(r.reordered), ull(r.errors));
+  const Histogram& l = r.latency;
+  std::printf("  latency (ms)    p50 %.3f   p90 %.3f   p99 %.3f   p99.9 %.3f   max %.3f\n", ms(l.quantile(0.5)),
+              ms(l.quantile(0.9)), ms(l.quantile(0.99)), ms(l.quantile(0.999)), ms(l.max()));
+  if (o.server_pid > 0) {
+    std::printf("  server          %.3f us CPU per delivery, RSS %ld KiB\n", r.us_per_delivery(r.server_cpu_seconds),
+                r.server_rss_kib);
+  }
+  std::printf("  client          %.3f us CPU per delivery\n", r.us_per_delivery(r.client_cpu_seconds));
+}
+
+}  // namespace
+
+double ThroughputResult::us_per_delivery(double cpu_seconds) const {
+  return window_deliveries ? cpu_seconds * 1e6 / static_cast<double>(window_deliveries) : 0.0;
+}
+
+double ConnectionsResult::kib_per_connection() const {
+  return held > 0 ? static_cast<double>(server_rss_held_kib - server_rss_before_kib) / held : 0;
+}
+
+void print_throughput(const Options& o, const ThroughputResult& r) {
+  if (o.json) {
+    print_throughput_json(o, r);
+  } else {
+    print_throughput_text(o, r);
+  }
+}
+
+void print_connections(const Options& o, const ConnectionsResult& r) {
+  if (o.json) {
+    std::cout << "{\"mode\":\"connections\",\"requested\":" << o.connections << ",\"held\":" << r.held
+              << ",\"failed\":" << r.failed << ",\"open_seconds\":" << r.open_seconds
+              << ",\"server_rss_before_kib\":" << r.server_rss_before_kib
+              << ",\"server_rss_held_kib\":" << r.server_rss_held_kib
+              << ",\"server_rss_after_hold_kib\":" << r.server_rss_after_hold_kib
+              << ",\"kib_per_connection\":" << r.kib_per_connection() << "}\n";
+    return;
+  }
+  std::printf("pubsub-bench connections: %d requested, %d held, %d failed (%.1f s to open, %d source addresses)\n",
+              o.connections, r.held, r.failed, r.open_seconds, r.sources);
+  if (o.server_pid > 0) {
+    std::printf("  server RSS      %ld KiB before, %ld KiB held, %ld KiB after %.0f s\n", r.server_rss_before_kib,
+                r.server_rss_held_kib, r.server_rss_after_hold_kib, o.duration);
+    std::printf("  per connection  %.2f KiB\n", r.kib_per_connection());
+  }
+}
+
+}  // namespace pubsub::bench

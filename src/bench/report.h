@@ -1,0 +1,53 @@
+// pubsub-bench's output: a run's result as text for people or as one JSON
+// object per line for scripts, whichever client drove the run.
+//
+// Main thread only (it writes to standard output).
+#pragma once
+
+#include <cstdint>
+
+#include "bench/options.h"
+#include "bench/stats.h"
+
+namespace pubsub::bench {
+
+// What a throughput run measured. Rates and CPU per delivery cover the
+// measured window only; the totals cover the whole run, drain included.
+struct ThroughputResult {
+  int slow_per_topic = 0;             // subscribers per topic that never read
+  double seconds = 0;                 // the measured window
+  double published_per_sec = 0;       // acknowledged publishes in the window
+  double delivered_per_sec = 0;
+  std::uint64_t window_deliveries = 0;
+  std::uint64_t published = 0;        // acknowledged publishes, whole run
+  std::uint64_t expected = 0;         // published x healthy subscribers per topic
+  std::uint64_t delivered = 0;
+  std::uint64_t dropped_announced = 0;
+  std::uint64_t gaps = 0, duplicates = 0, reordered = 0, errors = 0;
+  Histogram latency;                  // publish to delivery, measured window only
+  double server_cpu_seconds = 0;      // in the window (with --server-pid)
+  long server_rss_kib = 0;            // at the window's end (with --server-pid)
+  double client_cpu_seconds = 0;      // in the window
+
+  // Returns true if no stream had a gap, duplicate or step back, and no
+  // error came.
+  bool clean() const { return gaps == 0 && duplicates == 0 && reordered == 0 && errors == 0; }
+  // Returns CPU seconds per delivery of the window, in microseconds.
+  double us_per_delivery(double cpu_seconds) const;
+};
+
+// What a connections run measured.
+struct ConnectionsResult {
+  int held = 0, failed = 0, sources = 0;
+  double open_seconds = 0;
+  long server_rss_before_kib = 0, server_rss_held_kib = 0, server_rss_after_hold_kib = 0;
+
+  // Returns the server's RSS growth per held connection.
+  double kib_per_connection() const;
+};
+
+// Prints `r` for the run `o` described: one JSON object if o.json, else text.
+void print_throughput(const Options& o, const ThroughputResult& r);
+void print_connections(const Options& o, const ConnectionsResult& r);
+
+}  // namespace pubsub::bench

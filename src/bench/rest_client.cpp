@@ -1,0 +1,46 @@
+// pubsub-bench's REST calls; see rest_client.h.
+#include "bench/rest_client.h"
+
+#include <boost/asio.hpp>
+#include <iostream>
+
+namespace pubsub::bench {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+int http_status(const Options& o, const std::string& method, const std::string& target, const std::string& body) {
+  try {
+    asio::io_context ioc;
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address(o.host), o.port));
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
+                      "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n";
+    if (!o.api_key.empty()) req += "X-API-Key: " + o.api_key + "\r\n";
+    req += "\r\n" + body;
+    asio::write(s, asio::buffer(req));
+    std::string response;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(response), ec);
+    if (response.size() < 12) return 0;
+    return std::stoi(response.substr(9, 3));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+std::string topic_name(const Options& o, int index) { return o.topic_prefix + "-" + std::to_string(index); }
+
+bool create_topics(const Options& o) {
+  for (int t = 0; t < o.topics; ++t) {
+    int status = http_status(o, "POST", "/topics", R"({"name":")" + topic_name(o, t) + "\"}");
+    if (status != 201 && status != 409) {
+      std::cerr << "pubsub-bench: cannot create topic " << topic_name(o, t) << " (HTTP " << status << ")\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace pubsub::bench
