@@ -20,19 +20,19 @@ std::size_t Subscriber::topic_count() const { return shard_.subscriptions().coun
 
 void Subscriber::push_control(OutboundRef frame) {
   if (overflowed_) return;
-  enqueue({std::move(frame), false});
+  enqueue({std::move(frame), false}, true);
 }
 
 void Subscriber::push_replay(OutboundRef frame) {
   if (overflowed_) return;
   replay_frames_ += 1;
   replay_bytes_ += frame->size();
-  enqueue({std::move(frame), true});
+  enqueue({std::move(frame), true}, true);
 }
 
 bool Subscriber::push_event(const OutboundRef& frame) {
   if (overflowed_) return false;
-  enqueue({frame, false});
+  enqueue({frame, false}, false);
   if (!over_limits()) return false;
   if (limits_.policy == OverflowPolicy::disconnect) {
     overflow();
@@ -96,11 +96,11 @@ bool Subscriber::over_limits() const {
   return queued_frames() - replay_frames_ > limits_.max_frames || queued_bytes() - replay_bytes_ > limits_.max_bytes;
 }
 
-void Subscriber::enqueue(QueuedFrame frame) {
+void Subscriber::enqueue(QueuedFrame frame, bool reply) {
   bool was_empty = queue_.empty();
   queued_bytes_ += frame.frame->size();
   queue_.push_back(std::move(frame));
-  if (was_empty) on_ready();
+  if (was_empty || reply) on_ready(reply);
 }
 
 bool Subscriber::drop_oldest_event() {
@@ -125,7 +125,6 @@ bool Subscriber::drop_oldest_event() {
 }
 
 void Subscriber::overflow() {
-  bool was_empty = queue_.empty();
   overflowed_ = true;
   queue_.clear();
   queued_bytes_ = 0;
@@ -135,7 +134,7 @@ void Subscriber::overflow() {
   OutboundRef error = Outbound::control(shard_.broker().encoder().slow_consumer(shard_.scratch()));
   queued_bytes_ = error->size();
   queue_.push_back({std::move(error), false});
-  if (was_empty) on_ready();
+  on_ready(true);
   on_overflow(OverflowPolicy::disconnect);
 }
 

@@ -78,8 +78,10 @@ class Subscriber {
   void forget_drops_if_unused(const Topic& topic);
 
  protected:
-  // The queue went from empty to non-empty: the connection should write.
-  virtual void on_ready() = 0;
+  // A frame was queued and the connection should write: the queue was
+  // empty, or the frame is a `reply` (an answer to the client, or an info:
+  // anything but a live event), which the connection writes without delay.
+  virtual void on_ready(bool reply) = 0;
   // The policy acted for the first time: the first drop under
   // drop_oldest, or the decision to disconnect. Called once.
   virtual void on_overflow(OverflowPolicy policy) = 0;
@@ -88,7 +90,7 @@ class Subscriber {
   friend class SubscriptionIndex;
 
   bool over_limits() const;
-  void enqueue(QueuedFrame frame);
+  void enqueue(QueuedFrame frame, bool reply);
   // Drops the oldest queued event other than the newest frame and the
   // replay; returns false when there is none to drop.
   bool drop_oldest_event();

@@ -51,7 +51,8 @@ struct ConnectionContext {
   WriterPool writers;
   std::vector<char> read_buffer = std::vector<char>(kReadBufferSize);
   std::vector<WsConnection*> connections;  // every open connection (WsConnection::slot_)
-  std::vector<WsConnection*> dirty;        // given frames in this pass: to write at its end
+  std::vector<WsConnection*> urgent;       // given replies: to write at the end of this pass
+  std::vector<WsConnection*> dirty;        // given events only: to write at the next event write
   std::vector<WsConnection*> closing;      // waiting for the peer's close frame
   std::uint32_t idle_epoch = 0;            // idle sweeps so far (see timeouts.h)
 };

@@ -41,14 +41,22 @@ ShardContext::ShardContext(ServerState& server, core::Shard& broker_shard)
   broker_shard.set_wake([this] { asio::post(ioc, [] {}); });
 }
 
-void ShardContext::end_pass() {
-  broker_shard.wake_receivers();
-  broker_shard.drain();
-  while (!context.dirty.empty()) {
-    flushing.swap(context.dirty);
+void ShardContext::write_out(std::vector<WsConnection*>& list) {
+  while (!list.empty()) {
+    flushing.swap(list);
     for (WsConnection* connection : flushing) endpoint(connection).flush();
     flushing.clear();
   }
+}
+
+// Replies (and control frames) are written first, so that publishers
+// get their acks while the shard spends its time on the events.
+void ShardContext::end_pass() {
+  broker_shard.wake_receivers();
+  broker_shard.drain();
+  write_out(context.urgent);
+  write_out(context.dirty);
+  write_out(context.urgent);
   broker_shard.release_dropped();
   if (!context.closing.empty() && !close_tick_running) {
     close_tick_running = true;

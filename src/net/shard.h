@@ -37,10 +37,12 @@ struct ShardContext {
   std::optional<asio::steady_timer> idle_sweep;
   asio::steady_timer close_tick{ioc};
   bool close_tick_running = false;
-  std::vector<WsConnection*> flushing;  // context.dirty's previous contents, reused
+  std::vector<WsConnection*> flushing;  // a write list's previous contents, reused
 
   // The end of a loop pass (see run_shard).
   void end_pass();
+  // Writes every connection on `list` (and what the writes add to it).
+  void write_out(std::vector<WsConnection*>& list);
   // Starts the graceful shutdown of the shard's connections.
   void begin_shutdown();
 };

@@ -54,7 +54,8 @@ WsConnection::~WsConnection() {
   all[slot_] = all.back();
   all[slot_]->slot_ = slot_;
   all.pop_back();
-  if (dirty_) erase_from(context_.dirty, this);
+  std::erase(context_.dirty, this);
+  std::erase(context_.urgent, this);
   if (state_ == State::closing) erase_from(context_.closing, this);
   writer_.discard(context_.writers);
 }
@@ -247,7 +248,7 @@ void WsConnection::append_close_frame(std::uint16_t code) {
   out.clear();
   protocol::append_close_frame(out, code);
   writer_.append_bytes(context_.writers, out);
-  mark_dirty();
+  mark_pending(true);
 }
 
 void WsConnection::lose(CloseReason reason) {
@@ -278,7 +279,7 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
       close_reason_ = CloseReason::slow_consumer;
       enter(State::draining);
     }
-    mark_dirty();  // the SLOW_CONSUMER error goes out even if the writer is full
+    mark_pending(true);  // the SLOW_CONSUMER error goes out even if the writer is full
   }
   const core::QueueLimits& limits = shard().broker().options().queue;
   log::warn(disconnect ? "slow consumer: disconnecting" : "slow consumer: dropping its oldest events",
@@ -290,15 +291,24 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
 
 // ------------------------------------------------------------------ writing
 
-void WsConnection::mark_dirty() {
-  if (dirty_) return;
-  dirty_ = true;
-  context_.dirty.push_back(this);
+void WsConnection::mark_pending(bool urgent) {
+  // An entry in `dirty` left behind by a move to `urgent` is skipped there
+  // (see begin_flush).
+  if (urgent) {
+    if (pending_ == Pending::urgent) return;
+    pending_ = Pending::urgent;
+    context_.urgent.push_back(this);
+  } else if (pending_ == Pending::none) {
+    pending_ = Pending::events;
+    context_.dirty.push_back(this);
+  }
 }
 
-void WsConnection::begin_flush() {
-  dirty_ = false;
+bool WsConnection::begin_flush() {
+  if (pending_ == Pending::none) return false;  // written already in this pass
+  pending_ = Pending::none;
   fill_output();
+  return true;
 }
 
 void WsConnection::fill_output() {
@@ -321,7 +331,7 @@ void WsConnection::on_sent(std::size_t n) {
 
 void WsConnection::on_writable() {
   send_blocked_ = false;
-  mark_dirty();
+  mark_pending(true);
 }
 
 void WsConnection::on_send_failed() {
@@ -340,7 +350,7 @@ void WsConnection::on_idle_sweep(std::uint32_t epoch) {
     out.clear();
     protocol::append_server_frame(out, protocol::Opcode::ping, {});
     writer_.append_bytes(context_.writers, out);
-    mark_dirty();
+    mark_pending(true);
   }
 }
 

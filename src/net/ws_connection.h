@@ -80,7 +80,8 @@ class WsConnection : public core::Subscriber {
 
   // Starts the write at the end of the pass: moves queued frames into the
   // writer while it accepts them (and the close frame, once it is due).
-  void begin_flush();
+  // Returns false if the connection was written already in this pass.
+  bool begin_flush();
   FrameWriter& writer() { return writer_; }
   WriterPool& writer_pool() { return context_.writers; }
   // The socket took `n` bytes of what the writer gathered.
@@ -110,7 +111,7 @@ class WsConnection : public core::Subscriber {
   bool interrupt_due() const;
 
  protected:
-  void on_ready() override { mark_dirty(); }
+  void on_ready(bool reply) override { mark_pending(reply); }
   void on_overflow(core::OverflowPolicy policy) override;
 
  private:
@@ -147,7 +148,10 @@ class WsConnection : public core::Subscriber {
   // Ends the connection; the socket closes at once.
   void lose(CloseReason reason);
   void enter(State state);
-  void mark_dirty();
+  // Puts the connection on its shard's list of writes for the end of the
+  // pass: `urgent` (a reply, a control frame) is written at the end of
+  // this pass; events alone wait for the shard's next event write.
+  void mark_pending(bool urgent);
 
   // Laid out small: every idle connection holds one.
   ConnectionContext& context_;
@@ -163,7 +167,9 @@ class WsConnection : public core::Subscriber {
   Waiting waiting_ = Waiting::nothing;
   bool backlog_;                // unread_ may hold whole frames (left when the queue filled)
   bool maybe_readable_ = true;  // readiness is edge-triggered: wait only after a read found nothing
-  bool dirty_ = false;          // in context_.dirty
+  // Which of the shard's write lists holds the connection.
+  enum class Pending : std::uint8_t { none, events, urgent };
+  Pending pending_ = Pending::none;
   bool send_blocked_ = false;   // the socket is full
 };
 

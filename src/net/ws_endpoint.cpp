@@ -49,7 +49,7 @@ void WsEndpoint::read() {
 }
 
 void WsEndpoint::flush() {
-  begin_flush();
+  if (!begin_flush()) return;
   send();
   settle();
 }

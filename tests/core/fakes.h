@@ -48,9 +48,11 @@ class TestSubscriber final : public Subscriber {
       : Subscriber(broker.shard(shard)), on_ready_(std::move(on_ready)), on_overflow_(std::move(on_overflow)) {}
 
   std::size_t shard_index() const { return shard().index(); }
+  bool last_ready_was_reply = false;
 
  protected:
-  void on_ready() override {
+  void on_ready(bool reply) override {
+    last_ready_was_reply = reply;
     if (on_ready_) on_ready_();
   }
   void on_overflow(OverflowPolicy policy) override {

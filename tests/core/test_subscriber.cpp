@@ -124,21 +124,24 @@ TEST_CASE("below the bounds every frame is queued in order under both policies",
   CHECK(rig.sub.dropped_total() == 0);
 }
 
-TEST_CASE("on_ready fires when the queue goes from empty to non-empty", "[subscriber]") {
+TEST_CASE("on_ready fires when the queue goes from empty to non-empty, and for every reply", "[subscriber]") {
   Rig rig(GENERATE(1u, 2u), QueueLimits{});
   CHECK(rig.ready == 0);
   rig.control("a");
   CHECK(rig.ready == 1);
-  rig.control("b");
-  rig.publish("t", 3);
-  CHECK(rig.ready == 1);
+  CHECK(rig.sub.last_ready_was_reply);
+  rig.control("b");  // a reply is announced even into a non-empty queue: it is not delayed
+  CHECK(rig.ready == 2);
+  rig.publish("t", 3);  // events into a non-empty queue: nothing new to announce
+  CHECK(rig.ready == 2);
   CHECK(rig.take().size() == 5);
   rig.publish("t");
-  CHECK(rig.ready == 2);
+  CHECK(rig.ready == 3);
+  CHECK_FALSE(rig.sub.last_ready_was_reply);  // an event may wait for the shard's next event write
   // A popped but unwritten frame does not keep the queue "non-empty".
   OutboundRef f = rig.sub.pop();
-  rig.control("c");
-  CHECK(rig.ready == 3);
+  rig.publish("u");
+  CHECK(rig.ready == 4);
   rig.sub.written(*f);
 }
 
