@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backlog.h"
 #include "core/mpsc_queue.h"
 #include "core/outbound.h"
 #include "core/subscription_index.h"
@@ -59,6 +60,8 @@ class Shard {
   void retire(OutboundRef&& frame) { dropped_.push_back(std::move(frame)); }
   // A buffer for encoding the frames this shard builds.
   std::string& scratch() { return scratch_; }
+  // The spare queues of this shard's subscribers (backlog.h).
+  BacklogPool& backlogs() { return backlogs_; }
 
  private:
   friend class Broker;
@@ -85,6 +88,7 @@ class Shard {
   std::vector<Shard*> receivers_;  // handed items during this pass
   std::vector<OutboundRef> dropped_;
   std::string scratch_;
+  BacklogPool backlogs_;
 };
 
 }  // namespace pubsub::core

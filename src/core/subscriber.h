@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/frame_queue.h"
+#include "core/backlog.h"
 #include "core/outbound.h"
 #include "core/subscription_index.h"
 
@@ -65,9 +65,9 @@ class Subscriber {
   // True while the queue is below its bounds: the reader may take the next
   // request (replies are never dropped, so requests wait instead).
   bool wants_requests() const;
-  bool idle() const { return queue_.empty() && !announced_ && inflight_frames_ == 0; }
-  std::size_t queued_frames() const { return queue_.size() + inflight_frames_; }
-  std::size_t queued_bytes() const { return queued_bytes_ + inflight_bytes_; }
+  bool idle() const { return !backlog_ || (backlog_->queue.empty() && !backlog_->announced && backlog_->inflight_frames == 0); }
+  std::size_t queued_frames() const { return backlog_ ? backlog_->queue.size() + backlog_->inflight_frames : 0; }
+  std::size_t queued_bytes() const { return backlog_ ? backlog_->queued_bytes + backlog_->inflight_bytes : 0; }
   // Events this subscriber lost to drop_oldest, over its lifetime.
   std::uint64_t dropped_total() const { return dropped_total_; }
   // Number of topics held.
@@ -90,26 +90,22 @@ class Subscriber {
   friend class SubscriptionIndex;
 
   bool over_limits() const;
+  const QueueLimits& limits() const;
+  Backlog& backlog();
+  // Gives the backlog back to the shard once it holds nothing.
+  void release_backlog_if_empty();
   void enqueue(QueuedFrame frame, bool reply);
   // Drops the oldest queued event other than the newest frame and the
   // replay; returns false when there is none to drop.
   bool drop_oldest_event();
   void overflow();
 
+  // Laid out small: every idle connection holds one.
   Shard& shard_;
   SubscriptionIndex::Held* held_ = nullptr;  // the topics held (SubscriptionIndex)
-  const QueueLimits& limits_;  // the broker's, which outlives its subscribers
-  FrameQueue queue_;
-  OutboundRef announced_;  // the event whose dropped notice pop() just returned
-  std::size_t queued_bytes_ = 0;
-  std::size_t inflight_bytes_ = 0;
-  std::uint32_t inflight_frames_ = 0;
-  std::uint32_t replay_frames_ = 0;  // queued frames of a replay, exempt from the bounds
-  std::size_t replay_bytes_ = 0;
-  bool overflowed_ = false;
-  // Events of a topic lost since its last delivered event.
-  std::vector<std::pair<TopicRef, std::uint64_t>> pending_drops_;
+  Backlog* backlog_ = nullptr;               // while anything is queued (backlog.h)
   std::uint64_t dropped_total_ = 0;
+  bool overflowed_ = false;
 };
 
 }  // namespace pubsub::core

@@ -20,6 +20,7 @@
 namespace pubsub::net {
 
 class WsConnection;
+struct ShardContext;
 
 // The options a connection obeys.
 struct ConnectionSettings {
@@ -45,6 +46,7 @@ struct ConnectionContext {
   ConnectionContext(const ConnectionContext&) = delete;
   ConnectionContext& operator=(const ConnectionContext&) = delete;
 
+  ShardContext* owner = nullptr;  // the shard's I/O side, if any (tests have none)
   core::Shard& broker_shard;
   const ConnectionSettings& settings;
   ConnectionCounters& counters;

@@ -154,14 +154,12 @@ task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t 
   if (!upgrade) co_return std::nullopt;
   tcp::socket upgraded = upgrade->stream.release_socket();
   if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
-  // The same descriptor, for the shard's own executor type.
   beast::error_code ec;
-  const auto protocol = upgraded.local_endpoint(ec).protocol();
+  const tcp protocol = upgraded.local_endpoint(ec).protocol();
   if (ec) co_return std::nullopt;
-  shard_socket socket_for_shard(server.shards[shard]->ioc.get_executor());
-  socket_for_shard.assign(protocol, upgraded.release(ec), ec);
+  const int descriptor = upgraded.release(ec);
   if (ec) co_return std::nullopt;
-  co_return WebSocketStart{std::move(socket_for_shard), std::move(upgrade->early_input)};
+  co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input)};
 }
 
 // Answers a connection past --max-connections with 503 and closes it.

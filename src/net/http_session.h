@@ -16,10 +16,12 @@ namespace pubsub::net {
 
 struct ServerState;
 
-// A connection that speaks WebSocket now, with the bytes the client sent
-// after its upgrade request.
+// A connection that speaks WebSocket now: its descriptor (no longer
+// registered with any io_context), and the bytes the client sent after its
+// upgrade request.
 struct WebSocketStart {
-  shard_socket socket;
+  int descriptor;
+  tcp protocol;
   std::string early_input;
 };
 

@@ -114,6 +114,7 @@ int Server::run() {
     }
   }
   for (auto& t : threads) t.join();
+  for (auto& shard : s.shards) shard->abandon_sessions();
   log::info("stopped");
   return 0;
 }

@@ -1,9 +1,11 @@
-// The connection's coroutine; see session.h.
+// The connection's coroutines; see session.h.
 #include "net/session.h"
 
+#include <memory>
 #include <optional>
 
 #include "common/log.h"
+#include "net/connection_slot.h"
 #include "net/http_session.h"
 #include "net/server_state.h"
 #include "net/shard.h"
@@ -11,21 +13,6 @@
 
 namespace pubsub::net {
 namespace {
-
-// Tracks one open TCP connection for --max-connections and /stats, for as
-// long as its session coroutine (HTTP, then WebSocket) runs.
-class ConnectionSlot {
- public:
-  explicit ConnectionSlot(ServerState& server) : server_(server) {
-    server_.connections.fetch_add(1, std::memory_order_relaxed);
-  }
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-  ~ConnectionSlot() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
-
- private:
-  ServerState& server_;
-};
 
 // The session's log lines and counters, outside its coroutine: the
 // temporaries of a call in a coroutine can take room in its frame.
@@ -41,6 +28,35 @@ void websocket_closed(ServerState& server, const WsEndpoint& endpoint) {
   log::info("websocket closed", {{"connection", endpoint.id()}, {"reason", to_string(endpoint.close_reason())}});
 }
 
+// What the HTTP session hands to the WebSocket session: the socket's
+// descriptor and the client's early bytes (null if none), so that the
+// WebSocket coroutine's frame holds no moved-from socket or string.
+struct Handover {
+  int descriptor;
+  tcp protocol;
+  std::unique_ptr<std::string> early_input;
+};
+
+// Serves one WebSocket connection. The endpoint's state machine says what
+// to do; the coroutine does the one wait it asks for. An idle connection
+// is this frame and one pending wait.
+task<void> websocket_session(ShardContext& shard, ConnectionSlot slot, Handover handover) {
+  WsEndpoint endpoint(shard, handover.descriptor, handover.protocol, open_websocket(shard.server),
+                      handover.early_input ? std::move(*handover.early_input) : std::string());
+  handover.early_input.reset();
+  for (;;) {
+    const WsConnection::Action action = endpoint.next_action();
+    if (action == WsConnection::Action::finish) break;
+    if (action == WsConnection::Action::read) {
+      endpoint.read();
+    } else {
+      co_await endpoint.wait();
+    }
+  }
+  websocket_closed(shard.server, endpoint);
+  endpoint.close(std::move(slot));
+}
+
 }  // namespace
 
 void log_session_exception(std::exception_ptr error) {
@@ -52,30 +68,16 @@ void log_session_exception(std::exception_ptr error) {
   }
 }
 
-// The WebSocket session waits in this coroutine's frame: the endpoint's
-// state machine says what to do, and the coroutine does the one wait it
-// asks for.
 task<void> connection_session(ServerState& server, std::size_t shard, shard_socket socket) {
-  ConnectionSlot slot(server);
+  ConnectionSlot slot(server.connections);
   std::optional<WebSocketStart> start = co_await serve_http(server, shard, std::move(socket));
   if (!start) co_return;
-  WsEndpoint endpoint(*server.shards[shard], std::move(start->socket), open_websocket(server),
-                      std::move(start->early_input));
-  start.reset();
-  for (;;) {
-    const WsConnection::Action action = endpoint.next_action();
-    if (action == WsConnection::Action::finish) break;
-    if (action == WsConnection::Action::read) {
-      endpoint.read();
-    } else if (action == WsConnection::Action::wait_readable) {
-      auto [ec] = co_await endpoint.wait_readable();
-      endpoint.on_readable(!ec);
-    } else {
-      co_await endpoint.wait_wake();
-    }
-  }
-  co_await endpoint.finish();
-  websocket_closed(server, endpoint);
+  std::unique_ptr<std::string> early;
+  if (!start->early_input.empty()) early = std::make_unique<std::string>(std::move(start->early_input));
+  ShardContext& context = *server.shards[shard];
+  asio::co_spawn(context.ioc,
+                 websocket_session(context, std::move(slot), Handover{start->descriptor, start->protocol, std::move(early)}),
+                 log_session_exception);
 }
 
 }  // namespace pubsub::net

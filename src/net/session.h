@@ -1,6 +1,8 @@
-// The coroutine that serves one TCP connection: its HTTP requests and,
-// after an upgrade, its WebSocket session (ws_connection.h), which waits in
-// this coroutine's frame. The listener spawns one per accepted connection.
+// The coroutines that serve one TCP connection, one at a time: its HTTP
+// requests; after an upgrade, its WebSocket session (ws_endpoint.h), which
+// waits in a coroutine of its own so that its frame holds nothing of the
+// HTTP phase; and, after a close handshake, its lingering close. The
+// listener spawns the first for each accepted connection.
 //
 // Runs on the connection's shard thread.
 #pragma once
@@ -14,7 +16,8 @@ namespace pubsub::net {
 
 struct ServerState;
 
-// Serves the connection on `socket` until it closes.
+// Serves the connection on `socket`: its HTTP requests, then hands an
+// upgraded connection to its WebSocket session.
 task<void> connection_session(ServerState& server, std::size_t shard, shard_socket socket);
 
 // The completion of a session coroutine: logs what it threw, once.

@@ -38,7 +38,16 @@ task<void> close_tick_loop(ShardContext& shard) {
 
 ShardContext::ShardContext(ServerState& server, core::Shard& broker_shard)
     : server(server), broker_shard(broker_shard), context(broker_shard, server.connection_settings, server.counters) {
+  context.owner = this;
   broker_shard.set_wake([this] { asio::post(ioc, [] {}); });
+}
+
+void ShardContext::abandon_sessions() {
+  const std::vector<WsConnection*> waiting = context.connections;
+  for (WsConnection* connection : waiting) endpoint(connection).abandon();
+  // The abandoned coroutines are destroyed by handlers posted to the loop.
+  ioc.restart();
+  ioc.poll();
 }
 
 void ShardContext::write_out(std::vector<WsConnection*>& list) {

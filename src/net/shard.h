@@ -16,6 +16,7 @@
 #include "core/shard.h"
 #include "net/asio_support.h"
 #include "net/connection_context.h"
+#include "net/readiness.h"
 
 namespace pubsub::net {
 
@@ -32,6 +33,7 @@ struct ShardContext {
   std::optional<asio::executor_work_guard<shard_executor>> work{ioc.get_executor()};
   // The WebSocket connections; each of them is a WsEndpoint.
   ConnectionContext context;
+  Readiness readiness{ioc};
   std::unordered_set<tcp::socket*> idle_http;  // waiting for a request
   std::optional<asio::steady_timer> heartbeat;
   std::optional<asio::steady_timer> idle_sweep;
@@ -45,6 +47,9 @@ struct ShardContext {
   void write_out(std::vector<WsConnection*>& list);
   // Starts the graceful shutdown of the shard's connections.
   void begin_shutdown();
+  // Ends the sessions still waiting once the loop has stopped (a shutdown
+  // that timed out), while the shard's parts are alive.
+  void abandon_sessions();
 };
 
 // Runs the shard's event loop until its io_context runs out of work.

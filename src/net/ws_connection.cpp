@@ -41,10 +41,10 @@ WsConnection::WsConnection(ConnectionContext& context, std::uint64_t id, std::st
       context_(context),
       id_(id),
       reader_(context.settings.max_message_bytes),
-      unread_(std::move(early_input)),
+      unread_(early_input.empty() ? nullptr : std::make_unique<std::string>(std::move(early_input))),
       last_input_epoch_(context.idle_epoch),
       slot_(static_cast<std::uint32_t>(context.connections.size())),
-      backlog_(!unread_.empty()) {
+      backlog_(unread_ != nullptr) {
   context_.connections.push_back(this);
   if (context_.counters.shutting_down.load(std::memory_order_relaxed)) begin_shutdown();
 }
@@ -71,9 +71,9 @@ WsConnection::Action WsConnection::next_action() {
     }
     if (backlog_) {
       backlog_ = false;
-      std::span<char> input(unread_.data(), unread_.size());
+      std::span<char> input(unread_->data(), unread_->size());
       consume(input);
-      unread_.erase(0, unread_.size() - input.size());
+      keep_unread(input);
       continue;
     }
     if (!maybe_readable_) {
@@ -90,28 +90,27 @@ void WsConnection::on_read(std::size_t n) {
   maybe_readable_ = n == buffer.size();
   last_input_epoch_ = context_.idle_epoch;
   // Parse in the shared buffer unless a frame's head waits in unread_.
-  const bool in_place = unread_.empty();
-  if (!in_place) unread_.append(buffer.data(), n);
-  std::span<char> input = in_place ? std::span<char>(buffer.data(), n) : std::span<char>(unread_);
-  consume(input);
-  if (in_place) {
-    unread_.assign(input.data(), input.size());
-  } else {
-    unread_.erase(0, unread_.size() - input.size());
+  if (!unread_) {
+    std::span<char> input(buffer.data(), n);
+    consume(input);
+    if (!input.empty()) unread_ = std::make_unique<std::string>(input.data(), input.size());
+    return;
   }
-  if (unread_.empty() && unread_.capacity() > 1024) std::string().swap(unread_);  // idle connections stay small
+  unread_->append(buffer.data(), n);
+  std::span<char> input(unread_->data(), unread_->size());
+  consume(input);
+  keep_unread(input);
+}
+
+void WsConnection::keep_unread(std::span<char> rest) {
+  if (rest.empty()) {
+    unread_.reset();  // idle connections hold no input
+  } else {
+    unread_->erase(0, unread_->size() - rest.size());
+  }
 }
 
 void WsConnection::on_read_end(bool error) { lose(error ? CloseReason::error : CloseReason::client); }
-
-void WsConnection::on_readable(bool ok) {
-  waiting_ = Waiting::nothing;
-  if (ok) {
-    maybe_readable_ = true;
-  } else {
-    lose(CloseReason::error);
-  }
-}
 
 bool WsConnection::must_wait() const {
   return (state_ == State::open || state_ == State::draining) && !overflowed() && !wants_requests();
@@ -123,7 +122,7 @@ void WsConnection::consume(std::span<char>& input) {
   using Kind = protocol::ClientFrameReader::Kind;
   while (!ended()) {
     if (must_wait()) {
-      backlog_ = true;
+      backlog_ = !input.empty();
       return;
     }
     const auto item = reader_.next(input);
@@ -330,6 +329,7 @@ void WsConnection::on_sent(std::size_t n) {
 }
 
 void WsConnection::on_writable() {
+  if (!send_blocked_) return;
   send_blocked_ = false;
   mark_pending(true);
 }
@@ -358,8 +358,13 @@ void WsConnection::on_close_tick(std::chrono::steady_clock::time_point now) {
   if (state_ == State::closing && now >= close_deadline_) enter(State::closed);
 }
 
-bool WsConnection::wake_due() const { return waiting_ == Waiting::wake && (ended() || !must_wait()); }
-
-bool WsConnection::interrupt_due() const { return waiting_ == Waiting::readable && ended(); }
+bool WsConnection::wake_due() const {
+  switch (waiting_) {
+    case Waiting::nothing: return false;
+    case Waiting::readable: return maybe_readable_ || ended();
+    case Waiting::wake: return ended() || !must_wait();
+  }
+  return false;
+}
 
 }  // namespace pubsub::net

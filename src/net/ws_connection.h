@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,8 +49,8 @@ class WsConnection : public core::Subscriber {
   // What the session (the reading side) must do next.
   enum class Action : std::uint8_t {
     read,           // read from the socket into read_space(), then on_read() or on_read_end()
-    wait_readable,  // wait for the socket to be readable, then on_readable()
-    wait_wake,      // wait until wake_due() is reported (room in the queue, or the end)
+    wait_readable,  // wait until wake_due(): on_input_ready() came (or the end)
+    wait_wake,      // wait until wake_due(): room in the queue (or the end)
     finish,         // the connection is over: see state() and writer()
   };
 
@@ -73,8 +74,9 @@ class WsConnection : public core::Subscriber {
   void on_read_would_block() { maybe_readable_ = false; }
   // The peer ended its stream (`error` false) or the socket failed.
   void on_read_end(bool error);
-  // The readiness wait completed; `ok` is false if it failed.
-  void on_readable(bool ok);
+  // The socket has input (or an end or error to report) since the last
+  // read found it empty. Any time, waiting or not.
+  void on_input_ready() { maybe_readable_ = true; }
 
   // --- the writing side (the shard's loop, at the end of each pass) ---
 
@@ -88,6 +90,7 @@ class WsConnection : public core::Subscriber {
   void on_sent(std::size_t n);
   // The socket is full: writing waits for on_writable().
   void on_send_blocked() { send_blocked_ = true; }
+  // The socket has room again (nothing to do unless it was full).
   void on_writable();
   bool send_blocked() const { return send_blocked_; }
   // The socket failed.
@@ -105,12 +108,12 @@ class WsConnection : public core::Subscriber {
 
   // --- what the I/O code must do after a call from outside the session ---
 
-  // True when the session waits for a wake-up and may go on.
+  // True when the session's wait is over: input came, the queue has room,
+  // or the connection ended.
   bool wake_due() const;
-  // True when the session waits for the socket but the connection is over.
-  bool interrupt_due() const;
 
  protected:
+  ConnectionContext& context() { return context_; }
   void on_ready(bool reply) override { mark_pending(reply); }
   void on_overflow(core::OverflowPolicy policy) override;
 
@@ -128,6 +131,8 @@ class WsConnection : public core::Subscriber {
   // Handles the items the reader finds in `input` until it needs more
   // bytes, the connection ends, or the next request must wait (backlog_).
   void consume(std::span<char>& input);
+  // Keeps `rest`, the end of unread_ that consume() left, as unread_.
+  void keep_unread(std::span<char> rest);
   void handle_item(const protocol::ClientFrameReader::Item& item);
   void handle(std::string_view text);
   void handle_subscribe(const protocol::Request& request);
@@ -158,7 +163,7 @@ class WsConnection : public core::Subscriber {
   const std::uint64_t id_;
   protocol::ClientFrameReader reader_;
   FrameWriter writer_;
-  std::string unread_;  // bytes read but not parsed: a frame's head, or a backlog
+  std::unique_ptr<std::string> unread_;  // bytes read but not parsed: a frame's head, or a backlog
   std::chrono::steady_clock::time_point close_deadline_{};
   std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
   std::uint32_t slot_;              // position in context_.connections

@@ -1,51 +1,80 @@
 // The WebSocket connection's I/O; see ws_endpoint.h.
 #include "net/ws_endpoint.h"
 
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <array>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <cerrno>
 
 #include "net/linger.h"
+#include "net/readiness.h"
+#include "net/session.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
 
 namespace pubsub::net {
 namespace {
 
-// Buffers per gathered write (Asio's limit for one system call on Linux).
+// Buffers per gathered write.
 constexpr std::size_t kMaxGather = 64;
 
-// Copies the writer's next buffers into `out`; returns how many.
-std::size_t next_buffers(const FrameWriter& writer, std::array<asio::const_buffer, kMaxGather>& out) {
-  std::array<WriteBuffer, kMaxGather> pieces;
-  const std::size_t count = writer.gather(pieces);
-  for (std::size_t i = 0; i < count; ++i) out[i] = asio::const_buffer(pieces[i].data, pieces[i].size);
-  return count;
-}
+bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
-bool would_block(const boost::system::error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+// Writes `pending` (the close frame, and what was left before it) within
+// kFinalFlushTimeout, then closes gently (linger_close). The connection
+// keeps its slot until then.
+task<void> linger_session(tcp::socket socket, std::string pending, [[maybe_unused]] ConnectionSlot slot) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(kFinalFlushTimeout);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(pending), nothrow);
+  if (!ec) co_await linger_close(stream);
 }
 
 }  // namespace
 
-WsEndpoint::WsEndpoint(ShardContext& shard, shard_socket socket, std::uint64_t id, std::string early_input)
-    : WsConnection(shard.context, id, std::move(early_input)), shard_(shard), socket_(std::move(socket)) {
-  boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);  // reads and writes never block the shard
+WsEndpoint::WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input)
+    : WsConnection(shard.context, id, std::move(early_input)),
+      descriptor_(descriptor),
+      ipv6_(protocol == tcp::v6()) {
+  const int flags = ::fcntl(descriptor_, F_GETFL);
+  if (flags < 0 || ::fcntl(descriptor_, F_SETFL, flags | O_NONBLOCK) != 0 || !shard.readiness.add(descriptor_, *this)) {
+    ::close(std::exchange(descriptor_, -1));
+    on_read_end(true);
+  }
 }
 
-WsEndpoint::~WsEndpoint() = default;
+WsEndpoint::~WsEndpoint() {
+  if (descriptor_ >= 0) ::close(release());
+}
+
+ShardContext& WsEndpoint::shard() { return *context().owner; }
+
+int WsEndpoint::release() {
+  shard().readiness.remove(descriptor_);
+  return std::exchange(descriptor_, -1);
+}
 
 void WsEndpoint::read() {
-  boost::system::error_code ec;
-  const std::size_t n = socket_.read_some(asio::buffer(read_space().data(), read_space().size()), ec);
-  if (would_block(ec)) {
-    on_read_would_block();
-  } else if (ec) {
-    on_read_end(ec != asio::error::eof);
-  } else {
-    on_read(n);
+  const std::span<char> space = read_space();
+  for (;;) {
+    const ssize_t n = ::recv(descriptor_, space.data(), space.size(), 0);
+    if (n > 0) return on_read(static_cast<std::size_t>(n));
+    if (n == 0) return on_read_end(false);
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return on_read_would_block();
+    return on_read_end(true);
   }
+}
+
+void WsEndpoint::on_readiness(std::uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_input_ready();
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) on_writable();
+  settle();
 }
 
 void WsEndpoint::flush() {
@@ -55,70 +84,57 @@ void WsEndpoint::flush() {
 }
 
 void WsEndpoint::send() {
-  std::array<asio::const_buffer, kMaxGather> buffers;
+  std::array<WriteBuffer, kMaxGather> pieces;
+  std::array<iovec, kMaxGather> iov;
   while (!send_blocked() && !writer().empty()) {
-    const std::size_t count = next_buffers(writer(), buffers);
-    boost::system::error_code ec;
-    const std::size_t n = socket_.write_some(std::span<const asio::const_buffer>(buffers.data(), count), ec);
-    if (!ec) {
-      on_sent(n);
-    } else if (would_block(ec)) {
-      on_send_blocked();
-      arm_write_wait();
+    const std::size_t count = writer().gather(pieces);
+    for (std::size_t i = 0; i < count; ++i) iov[i] = {const_cast<char*>(pieces[i].data), pieces[i].size};
+    msghdr message{};
+    message.msg_iov = iov.data();
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(descriptor_, &message, MSG_NOSIGNAL);
+    if (n >= 0) {
+      on_sent(static_cast<std::size_t>(n));
+    } else if (errno == EINTR) {
+      continue;
+    } else if (would_block(errno)) {
+      on_send_blocked();  // the set's EPOLLOUT says when there is room
     } else {
       on_send_failed();
     }
   }
 }
 
-void WsEndpoint::arm_write_wait() {
-  if (write_waiting_) return;
-  write_waiting_ = true;
-  socket_.async_wait(shard_socket::wait_write, [this](boost::system::error_code ec) {
-    write_waiting_ = false;
-    if (finishing_) return wake();  // the session waits for this wait to end
-    if (!ec) on_writable();
-    settle();
-  });
-}
-
-void WsEndpoint::settle() {
-  if (wake_due()) wake();
-  if (interrupt_due()) {
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-  }
-}
-
-void WsEndpoint::wake() {
-  if (!wake_handler_) return;
-  asio::post(socket_.get_executor(),
-             [handler = std::move(wake_handler_)]() mutable { std::move(handler)(boost::system::error_code{}); });
-}
-
-task<void> WsEndpoint::finish() {
-  finishing_ = true;
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);  // a pending wait for writability ends
-  while (write_waiting_) co_await wait_wake();
+void WsEndpoint::close(ConnectionSlot slot) {
+  if (descriptor_ < 0) return;
   if (state() != State::closed) {
-    socket_.close(ignored);
-    co_return;
+    ::close(release());
+    return;
   }
-  // The close frame (and what is left before it) goes out first; then the
-  // peer may still be sending.
-  boost::beast::tcp_stream stream(tcp::socket(std::move(socket_)));
-  stream.expires_after(kFinalFlushTimeout);
-  std::array<asio::const_buffer, kMaxGather> buffers;
+  // The close frame (and what is left before it) goes out from a coroutine
+  // of its own; then the peer may still be sending.
+  std::string pending;
+  pending.reserve(writer().pending());
+  std::array<WriteBuffer, kMaxGather> pieces;
   while (!writer().empty()) {
-    const std::size_t count = next_buffers(writer(), buffers);
-    auto [ec, n] = co_await asio::async_write(stream, std::span<const asio::const_buffer>(buffers.data(), count),
-                                              nothrow);
-    if (ec) break;
+    const std::size_t count = writer().gather(pieces);
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      pending.append(pieces[i].data, pieces[i].size);
+      n += pieces[i].size;
+    }
     writer().consume(writer_pool(), n);
   }
-  writer().discard(writer_pool());
-  co_await linger_close(stream);
+  tcp::socket socket(shard().ioc);
+  boost::system::error_code ec;
+  const int descriptor = release();
+  socket.assign(ipv6_ ? tcp::v6() : tcp::v4(), descriptor, ec);
+  if (ec) {
+    ::close(descriptor);
+    return;
+  }
+  asio::co_spawn(shard().ioc, linger_session(std::move(socket), std::move(pending), std::move(slot)),
+                 log_session_exception);
 }
 
 }  // namespace pubsub::net

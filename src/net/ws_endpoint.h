@@ -1,22 +1,26 @@
 // A WebSocket connection with its socket: the I/O that the connection's
 // state machine (ws_connection.h) asks for. The session coroutine reads
-// and waits through it (read, wait_readable, wait_wake, finish); the
-// shard's loop writes through it at the end of each pass (flush), and
-// after any other call into the state machine (a sweep, a tick, the
-// shutdown) lets it wake or interrupt the session (settle).
+// and waits through it (read, wait, close); the shard's loop writes
+// through it at the end of each pass (flush), tells it when its socket is
+// ready (on_readiness, from the shard's epoll set, readiness.h), and after
+// any other call into the state machine (a sweep, a tick, the shutdown)
+// lets it resume a session whose wait is over (settle).
 //
-// Writes are plain non-blocking gathered writes: a connection whose socket
-// takes everything costs one system call per pass and no Asio operation.
-// Only a full socket arms a wait for writability.
+// The socket is a bare descriptor: reads and writes are plain non-blocking
+// system calls (a gathered write per loop pass), readiness comes from the
+// shard's set, and the session's one pending wait is held in place
+// (pending_wait.h). An idle connection is its coroutine frame and nothing
+// else.
 //
 // Lives in its session coroutine's frame; shard thread only.
 #pragma once
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <cstdint>
 #include <string>
 
 #include "net/asio_support.h"
+#include "net/connection_slot.h"
+#include "net/pending_wait.h"
 #include "net/ws_connection.h"
 
 namespace pubsub::net {
@@ -25,7 +29,10 @@ struct ShardContext;
 
 class WsEndpoint final : public WsConnection {
  public:
-  WsEndpoint(ShardContext& shard, shard_socket socket, std::uint64_t id, std::string early_input);
+  // Takes over `descriptor` (a connected TCP socket of `protocol`); if the
+  // shard cannot watch it, the connection is lost at once.
+  WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input);
+  // Closes the descriptor unless close() handed it on.
   ~WsEndpoint() override;
 
   // --- the session ---
@@ -33,39 +40,49 @@ class WsEndpoint final : public WsConnection {
   // One non-blocking read into the shard's buffer, reported to the state
   // machine.
   void read();
-  // Waits for the socket to be readable (a deferred operation: co-awaited
-  // without a coroutine frame of its own).
-  auto wait_readable() { return socket_.async_wait(shard_socket::wait_read, nothrow); }
-  // Waits until wake() is called.
-  auto wait_wake() {
-    return asio::async_initiate<decltype(nothrow), void(boost::system::error_code)>(
-        [this](auto handler) { wake_handler_ = std::move(handler); }, nothrow);
+  // The wait next_action() asked for (wait_readable or wait_wake): it ends
+  // when settle() finds it due. One deferred operation, co-awaited without
+  // a coroutine frame of its own.
+  auto wait() {
+    return asio::async_initiate<const asio::deferred_t&, void()>(
+        [this](auto handler) {
+          wait_.hold(std::move(handler));
+          settle();  // due already: readiness may have come first
+        },
+        asio::deferred);
   }
-  // Ends the socket once the state machine says finish: gently (the output
-  // flushed within kFinalFlushTimeout, then linger_close) after a close
-  // handshake, at once otherwise.
-  task<void> finish();
+  // Ends the socket once next_action() says finish: after a close
+  // handshake, the output is flushed within kFinalFlushTimeout and the
+  // socket lingers (linger_close), in a coroutine of its own that keeps
+  // `slot`; otherwise the socket closes at once.
+  void close(ConnectionSlot slot);
 
-  // --- the shard's loop ---
+  // --- the shard ---
 
   // Writes what the connection has queued, until it is all out or the
   // socket is full; then settle().
   void flush();
-  // Wakes the session if it waits for a wake-up that is due, or
-  // interrupts its wait for the socket if the connection is over.
-  void settle();
+  // Resumes the session if its wait is due.
+  void settle() {
+    if (wait_.pending() && wake_due()) wait_.complete();
+  }
+  // The shard's epoll set says the socket is ready (EPOLL* `events`).
+  void on_readiness(std::uint32_t events);
+  // Destroys the session's pending wait, and with it the session: for a
+  // shard stopped with sessions still waiting (a shutdown that timed out).
+  void abandon() { wait_.drop(); }
 
  private:
   // Writes the writer's bytes until it is empty or the socket is full.
   void send();
-  void arm_write_wait();
-  void wake();
+  // Stops watching the descriptor and forgets it; returns it.
+  int release();
 
-  ShardContext& shard_;
-  shard_socket socket_;
-  asio::any_completion_handler<void(boost::system::error_code)> wake_handler_;
-  bool write_waiting_ = false;  // a wait for writability is pending
-  bool finishing_ = false;      // finish() runs: only it may be woken
+  ShardContext& shard();
+
+  int descriptor_;
+  bool ipv6_;
+  PendingWait wait_;
 };
 
 }  // namespace pubsub::net

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "common/text.h"
 #include "protocol/websocket_frame.h"
@@ -42,25 +43,56 @@ bool valid_close_code(std::uint16_t code) {
 
 }  // namespace
 
-ClientFrameReader::Item ClientFrameReader::fail(std::uint16_t code, const char* reason) {
-  violation_code_ = code;
-  violation_reason_ = reason;
-  return Item{Kind::violation, {}, code, reason};
+namespace {
+
+// What each violation is called in the log, and the close code it calls
+// for; indexed by ClientFrameReader::Violation (after `none`).
+struct ViolationInfo {
+  const char* reason;
+  std::uint16_t code;
+};
+constexpr ViolationInfo kViolations[] = {
+    {"reserved bits set without an extension", close_code::protocol_error},
+    {"unknown opcode", close_code::protocol_error},
+    {"unmasked client frame", close_code::protocol_error},
+    {"fragmented or oversized control frame", close_code::protocol_error},
+    {"length not in its shortest form", close_code::protocol_error},
+    {"length with its top bit set", close_code::protocol_error},
+    {"continuation without a message", close_code::protocol_error},
+    {"new message inside a fragmented one", close_code::protocol_error},
+    {"close frame with a one-byte body", close_code::protocol_error},
+    {"invalid close code", close_code::protocol_error},
+    {"invalid UTF-8 in a close reason", close_code::invalid_payload},
+    {"invalid UTF-8 in a text message", close_code::invalid_payload},
+};
+
+}  // namespace
+
+ClientFrameReader::Item ClientFrameReader::fail(Violation violation) {
+  violation_ = violation;
+  return violation_item();
+}
+
+ClientFrameReader::Item ClientFrameReader::violation_item() const {
+  const ViolationInfo& info = kViolations[static_cast<std::size_t>(violation_) - 1];
+  return Item{Kind::violation, {}, info.code, info.reason};
+}
+
+std::string& ClientFrameReader::joined() {
+  if (!joined_) joined_ = std::make_unique<std::string>();
+  return *joined_;
 }
 
 ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
-  if (violation_reason_) return Item{Kind::violation, {}, violation_code_, violation_reason_};
-  if (!in_message_ && !joined_.empty()) {  // the last message was handed out from joined_
-    joined_.clear();
-    if (joined_.capacity() > 4096) std::string().swap(joined_);  // idle readers stay small
-  }
+  if (violation_ != Violation::none) return violation_item();
+  if (!in_message_ && joined_) joined_.reset();  // the last message was handed out from it: idle readers stay small
   for (;;) {
     if (frame_pending_) {
       if (!take_payload(input)) return {};
       frame_pending_ = false;
       if (!frame_final_) continue;  // the message goes on in the next frame
       in_message_ = false;
-      Item item = finish_message(joined_);
+      Item item = finish_message(joined());
       if (item.kind != Kind::need_more) return item;
       continue;
     }
@@ -70,29 +102,29 @@ ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
     const std::uint8_t opcode = head[0] & 0x0F;
     const bool control = opcode & 0x08;
     const std::size_t size7 = head[1] & 0x7F;
-    if (head[0] & 0x70) return fail(close_code::protocol_error, "reserved bits set without an extension");
-    if (opcode > 0xA || (opcode > 0x2 && opcode < 0x8)) return fail(close_code::protocol_error, "unknown opcode");
-    if (!(head[1] & 0x80)) return fail(close_code::protocol_error, "unmasked client frame");
+    if (head[0] & 0x70) return fail(Violation::reserved_bits);
+    if (opcode > 0xA || (opcode > 0x2 && opcode < 0x8)) return fail(Violation::unknown_opcode);
+    if (!(head[1] & 0x80)) return fail(Violation::unmasked);
     if (control && (!final || size7 > 125)) {
-      return fail(close_code::protocol_error, "fragmented or oversized control frame");
+      return fail(Violation::bad_control);
     }
     const std::size_t header_size = 2 + (size7 == 126 ? 2 : size7 == 127 ? 8 : 0) + 4;
     if (input.size() < header_size) return {};
     std::uint64_t size = size7;
     if (size7 == 126) {
       size = std::uint64_t{head[2]} << 8 | head[3];
-      if (size < 126) return fail(close_code::protocol_error, "length not in its shortest form");
+      if (size < 126) return fail(Violation::long_length);
     } else if (size7 == 127) {
       size = 0;
       for (int i = 0; i < 8; ++i) size = size << 8 | head[2 + i];
-      if (size >> 63) return fail(close_code::protocol_error, "length with its top bit set");
-      if (size <= 0xFFFF) return fail(close_code::protocol_error, "length not in its shortest form");
+      if (size >> 63) return fail(Violation::top_bit);
+      if (size <= 0xFFFF) return fail(Violation::long_length);
     }
     std::memcpy(mask_.data(), head + header_size - 4, 4);
     if (control) return read_control(input, header_size, static_cast<std::size_t>(size), opcode);
 
-    if (opcode == 0 && !in_message_) return fail(close_code::protocol_error, "continuation without a message");
-    if (opcode != 0 && in_message_) return fail(close_code::protocol_error, "new message inside a fragmented one");
+    if (opcode == 0 && !in_message_) return fail(Violation::stray_continuation);
+    if (opcode != 0 && in_message_) return fail(Violation::nested_message);
     if (opcode != 0) {
       in_message_ = true;
       message_text_ = opcode == static_cast<std::uint8_t>(Opcode::text);
@@ -102,9 +134,10 @@ ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
     frame_final_ = final;
     mask_phase_ = 0;
     frame_pending_ = true;
-    if (!skipping_ && joined_.size() + size > max_message_bytes_) {
+    const std::size_t joined_size = joined_ ? joined_->size() : 0;
+    if (!skipping_ && joined_size + size > max_message_bytes_) {
       skipping_ = true;  // its bytes, and everything after, are thrown away
-      joined_.clear();
+      joined_.reset();
       return Item{Kind::too_big, {}, close_code::too_big, "message too big"};
     }
     // The common case: a whole unfragmented message in the input, used in place.
@@ -116,7 +149,7 @@ ClientFrameReader::Item ClientFrameReader::next(std::span<char>& input) {
       in_message_ = false;
       return finish_message(std::string_view(data, static_cast<std::size_t>(size)));
     }
-    if (!skipping_) joined_.reserve(joined_.size() + static_cast<std::size_t>(size));
+    if (!skipping_) joined().reserve(joined_size + static_cast<std::size_t>(size));
   }
 }
 
@@ -130,10 +163,10 @@ ClientFrameReader::Item ClientFrameReader::read_control(std::span<char>& input, 
   if (opcode == static_cast<std::uint8_t>(Opcode::ping)) return Item{Kind::ping, payload};
   if (opcode == static_cast<std::uint8_t>(Opcode::pong)) return Item{Kind::pong, payload};
   if (size == 0) return Item{Kind::close, {}, close_code::no_status};
-  if (size == 1) return fail(close_code::protocol_error, "close frame with a one-byte body");
+  if (size == 1) return fail(Violation::one_byte_close);
   const auto code = static_cast<std::uint16_t>(static_cast<unsigned char>(data[0]) << 8 | static_cast<unsigned char>(data[1]));
-  if (!valid_close_code(code)) return fail(close_code::protocol_error, "invalid close code");
-  if (!common::valid_utf8(payload.substr(2))) return fail(close_code::invalid_payload, "invalid UTF-8 in a close reason");
+  if (!valid_close_code(code)) return fail(Violation::bad_close_code);
+  if (!common::valid_utf8(payload.substr(2))) return fail(Violation::close_reason_utf8);
   return Item{Kind::close, payload.substr(2), code};
 }
 
@@ -141,7 +174,7 @@ bool ClientFrameReader::take_payload(std::span<char>& input) {
   const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, input.size()));
   if (!skipping_) {
     unmask(input.data(), take, mask_, mask_phase_);
-    joined_.append(input.data(), take);
+    joined().append(input.data(), take);
   }
   mask_phase_ = static_cast<std::uint8_t>((mask_phase_ + take) & 3);
   frame_left_ -= take;
@@ -152,7 +185,7 @@ bool ClientFrameReader::take_payload(std::span<char>& input) {
 ClientFrameReader::Item ClientFrameReader::finish_message(std::string_view bytes) {
   if (skipping_) return {};
   if (message_text_ && !common::valid_utf8(bytes)) {
-    return fail(close_code::invalid_payload, "invalid UTF-8 in a text message");
+    return fail(Violation::text_utf8);
   }
   return Item{message_text_ ? Kind::text : Kind::binary, bytes};
 }

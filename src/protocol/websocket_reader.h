@@ -20,6 +20,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,7 +46,9 @@ class ClientFrameReader {
     const char* reason = "";   // violation: what was wrong, for the log
   };
 
-  explicit ClientFrameReader(std::size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+  // `max_message_bytes` is at most 2^32 - 1.
+  explicit ClientFrameReader(std::size_t max_message_bytes)
+      : max_message_bytes_(static_cast<std::uint32_t>(max_message_bytes)) {}
 
   // Takes the next item from the front of `input`, which it unmasks in place,
   // and advances `input` past the bytes it used. On need_more, what is left
@@ -60,7 +63,27 @@ class ClientFrameReader {
   void skip_messages() { skipping_ = true; }
 
  private:
-  Item fail(std::uint16_t code, const char* reason);
+  // What made the reader fail the connection (see kViolations in the .cpp).
+  enum class Violation : std::uint8_t {
+    none,
+    reserved_bits,
+    unknown_opcode,
+    unmasked,
+    bad_control,
+    long_length,
+    top_bit,
+    stray_continuation,
+    nested_message,
+    one_byte_close,
+    bad_close_code,
+    close_reason_utf8,
+    text_utf8,
+  };
+
+  Item fail(Violation violation);
+  Item violation_item() const;
+  // The buffer of a message that arrives in pieces, made when needed.
+  std::string& joined();
   Item read_control(std::span<char>& input, std::size_t header_size, std::size_t size, std::uint8_t opcode);
   // Streams the current frame's payload from `input` into joined_; true once it is all there.
   bool take_payload(std::span<char>& input);
@@ -69,18 +92,17 @@ class ClientFrameReader {
   Item finish_message(std::string_view bytes);
 
   // Laid out small: every idle connection holds one.
-  const std::size_t max_message_bytes_;
-  std::string joined_;            // fragments (or a frame arriving in pieces) joined so far
-  std::uint64_t frame_left_ = 0;  // payload bytes of the current data frame still to come
-  const char* violation_reason_ = nullptr;  // set once failed
+  std::unique_ptr<std::string> joined_;  // fragments (or a frame arriving in pieces) joined so far
+  std::uint64_t frame_left_ = 0;         // payload bytes of the current data frame still to come
+  const std::uint32_t max_message_bytes_;
   std::array<unsigned char, 4> mask_{};
-  std::uint16_t violation_code_ = 0;
-  std::uint8_t mask_phase_ = 0;   // payload bytes of the frame unmasked so far, modulo 4
-  bool in_message_ = false;       // a data frame without FIN was seen, or a payload is pending
-  bool message_text_ = false;
-  bool skipping_ = false;         // the bytes of data frames are thrown away
-  bool frame_pending_ = false;    // a data frame's payload is being streamed
-  bool frame_final_ = false;
+  Violation violation_ = Violation::none;  // set once failed
+  std::uint8_t mask_phase_ = 0;            // payload bytes of the frame unmasked so far, modulo 4
+  bool in_message_ : 1 = false;            // a data frame without FIN was seen, or a payload is pending
+  bool message_text_ : 1 = false;
+  bool skipping_ : 1 = false;              // the bytes of data frames are thrown away
+  bool frame_pending_ : 1 = false;         // a data frame's payload is being streamed
+  bool frame_final_ : 1 = false;
 };
 
 }  // namespace pubsub::protocol
