@@ -33,6 +33,12 @@ void Subscriber::release_backlog_if_empty() {
   shard_.backlogs().give(std::exchange(backlog_, nullptr));
 }
 
+void Subscriber::drop_queue() {
+  if (!backlog_) return;
+  backlog_->clear();
+  release_backlog_if_empty();
+}
+
 void Subscriber::push_control(OutboundRef frame) {
   if (overflowed_) return;
   enqueue({std::move(frame), false}, true);

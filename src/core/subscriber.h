@@ -78,6 +78,8 @@ class Subscriber {
   void forget_drops_if_unused(const Topic& topic);
 
  protected:
+  // Drops every queued frame (the connection will write nothing more).
+  void drop_queue();
   // A frame was queued and the connection should write: the queue was
   // empty, or the frame is a `reply` (an answer to the client, or an info:
   // anything but a live event), which the connection writes without delay.

@@ -56,7 +56,7 @@ WsConnection::~WsConnection() {
   all.pop_back();
   std::erase(context_.dirty, this);
   std::erase(context_.urgent, this);
-  if (state_ == State::closing) erase_from(context_.closing, this);
+  disarm_deadline();
   writer_.discard(context_.writers);
 }
 
@@ -233,9 +233,20 @@ void WsConnection::start_close(std::uint16_t code, CloseReason reason) {
   if (output_ended()) return;
   append_close_frame(code);
   close_reason_ = reason;
-  close_deadline_ = std::chrono::steady_clock::now() + kFinalFlushTimeout;
+  arm_deadline();
   reader_.skip_messages();
   enter(State::closing);
+}
+
+void WsConnection::arm_deadline() {
+  if (close_deadline_ == std::chrono::steady_clock::time_point{}) context_.closing.push_back(this);
+  close_deadline_ = std::chrono::steady_clock::now() + kFinalFlushTimeout;
+}
+
+void WsConnection::disarm_deadline() {
+  if (close_deadline_ == std::chrono::steady_clock::time_point{}) return;
+  close_deadline_ = {};
+  erase_from(context_.closing, this);
 }
 
 void WsConnection::close_if_drained() {
@@ -252,15 +263,19 @@ void WsConnection::append_close_frame(std::uint16_t code) {
 
 void WsConnection::lose(CloseReason reason) {
   if (ended()) return;
-  close_reason_ = reason;
+  if (state_ != State::closing) close_reason_ = reason;  // a close the server started keeps its reason
   enter(State::lost);
 }
 
 void WsConnection::enter(State state) {
-  if (state_ == State::closing) erase_from(context_.closing, this);
-  if (state == State::closing) context_.closing.push_back(this);
-  if (state == State::lost) writer_.discard(context_.writers);
   state_ = state;
+  if (ended()) disarm_deadline();
+  if (output_ended()) {
+    // Nothing more will be written: the connection stops receiving events.
+    shard().broker().unsubscribe_all(*this);
+    drop_queue();
+  }
+  if (state == State::lost) writer_.discard(context_.writers);
 }
 
 void WsConnection::begin_shutdown() {
@@ -277,6 +292,7 @@ void WsConnection::on_overflow(core::OverflowPolicy policy) {
     if (state_ == State::open || state_ == State::draining) {
       close_reason_ = CloseReason::slow_consumer;
       enter(State::draining);
+      arm_deadline();  // a peer that never reads its SLOW_CONSUMER cannot hold the connection
     }
     mark_pending(true);  // the SLOW_CONSUMER error goes out even if the writer is full
   }
@@ -345,7 +361,9 @@ void WsConnection::on_idle_sweep(std::uint32_t epoch) {
   if (state_ != State::open && state_ != State::draining) return;  // a close has its own deadline
   const std::uint32_t quiet = epoch - last_input_epoch_;
   if (quiet >= kIdleEndEpochs) return lose(CloseReason::idle_timeout);
-  if (quiet >= kIdlePingEpochs && quiet % kIdlePingEpochs == 0) {
+  // While draining, the queue's last frame (SLOW_CONSUMER, or the last
+  // event before 1001) is the last frame before the close: no ping.
+  if (state_ == State::open && quiet >= kIdlePingEpochs && quiet % kIdlePingEpochs == 0) {
     std::string& out = scratch();
     out.clear();
     protocol::append_server_frame(out, protocol::Opcode::ping, {});
@@ -355,7 +373,12 @@ void WsConnection::on_idle_sweep(std::uint32_t epoch) {
 }
 
 void WsConnection::on_close_tick(std::chrono::steady_clock::time_point now) {
-  if (state_ == State::closing && now >= close_deadline_) enter(State::closed);
+  if (close_deadline_ == std::chrono::steady_clock::time_point{} || now < close_deadline_) return;
+  if (state_ == State::closing) {
+    enter(State::closed);  // the close frame went out: end gently
+  } else {
+    lose(close_reason_);  // the SLOW_CONSUMER error was never read
+  }
 }
 
 bool WsConnection::wake_due() const {

@@ -153,6 +153,10 @@ class WsConnection : public core::Subscriber {
   // Ends the connection; the socket closes at once.
   void lose(CloseReason reason);
   void enter(State state);
+  // The deadline of a close handshake, or of a SLOW_CONSUMER error's
+  // write: kFinalFlushTimeout from now; the shard's close tick checks it.
+  void arm_deadline();
+  void disarm_deadline();
   // Puts the connection on its shard's list of writes for the end of the
   // pass: `urgent` (a reply, a control frame) is written at the end of
   // this pass; events alone wait for the shard's next event write.
@@ -164,7 +168,7 @@ class WsConnection : public core::Subscriber {
   protocol::ClientFrameReader reader_;
   FrameWriter writer_;
   std::unique_ptr<std::string> unread_;  // bytes read but not parsed: a frame's head, or a backlog
-  std::chrono::steady_clock::time_point close_deadline_{};
+  std::chrono::steady_clock::time_point close_deadline_{};  // none: not on context_.closing
   std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
   std::uint32_t slot_;              // position in context_.connections
   State state_ = State::open;

@@ -702,6 +702,53 @@ TEST_CASE("open -> draining -> closing: the disconnect policy sends SLOW_CONSUME
   CHECK(shard.counters.slow_consumer_disconnects == 1);
 }
 
+TEST_CASE("draining -> lost: a peer that never reads its SLOW_CONSUMER error is cut at the close deadline",
+          "[ws_connection][backpressure]") {
+  TestShard shard(limits(2, core::OverflowPolicy::disconnect));
+  shard.broker.create_topic("t");
+  WsConnection c(shard.context, 1, "");
+  feed(c, subscribe_request("t", 0, "s-1"));
+  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  publish(shard, "t", big_payload(40000));
+  publish(shard, "t", big_payload(40000));
+  begin_write(shard, c);
+  send_some(c, 1000);
+  c.on_send_blocked();  // the peer stops reading
+
+  const auto overflowed_at = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) publish(shard, "t");
+  REQUIRE(c.state() == State::draining);
+  CHECK(listed(shard.context.closing, c));
+  feed(c, ping_request("still sending"));  // input does not hold it either
+  c.on_close_tick(overflowed_at + net::kFinalFlushTimeout - std::chrono::milliseconds(10));
+  CHECK(c.state() == State::draining);
+  c.on_close_tick(overflowed_at + net::kFinalFlushTimeout + std::chrono::milliseconds(10));
+  CHECK(c.state() == State::lost);
+  CHECK(c.close_reason() == CloseReason::slow_consumer);
+  CHECK(shard.context.closing.empty());
+  CHECK(c.next_action() == Action::finish);
+}
+
+TEST_CASE("A connection whose output has ended holds no subscription and no queue", "[ws_connection][lost]") {
+  auto end = GENERATE(as<std::string>{}, "violation", "too big", "peer close", "eof");
+  TestShard shard;
+  shard.broker.create_topic("t");
+  shard.settings.max_message_bytes = kSmallLimit;
+  WsConnection c(shard.context, 1, "");
+  feed(c, subscribe_request("t", 0, "s-1"));
+  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  publish(shard, "t");  // queued, not yet written
+  CAPTURE(end);
+  if (end == "violation") feed(c, protocol::client_frame(0xC1, "{}"));  // RSV1 without an extension
+  if (end == "too big") feed(c, too_big());
+  if (end == "peer close") feed(c, close_frame(1000));
+  if (end == "eof") c.on_read_end(false);
+  CHECK(shard.broker.topic_stats("t")->subscribers == 0);
+  CHECK(c.queued_frames() == 0);
+  publish(shard, "t");
+  CHECK(c.queued_frames() == 0);
+}
+
 TEST_CASE("The SLOW_CONSUMER error follows the frames already in a full writer", "[ws_connection][backpressure]") {
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
@@ -840,7 +887,7 @@ TEST_CASE("closing -> lost: the end of the stream ends a close handshake at once
 
   c.on_read_end(false);
   CHECK(c.state() == State::lost);
-  CHECK(c.close_reason() == CloseReason::client);
+  CHECK(c.close_reason() == CloseReason::message_too_big);  // the server's close keeps its reason
   CHECK(shard.context.closing.empty());
   CHECK(c.next_action() == Action::finish);
 }
@@ -943,7 +990,7 @@ TEST_CASE("A parked reader is due when the connection ends", "[ws_connection][wa
 // the overflow policy then acts on a connection that is not slow. Under
 // disconnect it is counted in slow_consumer_disconnects (and logged as a
 // slow consumer) although its close reason stays message_too_big.
-TEST_CASE("A connection in a close handshake is not counted as a slow consumer", "[ws_connection][!shouldfail]") {
+TEST_CASE("A connection in a close handshake is not counted as a slow consumer", "[ws_connection]") {
   TestShard shard(limits(3, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   shard.settings.max_message_bytes = kSmallLimit;
@@ -963,7 +1010,7 @@ TEST_CASE("A connection in a close handshake is not counted as a slow consumer",
 // The idle sweep appends its ping straight to the writer in draining, so
 // a ping can follow the SLOW_CONSUMER error that the disconnect policy
 // makes the last frame before the 1008 close.
-TEST_CASE("No idle ping follows the SLOW_CONSUMER error", "[ws_connection][!shouldfail]") {
+TEST_CASE("No idle ping follows the SLOW_CONSUMER error", "[ws_connection]") {
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
