@@ -113,6 +113,26 @@ std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
+// True if `args` or `env` set --heartbeat-interval.
+bool sets_heartbeat(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  if (env.contains("PUBSUB_HEARTBEAT_INTERVAL")) return true;
+  for (const std::string& arg : args) {
+    if (arg.starts_with("--heartbeat-interval")) return true;
+  }
+  return false;
+}
+
+// The message of the exception `error` holds.
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 // Runs `ioc` until `done` or `timeout`; returns `done`.
 bool run_until(asio::io_context& ioc, const bool& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -133,6 +153,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
   log_path_ = temp_file("pubsubd-log");
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (!sets_heartbeat(args, env)) args.insert(args.end(), {"--heartbeat-interval", "0"});
   args.insert(args.begin(), {"--host", "127.0.0.1", "--port", "0"});
   pid_ = spawn(args, env, fds[1], log_path_);
   ::close(fds[1]);
@@ -485,6 +506,21 @@ void WsClient::abort() {
   beast::get_lowest_layer(impl_->ws).socket().close(ec);
 }
 
+
+// ------------------------------------------------------------------ threads
+
+TestThread::~TestThread() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  if (error_ && *error_) FAIL_CHECK("a test thread failed: " << describe(*error_));
+}
+
+void TestThread::join() {
+  thread_.join();
+  if (std::exception_ptr error = std::exchange(*error_, nullptr)) std::rethrow_exception(error);
+}
 
 // ------------------------------------------------------------------ helpers
 

@@ -1,5 +1,6 @@
 // End-to-end test harness: starts the real pubsubd binary on a free port and
-// talks to it over real sockets (HTTP and WebSocket clients with timeouts).
+// talks to it over real sockets (HTTP and WebSocket clients with timeouts),
+// and runs the tests' own threads (TestThread).
 // Beast stays in harness.cpp so that test files compile quickly.
 //
 // Each object belongs to the thread that created it.
@@ -10,10 +11,13 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,7 +30,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 class ServerProcess {
  public:
   // Starts pubsubd (path from $PUBSUBD) with `--host 127.0.0.1 --port 0`
-  // followed by `args`, and waits for its "listening on" line.
+  // followed by `args`, and waits for its "listening on" line. Unless the
+  // test sets --heartbeat-interval (flag or variable), the server gets
+  // `--heartbeat-interval 0`: heartbeats would interleave with the frames
+  // a test expects.
   explicit ServerProcess(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -129,6 +136,30 @@ class WsClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A thread of an end-to-end test; its function may take a std::stop_token.
+// The destructor asks it to stop and joins it, so that a REQUIRE failing
+// in the test's thread ends the test, not the binary (a joinable
+// std::thread would call std::terminate). What the function throws is
+// kept: join() rethrows it in the test's thread, and the destructor
+// reports it as a failure if join() did not.
+class TestThread {
+ public:
+  template <typename Function>
+  explicit TestThread(Function function);
+  ~TestThread();
+  TestThread(TestThread&&) noexcept = default;
+  TestThread& operator=(TestThread&&) = delete;
+
+  // Asks the function to stop (through its stop_token).
+  void request_stop() { thread_.request_stop(); }
+  // Waits for the thread to end, then rethrows what its function threw.
+  void join();
+
+ private:
+  std::unique_ptr<std::exception_ptr> error_ = std::make_unique<std::exception_ptr>();
+  std::jthread thread_;  // after error_: joined before error_ goes
 };
 
 // A fresh UUID string (random, version 4).

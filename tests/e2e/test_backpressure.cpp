@@ -6,7 +6,6 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
-#include <thread>
 
 #include "e2e/harness.h"
 
@@ -68,8 +67,8 @@ TEST_CASE("a stalled subscriber slows neither the publisher nor a healthy subscr
   WsClient healthy(server.port());
   healthy.subscribe("flood");
   std::atomic<int> healthy_errors{0};
-  std::thread reader([&] {
-    for (int expected = 1; expected <= kMessages; ++expected) {
+  TestThread reader([&](std::stop_token stop) {
+    for (int expected = 1; expected <= kMessages && !stop.stop_requested(); ++expected) {
       auto event = healthy.next(30s);
       if (event.at("type") != "event" || event.at("seq").as_int64() != expected) {
         healthy_errors++;
