@@ -2,6 +2,7 @@
 // http_session.h.
 #include "net/http_session.h"
 
+#include <algorithm>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -12,6 +13,7 @@
 #include "net/server_state.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
+#include "protocol/websocket_handshake.h"
 
 namespace pubsub::net {
 namespace {
@@ -66,6 +68,47 @@ bool upgrade_authorized(const ServerState& server, const http::request<http::str
   return query_key && api_key_matches(key, *query_key);
 }
 
+// Returns true if `req` asks for the WebSocket upgrade: a GET in HTTP/1.1
+// with `Connection: upgrade` and websocket in an Upgrade header (any of
+// them: Beast's is_upgrade reads the first one only).
+bool asks_for_websocket(const http::request<http::string_body>& req) {
+  if (req.version() < 11 || req.method() != http::verb::get) return false;
+  if (!http::token_list{req[http::field::connection]}.exists("upgrade")) return false;
+  auto [first, last] = req.equal_range(http::field::upgrade);
+  return std::any_of(first, last, [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
+}
+
+// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`
+// and Beast's accept lets through, as the 400's message, or an empty view:
+// websocket alone in one Upgrade header, and one Sec-WebSocket-Key that is
+// the base64 of 16 bytes.
+std::string_view handshake_defect(const http::request<http::string_body>& req) {
+  if (req.count(http::field::upgrade) != 1) return "Upgrade must be sent once";
+  const http::token_list upgrade{req[http::field::upgrade]};
+  if (std::distance(upgrade.begin(), upgrade.end()) != 1) return "Upgrade must be websocket alone";
+  const std::size_t keys = req.count(http::field::sec_websocket_key);
+  if (keys == 0) return "Sec-WebSocket-Key is required";
+  if (keys > 1) return "Sec-WebSocket-Key must be sent once";
+  const auto key = req[http::field::sec_websocket_key];
+  if (!protocol::is_websocket_key(std::string_view(key.data(), key.size()))) {
+    return "Sec-WebSocket-Key must be the base64 of 16 bytes";
+  }
+  return {};
+}
+
+// Returns the answer that refuses the upgrade request `req`, or a response
+// with status 200 if the handshake may go on.
+RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  if (target_path(target) != "/ws") return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
+  if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
+  if (server.counters.shutting_down.load()) return rest_error(ErrorCode::internal, "server is shutting down", 503);
+  if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
+    return rest_error(ErrorCode::bad_request, defect);
+  }
+  return {};
+}
+
 // How long a client may take to send a request (or stay idle between
 // keep-alive requests): 30 s, or --idle-timeout if shorter.
 std::chrono::steady_clock::duration request_timeout(const ServerOptions& options) {
@@ -114,11 +157,8 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     auto request = parser.release();
     std::string_view target(request.target().data(), request.target().size());
 
-    if (websocket::is_upgrade(request)) {
-      RestResponse refusal;
-      if (target_path(target) != "/ws") refusal = rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
-      else if (!upgrade_authorized(server, request)) refusal = rest_error(ErrorCode::unauthorized, "missing or invalid API key");
-      else if (server.counters.shutting_down.load()) refusal = rest_error(ErrorCode::internal, "server is shutting down", 503);
+    if (asks_for_websocket(request)) {
+      const RestResponse refusal = upgrade_refusal(server, request);
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
         co_return std::nullopt;

@@ -245,6 +245,43 @@ ProcessResult run_program(const std::string& path, std::vector<std::string> args
 
 // ------------------------------------------------------------------ HTTP
 
+namespace {
+
+// The response `parser` read, with lower-case header names.
+HttpResponse response_of(bhttp::response_parser<bhttp::string_body>& parser) {
+  auto res = parser.release();
+  HttpResponse out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = res.body();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  asio::write(stream.socket(), asio::buffer(bytes));
+  bool done = false;
+  beast::error_code error;
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+    error = ec;
+    done = true;
+  });
+  if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
+  if (!parser.is_done()) throw std::runtime_error("HTTP response failed: " + error.message());
+  return response_of(parser);
+}
+
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                   const Headers& headers) {
   asio::io_context ioc;
@@ -262,7 +299,6 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
   }
   req.keep_alive(false);
 
-  HttpResponse out;
   bool done = false;
   beast::error_code error;
   beast::flat_buffer buffer;
@@ -280,15 +316,7 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
   });
   if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP request timed out: " + method + " " + target);
   if (!parser.is_done()) throw std::runtime_error("HTTP request failed: " + error.message());
-  auto res = parser.release();
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  for (const auto& field : res) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
-  }
-  return out;
+  return response_of(parser);
 }
 
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers) {

@@ -80,6 +80,9 @@ struct HttpResponse {
 // One HTTP/1.1 request on a fresh connection.
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
                   const std::string& body = {}, const Headers& headers = {});
+// Sends `bytes` as they are on a fresh connection and reads one response
+// (a 101's header, or a status, headers and body).
+HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
 // Convenience: POST /topics {"name":...}; returns the status.
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
 
