@@ -102,7 +102,7 @@ RestResponse upgrade_refusal(const ServerState& server, const http::request<http
   const std::string_view target(req.target().data(), req.target().size());
   if (target_path(target) != "/ws") return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
   if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
-  if (server.counters.shutting_down.load()) return rest_error(ErrorCode::internal, "server is shutting down", 503);
+  if (server.counters.shutting_down.load()) return rest_error(ErrorCode::unavailable, "server is shutting down");
   if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
     return rest_error(ErrorCode::bad_request, defect);
   }
@@ -210,7 +210,7 @@ task<void> reject_session(tcp::socket socket) {
   parser.header_limit(kMaxRequestHeader);
   stream.expires_after(kHandshakeTimeout);
   co_await http::async_read_header(stream, buffer, parser, nothrow);
-  co_await answer_and_close(stream, rest_error(ErrorCode::internal, "too many connections", 503));
+  co_await answer_and_close(stream, rest_error(ErrorCode::unavailable, "too many connections"));
 }
 
 }  // namespace pubsub::net

@@ -187,12 +187,19 @@ TEST_CASE("oversized HTTP headers get 431; a stalled HTTP client is cut off") {
   CHECK(eventually([&] { return http(server.port(), "GET", "/stats").json().at("connections").as_int64() == 1; }));
 }
 
-TEST_CASE("--max-connections: past it new connections get 503 and are counted") {
+TEST_CASE("--max-connections: past it new connections get 503 UNAVAILABLE and are counted") {
   ServerProcess server({"--max-connections", "2"});
   WsClient a(server.port()), b(server.port());
   auto res = http(server.port(), "GET", "/health");
   CHECK(res.status == 503);
+  CHECK(res.json().at("error").at("code") == "UNAVAILABLE");
   CHECK(WsClient::try_connect(server.port(), "/ws") == 503);
+  auto upgrade = raw_http(server.port(),
+                          "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  CHECK(upgrade.status == 503);
+  CHECK(upgrade.json().at("error").at("code") == "UNAVAILABLE");
+  CHECK_THAT(std::string(upgrade.json().at("error").at("message").as_string()), ContainsSubstring("too many connections"));
   b.close();
   REQUIRE(eventually([&] { return http(server.port(), "GET", "/health").status == 200; }));
   // The earlier requests' connections close asynchronously: retry while 503.
