@@ -126,6 +126,23 @@ TEST_CASE("every BAD_REQUEST case names the field and keeps the connection open"
   expect_usable(ws);
 }
 
+TEST_CASE("JSON nested deeper than 512 levels is refused naming the limit, over WebSocket and REST") {
+  ServerProcess server;
+  REQUIRE(create_topic(server.port(), "deep") == 201);
+  const std::string deep = std::string(512, '[') + std::string(512, ']');
+  WsClient ws(server.port());
+  auto reply = expect_bad_request(ws, R"({"type":"publish","topic":"deep","request_id":"d","message":{"id":")" + uuid() +
+                                          R"(","payload":)" + deep + "}}");
+  CHECK_THAT(std::string(reply.at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
+  expect_usable(ws);
+
+  auto res = http(server.port(), "POST", "/topics", R"({"name":"deeper","x":)" + deep + "}");
+  INFO(res.body);
+  CHECK(res.status == 400);
+  CHECK(res.json().at("error").at("code") == "BAD_REQUEST");
+  CHECK_THAT(std::string(res.json().at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
+}
+
 TEST_CASE("unknown fields are ignored and null payloads are accepted") {
   ServerProcess server;
   REQUIRE(create_topic(server.port(), "t") == 201);
