@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +19,10 @@
 #include <boost/beast/websocket.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -215,6 +220,22 @@ long ServerProcess::rss_kib() const {
 
 std::string ServerProcess::log() const { return read_file(log_path_); }
 
+void ServerProcess::limit_descriptors(int more) {
+  std::set<int> open;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd")) {
+    open.insert(std::stoi(entry.path().filename().string()));
+  }
+  // A new descriptor takes the lowest free number: the limit leaves `more` free below it.
+  int below = 0;
+  for (int free = 0; free < more; ++below) {
+    if (!open.contains(below)) ++free;
+  }
+  rlimit limit{};
+  if (prlimit(pid_, RLIMIT_NOFILE, nullptr, &limit) != 0) throw std::runtime_error("prlimit failed");
+  limit.rlim_cur = static_cast<rlim_t>(below);
+  if (prlimit(pid_, RLIMIT_NOFILE, &limit, nullptr) != 0) throw std::runtime_error("prlimit failed");
+}
+
 ProcessResult run_pubsubd(std::vector<std::string> args, std::map<std::string, std::string> env,
                           std::chrono::milliseconds timeout) {
   args.insert(args.begin(), server_binary());
@@ -242,6 +263,26 @@ ProcessResult run_program(const std::string& path, std::vector<std::string> args
   std::remove(err_path.c_str());
   return result;
 }
+
+// ------------------------------------------------------------------ TCP
+
+TcpConnection::TcpConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd_);
+    throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+  }
+}
+
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+TcpConnection::TcpConnection(TcpConnection&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
 // ------------------------------------------------------------------ HTTP
 

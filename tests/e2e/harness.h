@@ -46,6 +46,10 @@ class ServerProcess {
   int stop(int signal, std::chrono::milliseconds timeout = 15s);
   // Resident memory in KiB, from /proc/<pid>/status.
   long rss_kib() const;
+  // Lowers the server's soft RLIMIT_NOFILE (prlimit(2) on the running
+  // process) so that it can open `more` descriptors beside those it has;
+  // accepting past them fails with EMFILE.
+  void limit_descriptors(int more);
   // Everything the server wrote to standard error so far.
   std::string log() const;
 
@@ -75,6 +79,18 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // lower-case names
 
   boost::json::value json() const { return boost::json::parse(body); }
+};
+
+// A bare TCP connection that sends nothing; closed when destroyed.
+class TcpConnection {
+ public:
+  explicit TcpConnection(std::uint16_t port);
+  ~TcpConnection();
+  TcpConnection(TcpConnection&& other) noexcept;
+  TcpConnection& operator=(TcpConnection&&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 // One HTTP/1.1 request on a fresh connection.

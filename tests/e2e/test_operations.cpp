@@ -3,9 +3,11 @@
 // each under the configuration it is about.
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "e2e/harness.h"
@@ -206,4 +208,34 @@ TEST_CASE("--max-connections: past it new connections get 503 UNAVAILABLE and ar
   HttpResponse stats;
   REQUIRE(eventually([&] { return (stats = http(server.port(), "GET", "/stats")).status == 200; }));
   CHECK(stats.json().at("rejected_connections").as_int64() >= 2);
+}
+
+TEST_CASE("out of descriptors: accept failures are logged once, then once a second with a count; accepting resumes") {
+  ServerProcess server({"--threads", "1"});
+  server.limit_descriptors(4);
+  std::vector<TcpConnection> held;
+  for (int i = 0; i < 16; ++i) held.emplace_back(server.port());  // the kernel queues what the server cannot take
+  REQUIRE(eventually([&] { return server.log().find("accept failed") != std::string::npos; }, 5s));
+  std::this_thread::sleep_for(2500ms);  // the loop retries every 50 ms meanwhile
+
+  std::vector<std::string> lines;
+  std::istringstream log(server.log());
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("accept failed") != std::string::npos) lines.push_back(line);
+  }
+  INFO(server.log());
+  CHECK(lines.size() >= 2);
+  CHECK(lines.size() <= 4);
+  // Every line says how many failures it stands for; the later ones many.
+  CHECK(std::all_of(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.find("failures=") != std::string::npos;
+  }));
+  if (lines.size() >= 2 && lines.back().find("failures=") != std::string::npos) {
+    const std::string& last = lines.back();
+    CHECK(std::stoi(last.substr(last.find("failures=") + 9)) > 5);
+  }
+
+  held.clear();
+  CHECK(eventually([&] { return server.log().find("accepting again") != std::string::npos; }, 5s));
+  CHECK(http(server.port(), "GET", "/health").status == 200);
 }
