@@ -49,6 +49,13 @@ http::response<http::string_body> to_http(const RestResponse& rest, unsigned ver
   return res;
 }
 
+// Ends the server's side of the connection: the client reads the end of
+// the stream once it has read the responses before it.
+void end_output(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 // Sends `rest` and closes gently (see linger_close).
 task<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
   stream.expires_after(kFinalFlushTimeout);
@@ -116,6 +123,21 @@ std::chrono::steady_clock::duration request_timeout(const ServerOptions& options
   return kMaxRequestTimeout;
 }
 
+// Returns the response to the REST request `request`; it keeps the
+// connection open if the client asks to and the server is not shutting down.
+http::response<http::string_body> answer_rest(ServerState& server, const http::request<http::string_body>& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  std::optional<std::string_view> api_key;
+  if (auto header = request.find("X-API-Key"); header != request.end()) {
+    api_key = std::string_view(header->value().data(), header->value().size());
+  }
+  const std::string_view method(request.method_string().data(), request.method_string().size());
+  const RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+  const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
+  log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
+  return to_http(rest, request.version(), keep_alive);
+}
+
 // A connection that asked for the WebSocket upgrade, with its request.
 struct Upgrade {
   beast::tcp_stream stream;
@@ -130,6 +152,13 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
+    // Checked before every read: the shutdown cancels the reads under way
+    // when it starts (idle_http), not one that starts after it, such as the
+    // next read of a connection whose response was being written then.
+    if (server.counters.shutting_down.load()) {
+      end_output(stream);
+      co_return std::nullopt;
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeader);
     parser.body_limit(kMaxRequestBody);
@@ -155,8 +184,6 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return std::nullopt;
     }
     auto request = parser.release();
-    std::string_view target(request.target().data(), request.target().size());
-
     if (asks_for_websocket(request)) {
       const RestResponse refusal = upgrade_refusal(server, request);
       if (refusal.status != 200) {
@@ -169,19 +196,10 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
-    std::optional<std::string_view> api_key;
-    if (auto header = request.find("X-API-Key"); header != request.end()) {
-      api_key = std::string_view(header->value().data(), header->value().size());
-    }
-    std::string_view method(request.method_string().data(), request.method_string().size());
-    RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
-    bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
-    log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
-    auto response = to_http(rest, request.version(), keep_alive);
+    auto response = answer_rest(server, request);
     auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
-    if (wec || !keep_alive) {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (wec || !response.keep_alive()) {
+      end_output(stream);
       co_return std::nullopt;
     }
   }

@@ -200,6 +200,15 @@ ServerProcess::~ServerProcess() {
 int ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
   if (exited_) return -1;
   kill(pid_, signal);
+  return wait(timeout);
+}
+
+void ServerProcess::signal(int signal) {
+  if (!exited_) kill(pid_, signal);
+}
+
+int ServerProcess::wait(std::chrono::milliseconds timeout) {
+  if (exited_) return -1;
   auto status = wait_exit(pid_, timeout);
   if (!status) {
     kill(pid_, SIGKILL);
@@ -363,6 +372,60 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers) {
   boost::json::object body{{"name", name}};
   return http(port, "POST", "/topics", boost::json::serialize(body), headers).status;
+}
+
+struct HttpConnection::Impl {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+HttpConnection::HttpConnection(std::uint16_t port, int receive_buffer) : impl_(std::make_unique<Impl>()) {
+  impl_->stream.expires_after(10s);
+  if (receive_buffer > 0) {
+    impl_->stream.socket().open(tcp::v4());
+    impl_->stream.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  }
+  impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+HttpConnection::~HttpConnection() = default;
+HttpConnection::HttpConnection(HttpConnection&&) noexcept = default;
+
+bool HttpConnection::send(const std::string& method, const std::string& target, const std::string& body) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
+  beast::error_code error;
+  bhttp::write(impl_->stream.socket(), req, error);  // a request fits in the socket's buffer
+  return !error;
+}
+
+std::optional<HttpResponse> HttpConnection::receive() {
+  Impl& s = *impl_;
+  bool done = false;
+  beast::error_code error;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  s.stream.expires_after(10s);
+  bhttp::async_read(s.stream, s.buffer, parser, [&](beast::error_code ec, std::size_t) {
+    error = ec;
+    done = true;
+  });
+  run_until(s.ioc, done, 15s);  // the stream's deadline ends the read first
+  if (!done || error || !parser.is_done()) return std::nullopt;
+  return response_of(parser);
+}
+
+std::optional<HttpResponse> HttpConnection::request(const std::string& method, const std::string& target,
+                                                    const std::string& body) {
+  if (!send(method, target, body)) return std::nullopt;
+  return receive();
 }
 
 std::optional<std::chrono::milliseconds> time_until_closed(std::uint16_t port, const std::string& bytes,

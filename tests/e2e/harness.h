@@ -44,6 +44,11 @@ class ServerProcess {
   // Sends `signal` and waits up to `timeout` for the exit; returns the exit
   // status (or -1 if it had to be killed, 128+N if killed by signal N).
   int stop(int signal, std::chrono::milliseconds timeout = 15s);
+  // Sends `signal` without waiting.
+  void signal(int signal);
+  // Waits up to `timeout` for an exit that a signal started; returns as
+  // stop() does (killing the server past `timeout`).
+  int wait(std::chrono::milliseconds timeout = 15s);
   // Resident memory in KiB, from /proc/<pid>/status.
   long rss_kib() const;
   // Lowers the server's soft RLIMIT_NOFILE (prlimit(2) on the running
@@ -91,6 +96,31 @@ class TcpConnection {
 
  private:
   int fd_ = -1;
+};
+
+// One keep-alive HTTP/1.1 connection: requests go one after another on it.
+class HttpConnection {
+ public:
+  // A `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that the
+  // server's write of a large response waits while the client does not read.
+  explicit HttpConnection(std::uint16_t port, int receive_buffer = 0);
+  ~HttpConnection();
+  HttpConnection(HttpConnection&&) noexcept;
+  HttpConnection& operator=(HttpConnection&&) = delete;
+
+  // Sends a request and reads its response, within 10 s; nullopt if the
+  // connection ended (or failed) first.
+  std::optional<HttpResponse> request(const std::string& method, const std::string& target,
+                                      const std::string& body = {});
+  // Sends a request only; false if the connection failed.
+  bool send(const std::string& method, const std::string& target, const std::string& body = {});
+  // Reads the next response, within 10 s; nullopt if the connection ended
+  // (or failed) first.
+  std::optional<HttpResponse> receive();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // One HTTP/1.1 request on a fresh connection.

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <future>
@@ -238,4 +239,86 @@ TEST_CASE("out of descriptors: accept failures are logged once, then once a seco
   held.clear();
   CHECK(eventually([&] { return server.log().find("accepting again") != std::string::npos; }, 5s));
   CHECK(http(server.port(), "GET", "/health").status == 200);
+}
+
+namespace {
+
+// Gives `server` `count` topics of 250-byte names, so that GET /topics
+// answers `count` x 270 bytes. Requests go 100 at a time on one connection.
+void create_many_topics(const ServerProcess& server, int count) {
+  HttpConnection setup(server.port());
+  int created = 0;
+  for (int batch = 0; batch < count; batch += 100) {
+    bool sent = true;
+    for (int t = batch; t < std::min(batch + 100, count); ++t) {
+      sent = sent && setup.send("POST", "/topics", R"({"name":")" + std::string(250 - std::to_string(t).size(), 'x') +
+                                                       std::to_string(t) + R"("})");
+    }
+    REQUIRE(sent);
+    for (int t = batch; t < std::min(batch + 100, count); ++t) {
+      auto res = setup.receive();
+      created += res && res->status == 201;
+    }
+  }
+  REQUIRE(created == count);
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM while a keep-alive response is being written: the connection closes after it, the server exits") {
+  ServerProcess server({"--shutdown-timeout", "10"});
+  create_many_topics(server, 20000);  // 5.4 MB: more than the kernel's buffers take
+  HttpConnection client(server.port(), 4096);
+  REQUIRE(client.send("GET", "/topics"));
+  std::this_thread::sleep_for(200ms);  // the server's write waits for the client to read
+  const auto signalled = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  auto res = client.receive();  // decided before the shutdown: keep-alive
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->headers["connection"] != "close");
+  // Left open by the client, the connection must not hold the shutdown.
+  const int status = server.wait(15s);
+  const auto exit_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled).count();
+  CHECK(status == 0);
+  CHECK(exit_ms < 2500);
+}
+
+TEST_CASE("SIGTERM while keep-alive clients send requests in a tight loop: the server exits at once") {
+  // A response being written when the shutdown began left its connection
+  // waiting for the next request: the shutdown then took all of
+  // --shutdown-timeout. Large responses (270 KB) keep the shards busy
+  // between deciding to keep a connection open and finishing the write;
+  // rounds catch a shutdown that begins in between.
+  for (int round = 0; round < 20; ++round) {
+    ServerProcess server({"--shutdown-timeout", "10", "--threads", "2"});
+    create_many_topics(server, 1000);
+    // The connections outlive the server: one left open must not hold it.
+    std::vector<HttpConnection> connections;
+    for (int i = 0; i < 4; ++i) connections.emplace_back(server.port());
+    std::atomic<int> answered{0};
+    std::vector<TestThread> clients;
+    for (HttpConnection& connection : connections) {
+      clients.emplace_back([&connection, &answered](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+          std::optional<HttpResponse> res = connection.request("GET", "/topics");
+          if (!res || res->headers["connection"] == "close") return;
+          ++answered;
+        }
+      });
+    }
+    REQUIRE(eventually([&] { return answered.load() >= 4 * (round % 4 + 1); }));
+    const auto signalled = std::chrono::steady_clock::now();
+    server.signal(SIGTERM);
+    for (TestThread& client : clients) client.request_stop();  // each stops after its request in flight
+    for (TestThread& client : clients) client.join();
+    const int status = server.wait(15s);
+    const auto exit_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled).count();
+    CAPTURE(round, exit_ms, answered.load());
+    REQUIRE(status == 0);
+    REQUIRE(exit_ms < 2500);
+  }
 }
