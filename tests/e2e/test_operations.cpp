@@ -322,3 +322,30 @@ TEST_CASE("SIGTERM while keep-alive clients send requests in a tight loop: the s
     REQUIRE(exit_ms < 2500);
   }
 }
+
+TEST_CASE("a subscriber that drops its TCP connection around SIGTERM does not hold the shutdown") {
+  // Its close handshake waited the whole 5 s for a peer that had gone:
+  // the end of its stream did not end the connection.
+  for (int round = 0; round < 10; ++round) {
+    const bool signal_first = round % 2 == 1;
+    ServerProcess server({"--shutdown-timeout", "10"});
+    REQUIRE(create_topic(server.port(), "t") == 201);
+    WsClient ws(server.port());
+    ws.subscribe("t");
+    const auto start = std::chrono::steady_clock::now();
+    if (signal_first) {
+      server.signal(SIGTERM);
+      std::this_thread::sleep_for(2ms);
+      ws.abort();
+    } else {
+      ws.abort();
+      server.signal(SIGTERM);
+    }
+    const int status = server.wait(15s);
+    const auto exit_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    CAPTURE(round, signal_first, exit_ms);
+    CHECK(status == 0);
+    CHECK(exit_ms < 3000);
+  }
+}
