@@ -26,14 +26,19 @@ using protocol::ErrorCode;
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 
-task<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
-  websocket::stream<tcp::socket> handshake(std::move(socket));
+// Answers the upgrade `request` with Beast's handshake (the 101, or Beast's
+// refusal of what our checks let through), written within
+// kHandshakeTimeout. Returns the socket once the 101 went out, or nullopt.
+task<std::optional<tcp::socket>> accept_websocket(beast::tcp_stream stream,
+                                                  const http::request<http::string_body>& request) {
+  websocket::stream<beast::tcp_stream> handshake(std::move(stream));
   handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "pubsub");
   }));
+  handshake.next_layer().expires_after(kHandshakeTimeout);
   auto [ec] = co_await handshake.async_accept(request, nothrow);
-  socket = std::move(handshake.next_layer());
-  co_return !ec;
+  if (ec) co_return std::nullopt;
+  co_return handshake.next_layer().release_socket();
 }
 
 // ------------------------------------------------------------------ HTTP session
@@ -190,7 +195,6 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
         co_await answer_and_close(stream, refusal);
         co_return std::nullopt;
       }
-      stream.expires_never();
       auto early = buffer.cdata();
       std::string early_input(static_cast<const char*>(early.data()), early.size());
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
@@ -210,12 +214,12 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
 task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket) {
   std::optional<Upgrade> upgrade = co_await http_session(server, shard, tcp::socket(std::move(socket)));
   if (!upgrade) co_return std::nullopt;
-  tcp::socket upgraded = upgrade->stream.release_socket();
-  if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
+  std::optional<tcp::socket> upgraded = co_await accept_websocket(std::move(upgrade->stream), upgrade->request);
+  if (!upgraded) co_return std::nullopt;
   beast::error_code ec;
-  const tcp protocol = upgraded.local_endpoint(ec).protocol();
+  const tcp protocol = upgraded->local_endpoint(ec).protocol();
   if (ec) co_return std::nullopt;
-  const int descriptor = upgraded.release(ec);
+  const int descriptor = upgraded->release(ec);
   if (ec) co_return std::nullopt;
   co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input)};
 }
