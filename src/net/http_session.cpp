@@ -2,6 +2,7 @@
 // http_session.h.
 #include "net/http_session.h"
 
+#include <algorithm>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -12,6 +13,7 @@
 #include "net/server_state.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
+#include "protocol/websocket_handshake.h"
 
 namespace pubsub::net {
 namespace {
@@ -24,14 +26,19 @@ using protocol::ErrorCode;
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 
-task<bool> accept_websocket(tcp::socket& socket, const http::request<http::string_body>& request) {
-  websocket::stream<tcp::socket> handshake(std::move(socket));
+// Answers the upgrade `request` with Beast's handshake (the 101, or Beast's
+// refusal of what our checks let through), written within
+// kHandshakeTimeout. Returns the socket once the 101 went out, or nullopt.
+task<std::optional<tcp::socket>> accept_websocket(beast::tcp_stream stream,
+                                                  const http::request<http::string_body>& request) {
+  websocket::stream<beast::tcp_stream> handshake(std::move(stream));
   handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "pubsub");
   }));
+  handshake.next_layer().expires_after(kHandshakeTimeout);
   auto [ec] = co_await handshake.async_accept(request, nothrow);
-  socket = std::move(handshake.next_layer());
-  co_return !ec;
+  if (ec) co_return std::nullopt;
+  co_return handshake.next_layer().release_socket();
 }
 
 // ------------------------------------------------------------------ HTTP session
@@ -45,6 +52,13 @@ http::response<http::string_body> to_http(const RestResponse& rest, unsigned ver
   res.body() = rest.body;
   res.prepare_payload();
   return res;
+}
+
+// Ends the server's side of the connection: the client reads the end of
+// the stream once it has read the responses before it.
+void end_output(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 // Sends `rest` and closes gently (see linger_close).
@@ -66,11 +80,67 @@ bool upgrade_authorized(const ServerState& server, const http::request<http::str
   return query_key && api_key_matches(key, *query_key);
 }
 
+// Returns true if `req` asks for the WebSocket upgrade: a GET in HTTP/1.1
+// with `Connection: upgrade` and websocket in an Upgrade header (any of
+// them: Beast's is_upgrade reads the first one only).
+bool asks_for_websocket(const http::request<http::string_body>& req) {
+  if (req.version() < 11 || req.method() != http::verb::get) return false;
+  if (!http::token_list{req[http::field::connection]}.exists("upgrade")) return false;
+  auto [first, last] = req.equal_range(http::field::upgrade);
+  return std::any_of(first, last, [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
+}
+
+// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`
+// and Beast's accept lets through, as the 400's message, or an empty view:
+// websocket alone in one Upgrade header, and one Sec-WebSocket-Key that is
+// the base64 of 16 bytes.
+std::string_view handshake_defect(const http::request<http::string_body>& req) {
+  if (req.count(http::field::upgrade) != 1) return "Upgrade must be sent once";
+  const http::token_list upgrade{req[http::field::upgrade]};
+  if (std::distance(upgrade.begin(), upgrade.end()) != 1) return "Upgrade must be websocket alone";
+  const std::size_t keys = req.count(http::field::sec_websocket_key);
+  if (keys == 0) return "Sec-WebSocket-Key is required";
+  if (keys > 1) return "Sec-WebSocket-Key must be sent once";
+  const auto key = req[http::field::sec_websocket_key];
+  if (!protocol::is_websocket_key(std::string_view(key.data(), key.size()))) {
+    return "Sec-WebSocket-Key must be the base64 of 16 bytes";
+  }
+  return {};
+}
+
+// Returns the answer that refuses the upgrade request `req`, or a response
+// with status 200 if the handshake may go on.
+RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  if (target_path(target) != "/ws") return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
+  if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
+  if (server.counters.shutting_down.load()) return rest_error(ErrorCode::unavailable, "server is shutting down");
+  if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
+    return rest_error(ErrorCode::bad_request, defect);
+  }
+  return {};
+}
+
 // How long a client may take to send a request (or stay idle between
 // keep-alive requests): 30 s, or --idle-timeout if shorter.
 std::chrono::steady_clock::duration request_timeout(const ServerOptions& options) {
   if (options.idle_timeout.count() > 0 && options.idle_timeout < kMaxRequestTimeout) return options.idle_timeout;
   return kMaxRequestTimeout;
+}
+
+// Returns the response to the REST request `request`; it keeps the
+// connection open if the client asks to and the server is not shutting down.
+http::response<http::string_body> answer_rest(ServerState& server, const http::request<http::string_body>& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  std::optional<std::string_view> api_key;
+  if (auto header = request.find("X-API-Key"); header != request.end()) {
+    api_key = std::string_view(header->value().data(), header->value().size());
+  }
+  const std::string_view method(request.method_string().data(), request.method_string().size());
+  const RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+  const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
+  log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
+  return to_http(rest, request.version(), keep_alive);
 }
 
 // A connection that asked for the WebSocket upgrade, with its request.
@@ -87,6 +157,13 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
+    // Checked before every read: the shutdown cancels the reads under way
+    // when it starts (idle_http), not one that starts after it, such as the
+    // next read of a connection whose response was being written then.
+    if (server.counters.shutting_down.load()) {
+      end_output(stream);
+      co_return std::nullopt;
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeader);
     parser.body_limit(kMaxRequestBody);
@@ -112,36 +189,21 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return std::nullopt;
     }
     auto request = parser.release();
-    std::string_view target(request.target().data(), request.target().size());
-
-    if (websocket::is_upgrade(request)) {
-      RestResponse refusal;
-      if (target_path(target) != "/ws") refusal = rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
-      else if (!upgrade_authorized(server, request)) refusal = rest_error(ErrorCode::unauthorized, "missing or invalid API key");
-      else if (server.counters.shutting_down.load()) refusal = rest_error(ErrorCode::internal, "server is shutting down", 503);
+    if (asks_for_websocket(request)) {
+      const RestResponse refusal = upgrade_refusal(server, request);
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
         co_return std::nullopt;
       }
-      stream.expires_never();
       auto early = buffer.cdata();
       std::string early_input(static_cast<const char*>(early.data()), early.size());
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
-    std::optional<std::string_view> api_key;
-    if (auto header = request.find("X-API-Key"); header != request.end()) {
-      api_key = std::string_view(header->value().data(), header->value().size());
-    }
-    std::string_view method(request.method_string().data(), request.method_string().size());
-    RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
-    bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
-    log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
-    auto response = to_http(rest, request.version(), keep_alive);
+    auto response = answer_rest(server, request);
     auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
-    if (wec || !keep_alive) {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (wec || !response.keep_alive()) {
+      end_output(stream);
       co_return std::nullopt;
     }
   }
@@ -152,12 +214,12 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
 task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket) {
   std::optional<Upgrade> upgrade = co_await http_session(server, shard, tcp::socket(std::move(socket)));
   if (!upgrade) co_return std::nullopt;
-  tcp::socket upgraded = upgrade->stream.release_socket();
-  if (!co_await accept_websocket(upgraded, upgrade->request)) co_return std::nullopt;
+  std::optional<tcp::socket> upgraded = co_await accept_websocket(std::move(upgrade->stream), upgrade->request);
+  if (!upgraded) co_return std::nullopt;
   beast::error_code ec;
-  const tcp protocol = upgraded.local_endpoint(ec).protocol();
+  const tcp protocol = upgraded->local_endpoint(ec).protocol();
   if (ec) co_return std::nullopt;
-  const int descriptor = upgraded.release(ec);
+  const int descriptor = upgraded->release(ec);
   if (ec) co_return std::nullopt;
   co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input)};
 }
@@ -170,7 +232,7 @@ task<void> reject_session(tcp::socket socket) {
   parser.header_limit(kMaxRequestHeader);
   stream.expires_after(kHandshakeTimeout);
   co_await http::async_read_header(stream, buffer, parser, nothrow);
-  co_await answer_and_close(stream, rest_error(ErrorCode::internal, "too many connections", 503));
+  co_await answer_and_close(stream, rest_error(ErrorCode::unavailable, "too many connections"));
 }
 
 }  // namespace pubsub::net

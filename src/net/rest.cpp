@@ -41,7 +41,12 @@ struct NameMember final : protocol::MemberVisitor {
 
 RestResponse create_topic(core::Broker& broker, std::string_view body) {
   NameMember member;
-  if (protocol::scan_object(body, member) != protocol::ObjectScan::ok) {
+  const protocol::ObjectScan scan = protocol::scan_object(body, member);
+  if (scan == protocol::ObjectScan::too_deep) {
+    return rest_error(ErrorCode::bad_request, "body has JSON nesting deeper than " +
+                                                  std::to_string(protocol::kMaxJsonDepth) + " levels");
+  }
+  if (scan != protocol::ObjectScan::ok) {
     return rest_error(ErrorCode::bad_request, R"(body must be a JSON object like {"name":"orders"})");
   }
   std::string name;

@@ -12,7 +12,8 @@ namespace pubsub::net {
 // A request (and the pause between keep-alive requests) must arrive within
 // this, or within --idle-timeout if that is shorter.
 constexpr auto kMaxRequestTimeout = std::chrono::seconds(30);
-// A rejected connection's request, and the answer to it.
+// The answer to an upgrade (the 101 write); and the request of a connection
+// past --max-connections.
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // Final flushes and close handshakes.
 constexpr auto kFinalFlushTimeout = std::chrono::seconds(5);

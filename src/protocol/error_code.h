@@ -19,7 +19,7 @@ enum class ErrorCode : std::uint8_t {
   payload_too_large,   // 413: a body over its limit (REST)
   slow_consumer,       // a subscriber dropped for its full queue (WebSocket only)
   internal,            // 500: the server failed, or is shutting down (WebSocket)
-  unavailable,         // 503: the server cannot take it now
+  unavailable,         // 503: the server cannot take it now (past --max-connections, shutting down)
 };
 
 // The contract's spelling of `code` ("BAD_REQUEST", ...).

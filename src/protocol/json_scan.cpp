@@ -29,6 +29,8 @@ class Scanner {
   }
   bool at_end() const { return p_ == end_; }
   bool peek(char c) const { return p_ < end_ && *p_ == c; }
+  // True if the scan stopped at nesting deeper than kMaxJsonDepth.
+  bool too_deep() const { return too_deep_; }
 
   // Scans the value at the cursor into `out`.
   bool value(JsonValue& out, int depth) {
@@ -50,7 +52,7 @@ class Scanner {
 
   // Scans an object; reports its members to `visitor` when one is given.
   bool object(MemberVisitor* visitor, int depth) {
-    if (depth > kMaxJsonDepth) return false;
+    if (!within_depth(depth)) return false;
     ++p_;  // '{'
     skip_space();
     if (peek('}')) return ++p_, true;
@@ -75,7 +77,7 @@ class Scanner {
 
  private:
   bool array(int depth) {
-    if (depth > kMaxJsonDepth) return false;
+    if (!within_depth(depth)) return false;
     ++p_;  // '['
     skip_space();
     if (peek(']')) return ++p_, true;
@@ -88,6 +90,13 @@ class Scanner {
       if (!peek(',')) return false;
       ++p_;
     }
+  }
+
+  // Returns false, and remembers why, past kMaxJsonDepth.
+  bool within_depth(int depth) {
+    if (depth <= kMaxJsonDepth) return true;
+    too_deep_ = true;
+    return false;
   }
 
   bool literal(std::string_view word) {
@@ -169,6 +178,7 @@ class Scanner {
 
   const char* p_;
   const char* end_;
+  bool too_deep_ = false;
 };
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -208,13 +218,13 @@ bool scan_json(std::string_view text, JsonValue& out) {
 ObjectScan scan_object(std::string_view text, MemberVisitor& visitor) {
   Scanner scanner(text);
   scanner.skip_space();
-  if (!scanner.peek('{')) {
-    JsonValue ignored;
-    return scan_json(text, ignored) ? ObjectScan::not_an_object : ObjectScan::invalid_json;
-  }
-  if (!scanner.object(&visitor, 1)) return ObjectScan::invalid_json;
+  const bool is_object = scanner.peek('{');
+  JsonValue ignored;
+  const bool scanned = is_object ? scanner.object(&visitor, 1) : scanner.value(ignored, 0);
+  if (!scanned) return scanner.too_deep() ? ObjectScan::too_deep : ObjectScan::invalid_json;
   scanner.skip_space();
-  return scanner.at_end() ? ObjectScan::ok : ObjectScan::invalid_json;
+  if (!scanner.at_end()) return ObjectScan::invalid_json;
+  return is_object ? ObjectScan::ok : ObjectScan::not_an_object;
 }
 
 bool decode_json_string(std::string_view raw_inner, std::string& out) {

@@ -23,11 +23,11 @@ struct JsonValue {
   JsonType type = JsonType::null;
 };
 
-// Nesting deeper than this is refused as invalid rather than risking the
-// stack on hostile input.
+// Nesting deeper than this is refused rather than risking the stack on
+// hostile input (scan_json: false; scan_object: too_deep).
 inline constexpr int kMaxJsonDepth = 512;
 
-enum class ObjectScan { ok, invalid_json, not_an_object };
+enum class ObjectScan { ok, invalid_json, too_deep, not_an_object };
 
 // Receives each member of a scanned object: the key as it appears between
 // its quotes (escapes not decoded) and the member's value.
@@ -45,8 +45,10 @@ bool scan_json(std::string_view text, JsonValue& out);
 
 // Validates `text` as one JSON value and, if it is an object, reports each
 // of its top-level members to `visitor` in document order. Returns ok,
-// invalid_json (the visitor may have seen members before the error), or
-// not_an_object (valid JSON of another type; the visitor saw nothing).
+// invalid_json (the visitor may have seen members before the error),
+// too_deep (arrays and objects nested deeper than kMaxJsonDepth before
+// any other error; the visitor may have seen members), or not_an_object
+// (valid JSON of another type; the visitor saw nothing).
 ObjectScan scan_object(std::string_view text, MemberVisitor& visitor);
 
 // Decodes the inside of a validated JSON string (without its quotes) into

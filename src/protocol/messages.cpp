@@ -11,6 +11,11 @@ namespace {
 
 constexpr std::string_view kTopicRule = "1-255 characters of A-Z a-z 0-9 . _ - :";
 
+// The error of a frame nested deeper than the scanner goes.
+std::string too_deep_message() {
+  return "message has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
+
 // Keeps the last value of each member the request parser cares about.
 struct RequestMembers final : MemberVisitor {
   std::optional<JsonValue> type, topic, client_id, message, last_n, request_id;
@@ -144,6 +149,7 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   RequestMembers m;
   switch (scan_object(frame, m)) {
     case ObjectScan::invalid_json: return fail(result, "message is not valid JSON");
+    case ObjectScan::too_deep: return fail(result, too_deep_message());
     case ObjectScan::not_an_object: return fail(result, "message must be a JSON object");
     case ObjectScan::ok: break;
   }

@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +19,10 @@
 #include <boost/beast/websocket.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -113,6 +118,26 @@ std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
+// True if `args` or `env` set --heartbeat-interval.
+bool sets_heartbeat(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  if (env.contains("PUBSUB_HEARTBEAT_INTERVAL")) return true;
+  for (const std::string& arg : args) {
+    if (arg.starts_with("--heartbeat-interval")) return true;
+  }
+  return false;
+}
+
+// The message of the exception `error` holds.
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 // Runs `ioc` until `done` or `timeout`; returns `done`.
 bool run_until(asio::io_context& ioc, const bool& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -133,6 +158,7 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
   log_path_ = temp_file("pubsubd-log");
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (!sets_heartbeat(args, env)) args.insert(args.end(), {"--heartbeat-interval", "0"});
   args.insert(args.begin(), {"--host", "127.0.0.1", "--port", "0"});
   pid_ = spawn(args, env, fds[1], log_path_);
   ::close(fds[1]);
@@ -174,6 +200,15 @@ ServerProcess::~ServerProcess() {
 int ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
   if (exited_) return -1;
   kill(pid_, signal);
+  return wait(timeout);
+}
+
+void ServerProcess::signal(int signal) {
+  if (!exited_) kill(pid_, signal);
+}
+
+int ServerProcess::wait(std::chrono::milliseconds timeout) {
+  if (exited_) return -1;
   auto status = wait_exit(pid_, timeout);
   if (!status) {
     kill(pid_, SIGKILL);
@@ -193,6 +228,22 @@ long ServerProcess::rss_kib() const {
 }
 
 std::string ServerProcess::log() const { return read_file(log_path_); }
+
+void ServerProcess::limit_descriptors(int more) {
+  std::set<int> open;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/fd")) {
+    open.insert(std::stoi(entry.path().filename().string()));
+  }
+  // A new descriptor takes the lowest free number: the limit leaves `more` free below it.
+  int below = 0;
+  for (int free = 0; free < more; ++below) {
+    if (!open.contains(below)) ++free;
+  }
+  rlimit limit{};
+  if (prlimit(pid_, RLIMIT_NOFILE, nullptr, &limit) != 0) throw std::runtime_error("prlimit failed");
+  limit.rlim_cur = static_cast<rlim_t>(below);
+  if (prlimit(pid_, RLIMIT_NOFILE, &limit, nullptr) != 0) throw std::runtime_error("prlimit failed");
+}
 
 ProcessResult run_pubsubd(std::vector<std::string> args, std::map<std::string, std::string> env,
                           std::chrono::milliseconds timeout) {
@@ -222,7 +273,64 @@ ProcessResult run_program(const std::string& path, std::vector<std::string> args
   return result;
 }
 
+// ------------------------------------------------------------------ TCP
+
+TcpConnection::TcpConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd_);
+    throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
+  }
+}
+
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+TcpConnection::TcpConnection(TcpConnection&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
 // ------------------------------------------------------------------ HTTP
+
+namespace {
+
+// The response `parser` read, with lower-case header names.
+HttpResponse response_of(bhttp::response_parser<bhttp::string_body>& parser) {
+  auto res = parser.release();
+  HttpResponse out;
+  out.status = static_cast<int>(res.result_int());
+  out.body = res.body();
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(field.value());
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  asio::write(stream.socket(), asio::buffer(bytes));
+  bool done = false;
+  beast::error_code error;
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+    error = ec;
+    done = true;
+  });
+  if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
+  if (!parser.is_done()) throw std::runtime_error("HTTP response failed: " + error.message());
+  return response_of(parser);
+}
 
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                   const Headers& headers) {
@@ -241,7 +349,6 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
   }
   req.keep_alive(false);
 
-  HttpResponse out;
   bool done = false;
   beast::error_code error;
   beast::flat_buffer buffer;
@@ -259,20 +366,66 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
   });
   if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP request timed out: " + method + " " + target);
   if (!parser.is_done()) throw std::runtime_error("HTTP request failed: " + error.message());
-  auto res = parser.release();
-  out.status = static_cast<int>(res.result_int());
-  out.body = res.body();
-  for (const auto& field : res) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(field.value());
-  }
-  return out;
+  return response_of(parser);
 }
 
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers) {
   boost::json::object body{{"name", name}};
   return http(port, "POST", "/topics", boost::json::serialize(body), headers).status;
+}
+
+struct HttpConnection::Impl {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+HttpConnection::HttpConnection(std::uint16_t port, int receive_buffer) : impl_(std::make_unique<Impl>()) {
+  impl_->stream.expires_after(10s);
+  if (receive_buffer > 0) {
+    impl_->stream.socket().open(tcp::v4());
+    impl_->stream.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  }
+  impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+HttpConnection::~HttpConnection() = default;
+HttpConnection::HttpConnection(HttpConnection&&) noexcept = default;
+
+bool HttpConnection::send(const std::string& method, const std::string& target, const std::string& body) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  if (!body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+  }
+  beast::error_code error;
+  bhttp::write(impl_->stream.socket(), req, error);  // a request fits in the socket's buffer
+  return !error;
+}
+
+std::optional<HttpResponse> HttpConnection::receive() {
+  Impl& s = *impl_;
+  bool done = false;
+  beast::error_code error;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  s.stream.expires_after(10s);
+  bhttp::async_read(s.stream, s.buffer, parser, [&](beast::error_code ec, std::size_t) {
+    error = ec;
+    done = true;
+  });
+  run_until(s.ioc, done, 15s);  // the stream's deadline ends the read first
+  if (!done || error || !parser.is_done()) return std::nullopt;
+  return response_of(parser);
+}
+
+std::optional<HttpResponse> HttpConnection::request(const std::string& method, const std::string& target,
+                                                    const std::string& body) {
+  if (!send(method, target, body)) return std::nullopt;
+  return receive();
 }
 
 std::optional<std::chrono::milliseconds> time_until_closed(std::uint16_t port, const std::string& bytes,
@@ -485,6 +638,21 @@ void WsClient::abort() {
   beast::get_lowest_layer(impl_->ws).socket().close(ec);
 }
 
+
+// ------------------------------------------------------------------ threads
+
+TestThread::~TestThread() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  if (error_ && *error_) FAIL_CHECK("a test thread failed: " << describe(*error_));
+}
+
+void TestThread::join() {
+  thread_.join();
+  if (std::exception_ptr error = std::exchange(*error_, nullptr)) std::rethrow_exception(error);
+}
 
 // ------------------------------------------------------------------ helpers
 

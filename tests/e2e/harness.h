@@ -1,5 +1,6 @@
 // End-to-end test harness: starts the real pubsubd binary on a free port and
-// talks to it over real sockets (HTTP and WebSocket clients with timeouts).
+// talks to it over real sockets (HTTP and WebSocket clients with timeouts),
+// and runs the tests' own threads (TestThread).
 // Beast stays in harness.cpp so that test files compile quickly.
 //
 // Each object belongs to the thread that created it.
@@ -10,10 +11,13 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,7 +30,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 class ServerProcess {
  public:
   // Starts pubsubd (path from $PUBSUBD) with `--host 127.0.0.1 --port 0`
-  // followed by `args`, and waits for its "listening on" line.
+  // followed by `args`, and waits for its "listening on" line. Unless the
+  // test sets --heartbeat-interval (flag or variable), the server gets
+  // `--heartbeat-interval 0`: heartbeats would interleave with the frames
+  // a test expects.
   explicit ServerProcess(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -37,8 +44,17 @@ class ServerProcess {
   // Sends `signal` and waits up to `timeout` for the exit; returns the exit
   // status (or -1 if it had to be killed, 128+N if killed by signal N).
   int stop(int signal, std::chrono::milliseconds timeout = 15s);
+  // Sends `signal` without waiting.
+  void signal(int signal);
+  // Waits up to `timeout` for an exit that a signal started; returns as
+  // stop() does (killing the server past `timeout`).
+  int wait(std::chrono::milliseconds timeout = 15s);
   // Resident memory in KiB, from /proc/<pid>/status.
   long rss_kib() const;
+  // Lowers the server's soft RLIMIT_NOFILE (prlimit(2) on the running
+  // process) so that it can open `more` descriptors beside those it has;
+  // accepting past them fails with EMFILE.
+  void limit_descriptors(int more);
   // Everything the server wrote to standard error so far.
   std::string log() const;
 
@@ -70,9 +86,49 @@ struct HttpResponse {
   boost::json::value json() const { return boost::json::parse(body); }
 };
 
+// A bare TCP connection that sends nothing; closed when destroyed.
+class TcpConnection {
+ public:
+  explicit TcpConnection(std::uint16_t port);
+  ~TcpConnection();
+  TcpConnection(TcpConnection&& other) noexcept;
+  TcpConnection& operator=(TcpConnection&&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// One keep-alive HTTP/1.1 connection: requests go one after another on it.
+class HttpConnection {
+ public:
+  // A `receive_buffer` > 0 sets SO_RCVBUF before connecting, so that the
+  // server's write of a large response waits while the client does not read.
+  explicit HttpConnection(std::uint16_t port, int receive_buffer = 0);
+  ~HttpConnection();
+  HttpConnection(HttpConnection&&) noexcept;
+  HttpConnection& operator=(HttpConnection&&) = delete;
+
+  // Sends a request and reads its response, within 10 s; nullopt if the
+  // connection ended (or failed) first.
+  std::optional<HttpResponse> request(const std::string& method, const std::string& target,
+                                      const std::string& body = {});
+  // Sends a request only; false if the connection failed.
+  bool send(const std::string& method, const std::string& target, const std::string& body = {});
+  // Reads the next response, within 10 s; nullopt if the connection ended
+  // (or failed) first.
+  std::optional<HttpResponse> receive();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // One HTTP/1.1 request on a fresh connection.
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target,
                   const std::string& body = {}, const Headers& headers = {});
+// Sends `bytes` as they are on a fresh connection and reads one response
+// (a 101's header, or a status, headers and body).
+HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
 // Convenience: POST /topics {"name":...}; returns the status.
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
 
@@ -129,6 +185,30 @@ class WsClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// A thread of an end-to-end test; its function may take a std::stop_token.
+// The destructor asks it to stop and joins it, so that a REQUIRE failing
+// in the test's thread ends the test, not the binary (a joinable
+// std::thread would call std::terminate). What the function throws is
+// kept: join() rethrows it in the test's thread, and the destructor
+// reports it as a failure if join() did not.
+class TestThread {
+ public:
+  template <typename Function>
+  explicit TestThread(Function function);
+  ~TestThread();
+  TestThread(TestThread&&) noexcept = default;
+  TestThread& operator=(TestThread&&) = delete;
+
+  // Asks the function to stop (through its stop_token).
+  void request_stop() { thread_.request_stop(); }
+  // Waits for the thread to end, then rethrows what its function threw.
+  void join();
+
+ private:
+  std::unique_ptr<std::exception_ptr> error_ = std::make_unique<std::exception_ptr>();
+  std::jthread thread_;  // after error_: joined before error_ goes
 };
 
 // A fresh UUID string (random, version 4).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <thread>
+#include <type_traits>
 
 namespace pubsub::e2e {
 
@@ -14,5 +15,19 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
   }
   return predicate();
 }
+
+template <typename Function>
+TestThread::TestThread(Function function)
+    : thread_([error = error_.get(), function = std::move(function)](std::stop_token stop) mutable {
+        try {
+          if constexpr (std::is_invocable_v<Function&, std::stop_token>) {
+            function(std::move(stop));
+          } else {
+            function();
+          }
+        } catch (...) {
+          *error = std::current_exception();
+        }
+      }) {}
 
 }  // namespace pubsub::e2e

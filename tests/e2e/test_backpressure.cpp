@@ -6,7 +6,6 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
-#include <thread>
 
 #include "e2e/harness.h"
 
@@ -68,8 +67,8 @@ TEST_CASE("a stalled subscriber slows neither the publisher nor a healthy subscr
   WsClient healthy(server.port());
   healthy.subscribe("flood");
   std::atomic<int> healthy_errors{0};
-  std::thread reader([&] {
-    for (int expected = 1; expected <= kMessages; ++expected) {
+  TestThread reader([&](std::stop_token stop) {
+    for (int expected = 1; expected <= kMessages && !stop.stop_requested(); ++expected) {
       auto event = healthy.next(30s);
       if (event.at("type") != "event" || event.at("seq").as_int64() != expected) {
         healthy_errors++;
@@ -165,4 +164,36 @@ TEST_CASE("the message bound holds for small events, and replies are never dropp
   CHECK(dropped > 0);
   auto topic = http(server.port(), "GET", "/topics/small").json();
   CHECK(topic.at("dropped").as_int64() == dropped);
+}
+
+TEST_CASE("a replay is not backpressure: last_n of a full history reaches a prompt reader under both policies") {
+  const std::string policy = GENERATE("disconnect", "drop_oldest");
+  INFO("policy " << policy);
+  ServerProcess server({"--backpressure", policy, "--max-queue", "1000", "--history-size", "1000"});
+  REQUIRE(create_topic(server.port(), "h") == 201);
+  WsClient pub(server.port());
+  for (int i = 1; i <= 1000; ++i) pub.send_json(publish_request("h", json::object{{"n", i}}));
+  for (int i = 1; i <= 1000; ++i) REQUIRE(pub.next().at("type") == "ack");
+
+  // The ack and 1000 replayed events: more frames than --max-queue at once.
+  WsClient sub(server.port());
+  sub.send(R"({"type":"subscribe","topic":"h","client_id":"c","last_n":1000,"request_id":"s"})");
+  auto ack = sub.next();
+  INFO(json::serialize(ack));
+  REQUIRE(ack.at("type") == "ack");
+  int in_order = 0;
+  for (int seq = 1; seq <= 1000; ++seq) {
+    auto m = sub.next(10s);
+    if (m.at("type") != "event" || m.at("seq").as_int64() != seq || m.at("message").at("payload").at("n") != seq) {
+      FAIL("event " << seq << " expected, got " << json::serialize(m));
+    }
+    ++in_order;
+  }
+  CHECK(in_order == 1000);
+  CHECK(sub.silent_for(300ms));  // no SLOW_CONSUMER, no dropped info, no close
+  sub.send(R"({"type":"ping","request_id":"after"})");
+  CHECK(sub.next().at("type") == "pong");
+  auto stats = http(server.port(), "GET", "/stats").json();
+  CHECK(stats.at("slow_consumer_disconnects").as_int64() == 0);
+  CHECK(stats.at("topics").at("h").at("dropped").as_int64() == 0);
 }

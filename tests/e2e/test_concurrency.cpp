@@ -6,7 +6,6 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <map>
-#include <thread>
 
 #include "e2e/harness.h"
 
@@ -37,7 +36,7 @@ TEST_CASE("many publishers and subscribers on many threads: exactly once, in ord
   }
 
   std::atomic<int> failures{0};
-  std::vector<std::thread> readers;
+  std::vector<TestThread> readers;
   for (auto& sub : subs) {
     readers.emplace_back([&sub, &failures, per_publisher, publishers] {
       std::map<std::string, std::int64_t> last_seq;
@@ -65,7 +64,7 @@ TEST_CASE("many publishers and subscribers on many threads: exactly once, in ord
     });
   }
 
-  std::vector<std::thread> writers;
+  std::vector<TestThread> writers;
   for (int p = 0; p < publishers; ++p) {
     writers.emplace_back([&, p] {
       WsClient ws(server.port());
@@ -89,12 +88,11 @@ TEST_CASE("subscribers that come and go while others publish leave no subscripti
   const int server_threads = GENERATE(1, 3);
   ServerProcess server({"--threads", std::to_string(server_threads)});
   REQUIRE(create_topic(server.port(), "churn") == 201);
-  std::atomic<bool> stop{false};
-  std::thread publisher([&] {
+  TestThread publisher([&](std::stop_token stop) {
     WsClient ws(server.port());
-    while (!stop.load()) ws.publish("churn", 1);
+    while (!stop.stop_requested()) ws.publish("churn", 1);
   });
-  std::vector<std::thread> churners;
+  std::vector<TestThread> churners;
   for (int c = 0; c < 3; ++c) {
     churners.emplace_back([&, c] {
       for (int i = 0; i < 15; ++i) {
@@ -106,7 +104,7 @@ TEST_CASE("subscribers that come and go while others publish leave no subscripti
     });
   }
   for (auto& t : churners) t.join();
-  stop = true;
+  publisher.request_stop();
   publisher.join();
   CHECK(eventually([&] { return health_subscribers(server.port()) == 0; }, 3s));
 }

@@ -3,9 +3,12 @@
 // each under the configuration it is about.
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "e2e/harness.h"
@@ -33,7 +36,7 @@ TEST_CASE("heartbeat info every --heartbeat-interval, none when 0") {
 }
 
 TEST_CASE("a peer that answers nothing is closed after --idle-timeout; one that pongs stays") {
-  ServerProcess server({"--idle-timeout", "1", "--heartbeat-interval", "0"});
+  ServerProcess server({"--idle-timeout", "1"});
   REQUIRE(create_topic(server.port(), "t") == 201);
   WsClient silent(server.port());  // never reads, so never answers pings
   silent.subscribe("t");
@@ -187,16 +190,162 @@ TEST_CASE("oversized HTTP headers get 431; a stalled HTTP client is cut off") {
   CHECK(eventually([&] { return http(server.port(), "GET", "/stats").json().at("connections").as_int64() == 1; }));
 }
 
-TEST_CASE("--max-connections: past it new connections get 503 and are counted") {
+TEST_CASE("--max-connections: past it new connections get 503 UNAVAILABLE and are counted") {
   ServerProcess server({"--max-connections", "2"});
   WsClient a(server.port()), b(server.port());
   auto res = http(server.port(), "GET", "/health");
   CHECK(res.status == 503);
+  CHECK(res.json().at("error").at("code") == "UNAVAILABLE");
   CHECK(WsClient::try_connect(server.port(), "/ws") == 503);
+  auto upgrade = raw_http(server.port(),
+                          "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  CHECK(upgrade.status == 503);
+  CHECK(upgrade.json().at("error").at("code") == "UNAVAILABLE");
+  CHECK_THAT(std::string(upgrade.json().at("error").at("message").as_string()), ContainsSubstring("too many connections"));
   b.close();
   REQUIRE(eventually([&] { return http(server.port(), "GET", "/health").status == 200; }));
   // The earlier requests' connections close asynchronously: retry while 503.
   HttpResponse stats;
   REQUIRE(eventually([&] { return (stats = http(server.port(), "GET", "/stats")).status == 200; }));
   CHECK(stats.json().at("rejected_connections").as_int64() >= 2);
+}
+
+TEST_CASE("out of descriptors: accept failures are logged once, then once a second with a count; accepting resumes") {
+  ServerProcess server({"--threads", "1"});
+  server.limit_descriptors(4);
+  std::vector<TcpConnection> held;
+  for (int i = 0; i < 16; ++i) held.emplace_back(server.port());  // the kernel queues what the server cannot take
+  REQUIRE(eventually([&] { return server.log().find("accept failed") != std::string::npos; }, 5s));
+  std::this_thread::sleep_for(2500ms);  // the loop retries every 50 ms meanwhile
+
+  std::vector<std::string> lines;
+  std::istringstream log(server.log());
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("accept failed") != std::string::npos) lines.push_back(line);
+  }
+  INFO(server.log());
+  CHECK(lines.size() >= 2);
+  CHECK(lines.size() <= 4);
+  // Every line says how many failures it stands for; the later ones many.
+  CHECK(std::all_of(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.find("failures=") != std::string::npos;
+  }));
+  if (lines.size() >= 2 && lines.back().find("failures=") != std::string::npos) {
+    const std::string& last = lines.back();
+    CHECK(std::stoi(last.substr(last.find("failures=") + 9)) > 5);
+  }
+
+  held.clear();
+  CHECK(eventually([&] { return server.log().find("accepting again") != std::string::npos; }, 5s));
+  CHECK(http(server.port(), "GET", "/health").status == 200);
+}
+
+namespace {
+
+// Gives `server` `count` topics of 250-byte names, so that GET /topics
+// answers `count` x 270 bytes. Requests go 100 at a time on one connection.
+void create_many_topics(const ServerProcess& server, int count) {
+  HttpConnection setup(server.port());
+  int created = 0;
+  for (int batch = 0; batch < count; batch += 100) {
+    bool sent = true;
+    for (int t = batch; t < std::min(batch + 100, count); ++t) {
+      sent = sent && setup.send("POST", "/topics", R"({"name":")" + std::string(250 - std::to_string(t).size(), 'x') +
+                                                       std::to_string(t) + R"("})");
+    }
+    REQUIRE(sent);
+    for (int t = batch; t < std::min(batch + 100, count); ++t) {
+      auto res = setup.receive();
+      created += res && res->status == 201;
+    }
+  }
+  REQUIRE(created == count);
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM while a keep-alive response is being written: the connection closes after it, the server exits") {
+  ServerProcess server({"--shutdown-timeout", "10"});
+  create_many_topics(server, 20000);  // 5.4 MB: more than the kernel's buffers take
+  HttpConnection client(server.port(), 4096);
+  REQUIRE(client.send("GET", "/topics"));
+  std::this_thread::sleep_for(200ms);  // the server's write waits for the client to read
+  const auto signalled = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  auto res = client.receive();  // decided before the shutdown: keep-alive
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->headers["connection"] != "close");
+  // Left open by the client, the connection must not hold the shutdown.
+  const int status = server.wait(15s);
+  const auto exit_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled).count();
+  CHECK(status == 0);
+  CHECK(exit_ms < 2500);
+}
+
+TEST_CASE("SIGTERM while keep-alive clients send requests in a tight loop: the server exits at once") {
+  // A response being written when the shutdown began left its connection
+  // waiting for the next request: the shutdown then took all of
+  // --shutdown-timeout. Large responses (270 KB) keep the shards busy
+  // between deciding to keep a connection open and finishing the write;
+  // rounds catch a shutdown that begins in between.
+  for (int round = 0; round < 20; ++round) {
+    ServerProcess server({"--shutdown-timeout", "10", "--threads", "2"});
+    create_many_topics(server, 1000);
+    // The connections outlive the server: one left open must not hold it.
+    std::vector<HttpConnection> connections;
+    for (int i = 0; i < 4; ++i) connections.emplace_back(server.port());
+    std::atomic<int> answered{0};
+    std::vector<TestThread> clients;
+    for (HttpConnection& connection : connections) {
+      clients.emplace_back([&connection, &answered](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+          std::optional<HttpResponse> res = connection.request("GET", "/topics");
+          if (!res || res->headers["connection"] == "close") return;
+          ++answered;
+        }
+      });
+    }
+    REQUIRE(eventually([&] { return answered.load() >= 4 * (round % 4 + 1); }));
+    const auto signalled = std::chrono::steady_clock::now();
+    server.signal(SIGTERM);
+    for (TestThread& client : clients) client.request_stop();  // each stops after its request in flight
+    for (TestThread& client : clients) client.join();
+    const int status = server.wait(15s);
+    const auto exit_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled).count();
+    CAPTURE(round, exit_ms, answered.load());
+    REQUIRE(status == 0);
+    REQUIRE(exit_ms < 2500);
+  }
+}
+
+TEST_CASE("a subscriber that drops its TCP connection around SIGTERM does not hold the shutdown") {
+  // Its close handshake waited the whole 5 s for a peer that had gone:
+  // the end of its stream did not end the connection.
+  for (int round = 0; round < 10; ++round) {
+    const bool signal_first = round % 2 == 1;
+    ServerProcess server({"--shutdown-timeout", "10"});
+    REQUIRE(create_topic(server.port(), "t") == 201);
+    WsClient ws(server.port());
+    ws.subscribe("t");
+    const auto start = std::chrono::steady_clock::now();
+    if (signal_first) {
+      server.signal(SIGTERM);
+      std::this_thread::sleep_for(2ms);
+      ws.abort();
+    } else {
+      ws.abort();
+      server.signal(SIGTERM);
+    }
+    const int status = server.wait(15s);
+    const auto exit_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    CAPTURE(round, signal_first, exit_ms);
+    CHECK(status == 0);
+    CHECK(exit_ms < 3000);
+  }
 }

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
-#include <thread>
 
 #include "e2e/harness.h"
 
@@ -85,12 +84,11 @@ TEST_CASE("replay then live has no gap and no duplicate while another client pub
     anchors.emplace_back(server.port());
     anchors.back().subscribe("race");
   }
-  std::atomic<bool> stop{false};
   std::atomic<int> published{0};
-  std::thread publisher([&] {
+  TestThread publisher([&](std::stop_token stop) {
     WsClient pub(server.port());
     // Fire without waiting for each ack, then collect acks, to keep the topic busy.
-    while (!stop.load()) {
+    while (!stop.stop_requested()) {
       for (int i = 0; i < 20; ++i) pub.send_json(publish_request("race", json::object{{"i", published.load() + i}}));
       for (int i = 0; i < 20; ++i) pub.next();
       published += 20;
@@ -111,7 +109,7 @@ TEST_CASE("replay then live has no gap and no duplicate while another client pub
       previous = seq;
     }
   }
-  stop = true;
+  publisher.request_stop();
   publisher.join();
 }
 

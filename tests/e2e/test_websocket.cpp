@@ -126,6 +126,23 @@ TEST_CASE("every BAD_REQUEST case names the field and keeps the connection open"
   expect_usable(ws);
 }
 
+TEST_CASE("JSON nested deeper than 512 levels is refused naming the limit, over WebSocket and REST") {
+  ServerProcess server;
+  REQUIRE(create_topic(server.port(), "deep") == 201);
+  const std::string deep = std::string(512, '[') + std::string(512, ']');
+  WsClient ws(server.port());
+  auto reply = expect_bad_request(ws, R"({"type":"publish","topic":"deep","request_id":"d","message":{"id":")" + uuid() +
+                                          R"(","payload":)" + deep + "}}");
+  CHECK_THAT(std::string(reply.at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
+  expect_usable(ws);
+
+  auto res = http(server.port(), "POST", "/topics", R"({"name":"deeper","x":)" + deep + "}");
+  INFO(res.body);
+  CHECK(res.status == 400);
+  CHECK(res.json().at("error").at("code") == "BAD_REQUEST");
+  CHECK_THAT(std::string(res.json().at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
+}
+
 TEST_CASE("unknown fields are ignored and null payloads are accepted") {
   ServerProcess server;
   REQUIRE(create_topic(server.port(), "t") == 201);
@@ -380,6 +397,58 @@ TEST_CASE("upgrades on other paths get 404; /ws without an upgrade is refused") 
   CHECK(WsClient::try_connect(server.port(), "/ws") == 101);
   CHECK(WsClient::try_connect(server.port(), "/ws?x=1") == 101);
   CHECK(http(server.port(), "GET", "/ws").status == 426);
+}
+
+namespace {
+
+// An upgrade request to /ws with `headers` between its request line and
+// its blank line.
+std::string upgrade_request(const std::string& headers) {
+  return "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" + headers +
+         "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("an upgrade with a malformed key, two keys or two Upgrade values gets 400 naming the header") {
+  ServerProcess server;
+  const std::string upgrade = "Upgrade: websocket\r\n";
+  const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  CHECK(raw_http(server.port(), upgrade_request(upgrade + key)).status == 101);
+
+  struct Case {
+    std::string headers;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {upgrade + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ\r\n", "Sec-WebSocket-Key"},    // no padding
+      {upgrade + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j=Q==\r\n", "Sec-WebSocket-Key"},  // padding inside
+      {upgrade + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ!==\r\n", "Sec-WebSocket-Key"},  // outside the alphabet
+      {upgrade + "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA\r\n", "Sec-WebSocket-Key"},      // 15 bytes
+      {upgrade + "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAA=\r\n", "Sec-WebSocket-Key"},  // 17 bytes
+      {upgrade + key + key, "Sec-WebSocket-Key"},
+      {upgrade + key + "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n", "Sec-WebSocket-Key"},
+      {"Upgrade: websocket, h2c\r\n" + key, "Upgrade"},
+      {"Upgrade: h2c, websocket\r\n" + key, "Upgrade"},
+      {upgrade + "Upgrade: h2c\r\n" + key, "Upgrade"},
+      {"Upgrade: h2c\r\n" + upgrade + key, "Upgrade"},
+      {upgrade, "Sec-WebSocket-Key"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.headers);
+    HttpResponse res = raw_http(server.port(), upgrade_request(c.headers));
+    INFO(res.body);
+    CHECK(res.status == 400);
+    CHECK(res.headers["content-type"] == "application/json");
+    if (res.status != 400) continue;
+    auto error = res.json().at("error");
+    CHECK(error.at("code") == "BAD_REQUEST");
+    CHECK_THAT(std::string(error.at("message").as_string()), ContainsSubstring(c.named));
+  }
+  // The server still upgrades well-formed requests.
+  WsClient ws(server.port());
+  ws.send(R"({"type":"ping"})");
+  CHECK(ws.next().at("type") == "pong");
 }
 
 TEST_CASE("--auto-create-topics creates topics on subscribe and publish") {

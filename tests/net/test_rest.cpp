@@ -116,6 +116,17 @@ TEST_CASE("POST /topics with a bad body or name is 400", "[rest][topics]") {
   CHECK(rest.broker.topic_count() == 0);
 }
 
+TEST_CASE("POST /topics with a body nested past the limit says so", "[rest][topics]") {
+  Rest rest;
+  const std::string deep = std::string(protocol::kMaxJsonDepth, '[') + std::string(protocol::kMaxJsonDepth, ']');
+  auto r = rest.call("POST", "/topics", R"({"name":"orders","x":)" + deep + "}");
+  CHECK(r.status == 400);
+  CHECK(error_code(r.body) == R"("BAD_REQUEST")");
+  CHECK_THAT(r.body, ContainsSubstring("nesting deeper than 512 levels"));
+  const std::string fits = deep.substr(1, deep.size() - 2);
+  CHECK(rest.call("POST", "/topics", R"({"name":"orders","x":)" + fits + "}").status == 201);
+}
+
 TEST_CASE("POST /topics names the field that is wrong", "[rest][topics]") {
   Rest rest;
   CHECK_THAT(rest.call("POST", "/topics", R"({"name":5})").body, ContainsSubstring("name"));

@@ -216,9 +216,26 @@ TEST_CASE("scan_json enforces the nesting limit", "[json_scan][depth]") {
   // scan_object counts its top-level object as depth 1, like scan_json.
   Recorder recorder;
   CHECK(scan_object(nested_objects(kMaxJsonDepth), recorder) == ObjectScan::ok);
-  CHECK(scan_object(nested_objects(kMaxJsonDepth + 1), recorder) == ObjectScan::invalid_json);
+  CHECK(scan_object(nested_objects(kMaxJsonDepth + 1), recorder) == ObjectScan::too_deep);
   CHECK(scan_object(R"({"a":)" + nested_arrays(kMaxJsonDepth - 1) + "}", recorder) == ObjectScan::ok);
-  CHECK(scan_object(R"({"a":)" + nested_arrays(kMaxJsonDepth) + "}", recorder) == ObjectScan::invalid_json);
+  CHECK(scan_object(R"({"a":)" + nested_arrays(kMaxJsonDepth) + "}", recorder) == ObjectScan::too_deep);
+}
+
+TEST_CASE("scan_object tells nesting past the limit from invalid JSON", "[json_scan][depth]") {
+  Recorder recorder;
+  // Past the limit, whatever follows: the scan stops there.
+  CHECK(scan_object(nested_objects(100000), recorder) == ObjectScan::too_deep);
+  std::string unclosed;
+  for (int i = 0; i <= kMaxJsonDepth; ++i) unclosed += R"({"a":)";
+  CHECK(scan_object(unclosed, recorder) == ObjectScan::too_deep);
+  CHECK(scan_object(R"({"a":)" + std::string(kMaxJsonDepth, '['), recorder) == ObjectScan::too_deep);
+  // A value that is not an object says the same when it is too deep.
+  CHECK(scan_object(nested_arrays(kMaxJsonDepth), recorder) == ObjectScan::not_an_object);
+  CHECK(scan_object(nested_arrays(kMaxJsonDepth + 1), recorder) == ObjectScan::too_deep);
+  // An error before the limit is reached is invalid JSON.
+  CHECK(scan_object(R"({"a":x,"b":)" + nested_arrays(kMaxJsonDepth + 1) + "}", recorder) ==
+        ObjectScan::invalid_json);
+  CHECK(scan_object("[x," + nested_arrays(kMaxJsonDepth + 1) + "]", recorder) == ObjectScan::invalid_json);
 }
 
 TEST_CASE("scan_json reports the type and exact raw span of the value", "[json_scan][raw]") {

@@ -171,6 +171,24 @@ TEST_CASE("parse_request rejects invalid JSON", "[messages][bad]") {
   CHECK_FALSE(r.request.request_id.has_value());
 }
 
+TEST_CASE("parse_request names the nesting limit when a frame nests too deep", "[messages][bad]") {
+  const std::string deep_payload = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  auto frame = GENERATE_REF(as<std::string>{}, publish_frame(R"("id")", deep_payload),
+                            std::string(kMaxJsonDepth + 1, '['), R"({"type":"ping","x":)" + deep_payload + "}");
+  CAPTURE(frame.substr(0, 80));
+  auto r = parse(frame);
+  CHECK_FALSE(r.ok);
+  CHECK_THAT(r.error, ContainsSubstring("nesting deeper than 512 levels"));
+}
+
+TEST_CASE("parse_request accepts a payload nested up to the limit", "[messages][publish]") {
+  // The frame and its message object are the first two levels.
+  const std::size_t arrays = kMaxJsonDepth - 2;
+  const std::string id = "\"" + std::string(kUuid) + "\"";
+  CHECK(parse(publish_frame(id, std::string(arrays, '[') + std::string(arrays, ']'))).ok);
+  CHECK_FALSE(parse(publish_frame(id, std::string(arrays + 1, '[') + std::string(arrays + 1, ']'))).ok);
+}
+
 TEST_CASE("parse_request rejects JSON that is not an object", "[messages][bad]") {
   auto frame = GENERATE(as<std::string>{}, "[]", R"([{"type":"ping"}])", R"("ping")", "42", "null", "true");
   CAPTURE(frame);
