@@ -272,6 +272,12 @@ std::vector<Frame> end_pass(TestShard& shard, WsConnection& c) { return decode(w
 // The frames `c` sent in a pass, in one line each.
 Lines pass(TestShard& shard, WsConnection& c) { return summaries(write_pass(shard, c)); }
 
+// Subscribes c to topic "t" (from its start) and checks the ack.
+void subscribe_to_t(TestShard& shard, WsConnection& c) {
+  feed(c, subscribe_request("t", 0, "s-1"));
+  CHECK(pass(shard, c) == Lines{"ack s-1"});
+}
+
 // One idle sweep at `epoch`, as the shard's timer runs it.
 void sweep(TestShard& shard, WsConnection& c, std::uint32_t epoch) {
   shard.context.idle_epoch = epoch;
@@ -415,8 +421,7 @@ TEST_CASE("The echoed close follows what the writer holds, and nothing follows i
   TestShard shard;
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
 
   publish(shard, "t", big_payload(3000));
   begin_write(shard, c);
@@ -442,8 +447,7 @@ TEST_CASE("draining -> closed: the peer's close is echoed after the frames in th
   TestShard shard;
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   publish(shard, "t", big_payload(3000));
   c.begin_shutdown();
   REQUIRE(c.state() == State::draining);
@@ -500,8 +504,7 @@ TEST_CASE("open -> closing -> closed: a message too big gets 1009, then the peer
   shard.broker.create_topic("t");
   shard.settings.max_message_bytes = kSmallLimit;
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
 
   feed(c, too_big());
   CHECK(c.state() == State::closing);
@@ -572,8 +575,7 @@ TEST_CASE("open -> draining -> closing: shutdown writes the queue, then 1001 onc
   TestShard shard;
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   publish(shard, "t");
   publish(shard, "t", big_payload(2000));
   publish(shard, "t");
@@ -676,8 +678,7 @@ TEST_CASE("open -> draining -> closing: the disconnect policy sends SLOW_CONSUME
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
 
   for (int i = 0; i < 3; ++i) publish(shard, "t");
   CHECK(c.overflowed());
@@ -707,8 +708,7 @@ TEST_CASE("draining -> lost: a peer that never reads its SLOW_CONSUMER error is 
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   publish(shard, "t", big_payload(40000));
   publish(shard, "t", big_payload(40000));
   begin_write(shard, c);
@@ -735,8 +735,7 @@ TEST_CASE("A connection whose output has ended holds no subscription and no queu
   shard.broker.create_topic("t");
   shard.settings.max_message_bytes = kSmallLimit;
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   publish(shard, "t");  // queued, not yet written
   CAPTURE(end);
   if (end == "violation") feed(c, protocol::client_frame(0xC1, "{}"));  // RSV1 without an extension
@@ -753,8 +752,7 @@ TEST_CASE("The SLOW_CONSUMER error follows the frames already in a full writer",
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
 
   publish(shard, "t", big_payload(40000));
   publish(shard, "t", big_payload(40000));
@@ -778,8 +776,7 @@ TEST_CASE("drop_oldest keeps the connection open and says what it dropped", "[ws
   TestShard shard(limits(2, core::OverflowPolicy::drop_oldest));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   for (int i = 0; i < 5; ++i) publish(shard, "t");
   CHECK(pass(shard, c) == Lines{"info dropped", "event 4", "event 5"});
   CHECK(c.state() == State::open);
@@ -896,8 +893,7 @@ TEST_CASE("draining -> lost: the end of the stream ends a drain at once", "[ws_c
   TestShard shard;
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   publish(shard, "t");
   c.begin_shutdown();
   REQUIRE(c.state() == State::draining);
@@ -995,8 +991,7 @@ TEST_CASE("A connection in a close handshake is not counted as a slow consumer",
   shard.broker.create_topic("t");
   shard.settings.max_message_bytes = kSmallLimit;
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   feed(c, too_big());
   REQUIRE(c.state() == State::closing);
   CHECK(pass(shard, c) == Lines{"CLOSE 1009"});
@@ -1014,8 +1009,7 @@ TEST_CASE("No idle ping follows the SLOW_CONSUMER error", "[ws_connection]") {
   TestShard shard(limits(2, core::OverflowPolicy::disconnect));
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
-  feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  subscribe_to_t(shard, c);
   for (int i = 0; i < 3; ++i) publish(shard, "t");
   REQUIRE(c.overflowed());
   begin_write(shard, c);
