@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
-# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83 and Catch2 3.
+# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, Catch2 3, and
+# clang-format 19 for scripts/check-format.sh.
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
@@ -10,6 +11,7 @@ need_boost_ver=1.83
 have_all() {
   command -v meson >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
+    command -v clang-format-19 >/dev/null &&
     pkg-config --exists catch2-with-main &&
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
@@ -37,7 +39,7 @@ else
 fi
 
 . /etc/os-release
-packages_common=(g++ ninja-build pkg-config ca-certificates)
+packages_common=(g++ ninja-build pkg-config ca-certificates clang-format-19)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds pubsub and runs every test:
+#   format      every C++ file follows .clang-format (scripts/check-format.sh);
 #   build-test  every unit and end-to-end test (optimised, assertions on);
 #   build-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   build-tsan  the concurrency suite under ThreadSanitizer;
 #   container   the image built with podman and checked over its port
 #               (skipped, saying why, where podman cannot work).
 # Installs missing build dependencies first; a second run rebuilds only what
-# changed. Ends with one line "N passed, N failed" over all three runs, and
+# changed. Ends with one line "N passed, N failed" over all of them, and
 # exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,11 @@ run_suite() {  # dir, then meson test arguments
   meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
 }
 
+echo "=== format: scripts/check-format.sh"
+bash scripts/check-format.sh
+format=$?
+[ $format -eq 0 ] || status=1
+
 configure build-test && meson compile -C build-test || { echo "build-test: build failed"; exit 1; }
 run_suite build-test
 
@@ -52,10 +58,12 @@ bash scripts/container-test.sh build-test
 container=$?
 [ $container -eq 0 ] || [ $container -eq 77 ] || status=1
 
-python3 - "$container" build-test build-asan build-tsan <<'PY'
+python3 - "$container" "$format" build-test build-asan build-tsan <<'PY'
 import json, sys
 container = int(sys.argv.pop(1))
+format_ok = int(sys.argv.pop(1)) == 0
 passed, failed, skipped = int(container == 0), int(container not in (0, 77)), int(container == 77)
+passed, failed = passed + format_ok, failed + (not format_ok)
 for d in sys.argv[1:]:
     try:
         lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()
