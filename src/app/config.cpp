@@ -129,8 +129,8 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.history_size = integer(v("history-size"), 0, 10'000'000);
   s.queue.max_frames = integer(v("max-queue"), 1, std::numeric_limits<std::uint32_t>::max());
   s.queue.max_bytes = integer(v("max-queue-bytes"), 1, std::numeric_limits<std::int64_t>::max());
-  s.queue.policy = choice<core::OverflowPolicy>(
-      v("backpressure"), {{"drop_oldest", core::OverflowPolicy::drop_oldest}, {"disconnect", core::OverflowPolicy::disconnect}});
+  s.queue.policy = choice<core::OverflowPolicy>(v("backpressure"), {{"drop_oldest", core::OverflowPolicy::drop_oldest},
+                                                                    {"disconnect", core::OverflowPolicy::disconnect}});
   s.heartbeat_interval = seconds(v("heartbeat-interval"));
   s.idle_timeout = seconds(v("idle-timeout"));
   s.max_message_bytes = integer(v("max-message-bytes"), 1, std::numeric_limits<std::uint32_t>::max());
@@ -157,8 +157,9 @@ ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& e
   described.add_options()("help", "print this help and exit")("version", "print the version and exit");
   for (const auto& spec : specs) {
     std::string help = std::string(spec.help) + "  [" + env_name(spec.name) + "]";
-    described.add_options()(spec.name, po::value<std::string>()->default_value(spec.default_value,
-                                                                               spec.default_value.empty() ? "\"\"" : spec.default_value),
+    described.add_options()(spec.name,
+                            po::value<std::string>()->default_value(
+                                spec.default_value, spec.default_value.empty() ? "\"\"" : spec.default_value),
                             help.c_str());
   }
 

@@ -27,18 +27,13 @@ void raise_open_file_limit() {
 
 int main(int argc, char** argv) {
   using namespace pubsub;
-  auto result = app::parse_config(argc, argv, [](const char* name) { return std::getenv(name); },
-                                  std::thread::hardware_concurrency());
+  auto result = app::parse_config(
+      argc, argv, [](const char* name) { return std::getenv(name); }, std::thread::hardware_concurrency());
   switch (result.outcome) {
     case app::ConfigOutcome::help:
-    case app::ConfigOutcome::version:
-      std::printf("%s\n", result.text.c_str());
-      return 0;
-    case app::ConfigOutcome::invalid:
-      std::fprintf(stderr, "%s\n", result.text.c_str());
-      return 2;
-    case app::ConfigOutcome::run:
-      break;
+    case app::ConfigOutcome::version: std::printf("%s\n", result.text.c_str()); return 0;
+    case app::ConfigOutcome::invalid: std::fprintf(stderr, "%s\n", result.text.c_str()); return 2;
+    case app::ConfigOutcome::run: break;
   }
   log::configure(result.config.log_level, result.config.log_format);
   raise_open_file_limit();

@@ -46,8 +46,7 @@ asio::awaitable<void> subscriber(Connection& c, ThreadStats& stats, std::uint64_
       default: return;
     }
   };
-  while (co_await c.read(on_text)) {
-  }
+  while (co_await c.read(on_text)) {}
 }
 
 struct Publisher {
@@ -57,7 +56,8 @@ struct Publisher {
   std::uint64_t next = 0;
   int in_flight = 0;
   asio::steady_timer wake;
-  Publisher(asio::io_context& ioc, std::uint64_t i, std::string t) : connection(ioc), id(i), topic(std::move(t)), wake(ioc) {}
+  Publisher(asio::io_context& ioc, std::uint64_t i, std::string t)
+      : connection(ioc), id(i), topic(std::move(t)), wake(ioc) {}
 };
 
 // Reads a publisher's answers until its connection ends: each ack or error
@@ -75,8 +75,7 @@ asio::awaitable<void> publisher_reader(Publisher& p, ThreadStats& stats) {
       p.wake.cancel();
     }
   };
-  while (co_await p.connection.read(on_text)) {
-  }
+  while (co_await p.connection.read(on_text)) {}
 }
 
 // Publishes until told to stop: all that the window and the rate allow in
@@ -112,7 +111,9 @@ using WindowCounts = std::array<std::uint64_t, 3>;
 class BatchedRun {
  public:
   explicit BatchedRun(const Options& o)
-      : o_(o), threads_(o.client_threads), server_(asio::ip::make_address(o.host), o.port),
+      : o_(o),
+        threads_(o.client_threads),
+        server_(asio::ip::make_address(o.host), o.port),
         slow_(static_cast<int>(o.slow_fraction * o.subscribers + 0.5)) {}
 
   // Opens and subscribes every subscriber (at most 30 s); false if some could not.
@@ -148,15 +149,18 @@ void BatchedRun::spawn_subscriber(int s) {
   // read (with a small receive buffer, so that the server's queue fills).
   bool is_slow = s / o_.topics < slow_;
   subscribers_.push_back(std::make_unique<Connection>(ioc));
-  asio::co_spawn(ioc, [&, c = subscribers_.back().get(), s, is_slow]() -> asio::awaitable<void> {
-    if (!co_await c->open(o_, server_, std::nullopt, is_slow ? 4096 : 0) ||
-        !co_await subscribe(*c, topic_name(o_, s % o_.topics))) {
-      failed_++;
-      co_return;
-    }
-    ready_++;
-    if (!is_slow) co_await subscriber(*c, stats, static_cast<std::uint64_t>(s), flags_);
-  }, asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&, c = subscribers_.back().get(), s, is_slow]() -> asio::awaitable<void> {
+        if (!co_await c->open(o_, server_, std::nullopt, is_slow ? 4096 : 0) ||
+            !co_await subscribe(*c, topic_name(o_, s % o_.topics))) {
+          failed_++;
+          co_return;
+        }
+        ready_++;
+        if (!is_slow) co_await subscriber(*c, stats, static_cast<std::uint64_t>(s), flags_);
+      },
+      asio::detached);
 }
 
 bool BatchedRun::start_subscribers() {
@@ -179,19 +183,22 @@ void BatchedRun::start_publishers() {
   for (int p = 0; p < o_.publishers; ++p) {
     auto& ioc = threads_.context(static_cast<std::size_t>(p % o_.client_threads));
     auto& stats = threads_.stats(static_cast<std::size_t>(p % o_.client_threads));
-    publishers_.push_back(std::make_unique<Publisher>(ioc, static_cast<std::uint64_t>(p), topic_name(o_, p % o_.topics)));
-    asio::co_spawn(ioc, [&, pub = publishers_.back().get()]() -> asio::awaitable<void> {
-      if (!co_await pub->connection.open(o_, server_, std::nullopt)) co_return;
-      asio::co_spawn(co_await asio::this_coro::executor, publisher_reader(*pub, stats), asio::detached);
-      co_await publisher_writer(*pub, stats, o_, flags_);
-    }, asio::detached);
+    publishers_.push_back(
+        std::make_unique<Publisher>(ioc, static_cast<std::uint64_t>(p), topic_name(o_, p % o_.topics)));
+    asio::co_spawn(
+        ioc,
+        [&, pub = publishers_.back().get()]() -> asio::awaitable<void> {
+          if (!co_await pub->connection.open(o_, server_, std::nullopt)) co_return;
+          asio::co_spawn(co_await asio::this_coro::executor, publisher_reader(*pub, stats), asio::detached);
+          co_await publisher_writer(*pub, stats, o_, flags_);
+        },
+        asio::detached);
   }
 }
 
 WindowCounts BatchedRun::window_counts() const {
   return {threads_.sum([](auto& s) { return s.published.get(); }),
-          threads_.sum([](auto& s) { return s.delivered.get(); }),
-          threads_.sum([](auto& s) { return s.acked.get(); })};
+          threads_.sum([](auto& s) { return s.delivered.get(); }), threads_.sum([](auto& s) { return s.acked.get(); })};
 }
 
 void BatchedRun::measure(ThroughputResult& r) {

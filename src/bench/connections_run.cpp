@@ -23,15 +23,18 @@ namespace {
 // ready (or failed), then read until it is closed.
 void spawn_held_connection(const Options& o, tcp::endpoint server, asio::io_context& ioc, Connection& c, int i,
                            asio::ip::address_v4 source, std::atomic<int>& ready, std::atomic<int>& failed) {
-  asio::co_spawn(ioc, [&o, server, &c, i, source, &ready, &failed]() -> asio::awaitable<void> {
-    if (!co_await c.open(o, server, asio::ip::address(source)) || !co_await subscribe(c, topic_name(o, i % o.topics))) {
-      failed++;
-      co_return;
-    }
-    ready++;
-    while (co_await c.read([](std::string_view) {})) {
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      ioc,
+      [&o, server, &c, i, source, &ready, &failed]() -> asio::awaitable<void> {
+        if (!co_await c.open(o, server, asio::ip::address(source)) ||
+            !co_await subscribe(c, topic_name(o, i % o.topics))) {
+          failed++;
+          co_return;
+        }
+        ready++;
+        while (co_await c.read([](std::string_view) {})) {}
+      },
+      asio::detached);
 }
 
 }  // namespace

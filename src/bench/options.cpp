@@ -13,29 +13,34 @@ namespace {
 // Every flag, bound to its field of `o`, whose value is the default shown.
 po::options_description describe(Options& o) {
   po::options_description d("pubsub-bench options", 120, 60);
-  d.add_options()("help", "print this help")                                                          //
-      ("host", po::value(&o.host)->default_value(o.host), "server address")                            //
-      ("port", po::value(&o.port)->default_value(o.port), "server port")                               //
-      ("mode", po::value(&o.mode)->default_value(o.mode), "throughput or connections")                 //
+  d.add_options()("help", "print this help")                                            //
+      ("host", po::value(&o.host)->default_value(o.host), "server address")             //
+      ("port", po::value(&o.port)->default_value(o.port), "server port")                //
+      ("mode", po::value(&o.mode)->default_value(o.mode), "throughput or connections")  //
       ("client-style", po::value(&o.client_style)->default_value(o.client_style),
        "throughput: batched (coroutines; each publisher writes its window at once) or per-frame (one thread, "
-       "epoll, one send() per publish)")  //
-      ("topics", po::value(&o.topics)->default_value(o.topics), "topics (created over REST)")          //
-      ("subscribers", po::value(&o.subscribers)->default_value(o.subscribers), "subscribers per topic")  //
+       "epoll, one send() per publish)")                                                                             //
+      ("topics", po::value(&o.topics)->default_value(o.topics), "topics (created over REST)")                        //
+      ("subscribers", po::value(&o.subscribers)->default_value(o.subscribers), "subscribers per topic")              //
       ("publishers", po::value(&o.publishers)->default_value(o.publishers), "publishers (round robin over topics)")  //
-      ("payload", po::value(&o.payload)->default_value(o.payload), "payload bytes")                   //
-      ("rate", po::value(&o.rate)->default_value(o.rate), "total publishes per second (0: as fast as possible)")  //
-      ("slow-fraction", po::value(&o.slow_fraction)->default_value(0), "share of each topic's subscribers that never read")  //
+      ("payload", po::value(&o.payload)->default_value(o.payload), "payload bytes")                                  //
+      ("rate", po::value(&o.rate)->default_value(o.rate), "total publishes per second (0: as fast as possible)")     //
+      ("slow-fraction", po::value(&o.slow_fraction)->default_value(0),
+       "share of each topic's subscribers that never read")                                                //
       ("window", po::value(&o.window)->default_value(o.window), "unacknowledged publishes per publisher")  //
-      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds before measuring")            //
-      ("duration", po::value(&o.duration)->default_value(o.duration), "seconds measured (or held)")   //
-      ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads), "client I/O threads (batched)")  //
+      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds before measuring")                //
+      ("duration", po::value(&o.duration)->default_value(o.duration), "seconds measured (or held)")        //
+      ("client-threads", po::value(&o.client_threads)->default_value(o.client_threads),
+       "client I/O threads (batched)")  //
       ("poll-interval-us", po::value(&o.poll_interval_us)->default_value(o.poll_interval_us),
        "per-frame: under load, poll at most every this many microseconds (0: no pause)")  //
-      ("connections", po::value(&o.connections)->default_value(o.connections), "connections mode: connections to hold")  //
-      ("sources", po::value(&o.sources)->default_value(o.sources), "connections mode: 127.0.0.x source addresses (0: one per 25000)")  //
-      ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")                        //
-      ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix), "topic names: PREFIX-0, PREFIX-1, ...")  //
+      ("connections", po::value(&o.connections)->default_value(o.connections),
+       "connections mode: connections to hold")  //
+      ("sources", po::value(&o.sources)->default_value(o.sources),
+       "connections mode: 127.0.0.x source addresses (0: one per 25000)")       //
+      ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")  //
+      ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix),
+       "topic names: PREFIX-0, PREFIX-1, ...")                                                                        //
       ("server-pid", po::value(&o.server_pid)->default_value(0), "server process to sample (CPU per delivery, RSS)")  //
       ("json", po::bool_switch(&o.json), "one JSON object instead of text");
   return d;

@@ -21,15 +21,15 @@ struct Options {
   int subscribers = 100;  // per topic
   int publishers = 1;
   std::size_t payload = 100;
-  double rate = 0;  // total publishes per second; 0 = as fast as the window allows
+  double rate = 0;           // total publishes per second; 0 = as fast as the window allows
   double slow_fraction = 0;  // share of each topic's subscribers that never read
-  int window = 64;  // unacknowledged publishes per publisher
+  int window = 64;           // unacknowledged publishes per publisher
   double warmup = 1;
   double duration = 5;
-  int client_threads = 1;   // batched only: per-frame runs on one thread
+  int client_threads = 1;      // batched only: per-frame runs on one thread
   int poll_interval_us = 250;  // per-frame only: at most one poll per interval under load
-  int connections = 1000;  // connections mode
-  int sources = 0;         // connections mode: 127.0.0.x source addresses (0: auto)
+  int connections = 1000;      // connections mode
+  int sources = 0;             // connections mode: 127.0.0.x source addresses (0: auto)
   std::string api_key;
   std::string topic_prefix = "bench";
   int server_pid = 0;

@@ -31,15 +31,15 @@ Clock::duration seconds(double s) {
 // One connection of the loop.
 struct Peer {
   RawConnection connection;
-  std::size_t index = 0;        // in the run's peers, and its epoll data
-  std::uint64_t id = 0;         // subscriber number, or publisher number
+  std::size_t index = 0;  // in the run's peers, and its epoll data
+  std::uint64_t id = 0;   // subscriber number, or publisher number
   bool publisher = false;
-  bool lost = false;            // the connection ended during the run
-  bool watching_writes = false; // EPOLLOUT is asked for
+  bool lost = false;             // the connection ended during the run
+  bool watching_writes = false;  // EPOLLOUT is asked for
   // Publishers only.
-  std::uint64_t sent = 0;              // publishes so far: k of the next one
-  int in_flight = 0;                   // sent, not yet acknowledged
-  std::vector<std::uint64_t> next_n;   // per topic: "bn" of the next publish there
+  std::uint64_t sent = 0;             // publishes so far: k of the next one
+  int in_flight = 0;                  // sent, not yet acknowledged
+  std::vector<std::uint64_t> next_n;  // per topic: "bn" of the next publish there
 };
 
 // Plain counters: only the loop's thread touches them.
@@ -107,10 +107,13 @@ class PerFrameRun {
 };
 
 PerFrameRun::PerFrameRun(const Options& o)
-    : o_(o), slow_(static_cast<int>(o.slow_fraction * o.subscribers + 0.5)),
+    : o_(o),
+      slow_(static_cast<int>(o.slow_fraction * o.subscribers + 0.5)),
       healthy_(static_cast<std::uint64_t>(o.subscribers - slow_)),
-      poll_interval_(std::chrono::microseconds(o.poll_interval_us)), warmup_(seconds(o.warmup)),
-      duration_(seconds(o.duration)), builder_(o.payload) {
+      poll_interval_(std::chrono::microseconds(o.poll_interval_us)),
+      warmup_(seconds(o.warmup)),
+      duration_(seconds(o.duration)),
+      builder_(o.payload) {
   for (int t = 0; t < o.topics; ++t) topics_.push_back(topic_name(o, t));
 }
 
@@ -191,7 +194,8 @@ void PerFrameRun::run(ThroughputResult& r) {
     for (int i = 0; i < ready; ++i) handle_ready(static_cast<std::size_t>(events[i].data.u64), events[i].events);
     fill_all_windows();
     advance_phase(r);
-    if (ready > 0 && poll_interval_ > Clock::duration::zero()) std::this_thread::sleep_until(pass_now_ + poll_interval_);
+    if (ready > 0 && poll_interval_ > Clock::duration::zero())
+      std::this_thread::sleep_until(pass_now_ + poll_interval_);
   }
 }
 
@@ -202,8 +206,8 @@ void PerFrameRun::handle_ready(std::size_t index, std::uint32_t events) {
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
     const bool open =
         peer.publisher
-            ? peer.connection.read_available(read_buffer_,
-                                             [&](std::string_view text, std::uint64_t) { on_publisher_text(peer, text); })
+            ? peer.connection.read_available(
+                  read_buffer_, [&](std::string_view text, std::uint64_t) { on_publisher_text(peer, text); })
             : peer.connection.read_available(read_buffer_, [&](std::string_view text, std::uint64_t received_ns) {
                 on_subscriber_text(peer, text, received_ns);
               });

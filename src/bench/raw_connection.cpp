@@ -41,8 +41,12 @@ std::optional<ServerAddress> resolve_server(const Options& o) {
 RawConnection::~RawConnection() { close(); }
 
 RawConnection::RawConnection(RawConnection&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), closed_(other.closed_), kept_(std::move(other.kept_)),
-      unsent_(std::move(other.unsent_)), partial_(std::move(other.partial_)), control_(std::move(other.control_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      closed_(other.closed_),
+      kept_(std::move(other.kept_)),
+      unsent_(std::move(other.unsent_)),
+      partial_(std::move(other.partial_)),
+      control_(std::move(other.control_)) {}
 
 RawConnection& RawConnection::operator=(RawConnection&& other) noexcept {
   if (this != &other) {
@@ -166,17 +170,12 @@ RawConnection::Control RawConnection::control_or_fragment(const protocol::Server
       append_request_frame(control_, frame.payload, 0xA);
       if (!send_frame(control_)) closed_ = true;
       return closed_ ? Control::closed : Control::none;
-    case 0x8:
-      closed_ = true;
-      return Control::closed;
+    case 0x8: closed_ = true; return Control::closed;
     case 0x0:
-    case 0x1:
-      partial_.append(frame.payload);
-      return frame.fin ? Control::message : Control::none;
+    case 0x1: partial_.append(frame.payload); return frame.fin ? Control::message : Control::none;
     default:  // pongs, binary frames
       return Control::none;
   }
 }
 
 }  // namespace pubsub::bench
-

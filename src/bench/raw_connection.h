@@ -101,11 +101,11 @@ class RawConnection {
   bool send_all_blocking(std::string_view bytes);
 
   int fd_ = -1;
-  bool closed_ = false;   // the server's close frame came
-  std::string kept_;      // the head of an incomplete frame, from the last read
-  std::string unsent_;    // bytes send() did not take yet
-  std::string partial_;   // fragments of a message (this server does not send them)
-  std::string control_;   // a pong being built
+  bool closed_ = false;  // the server's close frame came
+  std::string kept_;     // the head of an incomplete frame, from the last read
+  std::string unsent_;   // bytes send() did not take yet
+  std::string partial_;  // fragments of a message (this server does not send them)
+  std::string control_;  // a pong being built
 };
 
 template <typename OnText>

@@ -14,20 +14,20 @@ namespace pubsub::bench {
 // What a throughput run measured. Rates and CPU per delivery cover the
 // measured window only; the totals cover the whole run, drain included.
 struct ThroughputResult {
-  int slow_per_topic = 0;             // subscribers per topic that never read
-  double seconds = 0;                 // the measured window
-  double published_per_sec = 0;       // acknowledged publishes in the window
+  int slow_per_topic = 0;        // subscribers per topic that never read
+  double seconds = 0;            // the measured window
+  double published_per_sec = 0;  // acknowledged publishes in the window
   double delivered_per_sec = 0;
   std::uint64_t window_deliveries = 0;
-  std::uint64_t published = 0;        // acknowledged publishes, whole run
-  std::uint64_t expected = 0;         // published x healthy subscribers per topic
+  std::uint64_t published = 0;  // acknowledged publishes, whole run
+  std::uint64_t expected = 0;   // published x healthy subscribers per topic
   std::uint64_t delivered = 0;
   std::uint64_t dropped_announced = 0;
   std::uint64_t gaps = 0, duplicates = 0, reordered = 0, errors = 0;
-  Histogram latency;                  // publish to delivery, measured window only
-  double server_cpu_seconds = 0;      // in the window (with --server-pid)
-  long server_rss_kib = 0;            // at the window's end (with --server-pid)
-  double client_cpu_seconds = 0;      // in the window
+  Histogram latency;              // publish to delivery, measured window only
+  double server_cpu_seconds = 0;  // in the window (with --server-pid)
+  long server_rss_kib = 0;        // at the window's end (with --server-pid)
+  double client_cpu_seconds = 0;  // in the window
 
   // Returns true if no stream had a gap, duplicate or step back, and no
   // error came.

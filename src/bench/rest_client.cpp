@@ -14,9 +14,10 @@ int http_status(const Options& o, const std::string& method, const std::string& 
     asio::io_context ioc;
     tcp::socket s(ioc);
     s.connect(tcp::endpoint(asio::ip::make_address(o.host), o.port));
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
-                      "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n";
+    std::string req =
+        method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
+        "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n";
     if (!o.api_key.empty()) req += "X-API-Key: " + o.api_key + "\r\n";
     req += "\r\n" + body;
     asio::write(s, asio::buffer(req));

@@ -19,7 +19,8 @@ namespace pubsub::bench {
 // and subscribers on any thread of the same process subtract it.
 inline std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 // Log-linear histogram of nanosecond values: 64 sub-buckets per power of

@@ -7,8 +7,7 @@
 
 namespace pubsub::core {
 
-Broker::Broker(BrokerOptions options, const FrameEncoder& encoder)
-    : options_(std::move(options)), encoder_(encoder) {
+Broker::Broker(BrokerOptions options, const FrameEncoder& encoder) : options_(std::move(options)), encoder_(encoder) {
   assert(options_.shards > 0);
   for (std::size_t i = 0; i < options_.shards; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
 }

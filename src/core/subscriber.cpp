@@ -60,8 +60,7 @@ bool Subscriber::push_event(const OutboundRef& frame) {
     overflow();
     return true;
   }
-  while (over_limits() && drop_oldest_event()) {
-  }
+  while (over_limits() && drop_oldest_event()) {}
   return false;
 }
 

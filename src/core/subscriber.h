@@ -65,7 +65,9 @@ class Subscriber {
   // True while the queue is below its bounds: the reader may take the next
   // request (replies are never dropped, so requests wait instead).
   bool wants_requests() const;
-  bool idle() const { return !backlog_ || (backlog_->queue.empty() && !backlog_->announced && backlog_->inflight_frames == 0); }
+  bool idle() const {
+    return !backlog_ || (backlog_->queue.empty() && !backlog_->announced && backlog_->inflight_frames == 0);
+  }
   std::size_t queued_frames() const { return backlog_ ? backlog_->queue.size() + backlog_->inflight_frames : 0; }
   std::size_t queued_bytes() const { return backlog_ ? backlog_->queued_bytes + backlog_->inflight_bytes : 0; }
   // Events this subscriber lost to drop_oldest, over its lifetime.

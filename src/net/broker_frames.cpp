@@ -22,8 +22,8 @@ std::string_view frame_ack(std::string& scratch, std::optional<std::string_view>
   return text_frame(scratch);
 }
 
-std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id,
-                             protocol::ErrorCode code, std::string_view message) {
+std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id, protocol::ErrorCode code,
+                             std::string_view message) {
   protocol::begin_server_frame(scratch);
   protocol::write_error(scratch, request_id, code, message, now_ts().view());
   return text_frame(scratch);

@@ -22,8 +22,8 @@ namespace pubsub::net {
 common::Timestamp now_ts();
 
 std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic);
-std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id,
-                             protocol::ErrorCode code, std::string_view message);
+std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id, protocol::ErrorCode code,
+                             std::string_view message);
 // The answer to a `ping` request.
 std::string_view frame_pong_reply(std::string& scratch, std::optional<std::string_view> request_id);
 std::string_view frame_heartbeat(std::string& scratch);

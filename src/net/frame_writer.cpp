@@ -21,9 +21,9 @@ struct FrameWriter::State {
   static constexpr std::size_t kCompactSegments = 64;
 
   std::vector<Segment> segments;
-  std::size_t head = 0;          // the first segment not fully written
-  std::size_t head_written = 0;  // bytes of it already written
-  std::string copies;            // the small frames, copied
+  std::size_t head = 0;            // the first segment not fully written
+  std::size_t head_written = 0;    // bytes of it already written
+  std::string copies;              // the small frames, copied
   std::size_t copies_written = 0;  // the prefix of `copies` fully written
   std::size_t pending = 0;
 

@@ -32,9 +32,8 @@ constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 task<std::optional<tcp::socket>> accept_websocket(beast::tcp_stream stream,
                                                   const http::request<http::string_body>& request) {
   websocket::stream<beast::tcp_stream> handshake(std::move(stream));
-  handshake.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "pubsub");
-  }));
+  handshake.set_option(
+      websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "pubsub"); }));
   handshake.next_layer().expires_after(kHandshakeTimeout);
   auto [ec] = co_await handshake.async_accept(request, nothrow);
   if (ec) co_return std::nullopt;
@@ -87,7 +86,8 @@ bool asks_for_websocket(const http::request<http::string_body>& req) {
   if (req.version() < 11 || req.method() != http::verb::get) return false;
   if (!http::token_list{req[http::field::connection]}.exists("upgrade")) return false;
   auto [first, last] = req.equal_range(http::field::upgrade);
-  return std::any_of(first, last, [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
+  return std::any_of(first, last,
+                     [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
 }
 
 // Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`
@@ -112,7 +112,8 @@ std::string_view handshake_defect(const http::request<http::string_body>& req) {
 // with status 200 if the handshake may go on.
 RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req) {
   const std::string_view target(req.target().data(), req.target().size());
-  if (target_path(target) != "/ws") return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
+  if (target_path(target) != "/ws")
+    return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
   if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
   if (server.counters.shutting_down.load()) return rest_error(ErrorCode::unavailable, "server is shutting down");
   if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
@@ -137,7 +138,8 @@ http::response<http::string_body> answer_rest(ServerState& server, const http::r
     api_key = std::string_view(header->value().data(), header->value().size());
   }
   const std::string_view method(request.method_string().data(), request.method_string().size());
-  const RestResponse rest = handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+  const RestResponse rest =
+      handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
   return to_http(rest, request.version(), keep_alive);

@@ -43,8 +43,8 @@ RestResponse create_topic(core::Broker& broker, std::string_view body) {
   NameMember member;
   const protocol::ObjectScan scan = protocol::scan_object(body, member);
   if (scan == protocol::ObjectScan::too_deep) {
-    return rest_error(ErrorCode::bad_request, "body has JSON nesting deeper than " +
-                                                  std::to_string(protocol::kMaxJsonDepth) + " levels");
+    return rest_error(ErrorCode::bad_request,
+                      "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
   }
   if (scan != protocol::ObjectScan::ok) {
     return rest_error(ErrorCode::bad_request, R"(body must be a JSON object like {"name":"orders"})");
@@ -76,10 +76,12 @@ RestResponse list_topics(const core::Broker& broker) {
 RestResponse topic_route(core::Broker& broker, std::string_view method, std::string_view raw_name) {
   if (method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
   std::string name;
-  if (!percent_decode(raw_name, name)) return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
+  if (!percent_decode(raw_name, name))
+    return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
   if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
   if (method == "DELETE") {
-    if (!broker.delete_topic(name)) return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
+    if (!broker.delete_topic(name))
+      return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
     return ok(200, status_body("deleted", name));
   }
   auto stats = broker.topic_stats(name);

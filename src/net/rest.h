@@ -21,16 +21,16 @@ namespace pubsub::net {
 
 // Figures of the server process shown by /health and /stats.
 struct ServerCounters {
-  std::int64_t connections = 0;             // open TCP connections (HTTP and WebSocket)
-  std::int64_t websocket_connections = 0;   // open WebSocket sessions
-  std::uint64_t rejected_connections = 0;   // refused past --max-connections
+  std::int64_t connections = 0;            // open TCP connections (HTTP and WebSocket)
+  std::int64_t websocket_connections = 0;  // open WebSocket sessions
+  std::uint64_t rejected_connections = 0;  // refused past --max-connections
   std::uint64_t slow_consumer_disconnects = 0;
   bool shutting_down = false;
 };
 
 struct RestRequest {
-  std::string_view method;   // "GET", "POST", ...
-  std::string_view target;   // origin-form: path and optional query
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // origin-form: path and optional query
   std::string_view body;
   std::optional<std::string_view> api_key;  // the X-API-Key header, if sent
 };

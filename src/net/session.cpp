@@ -75,9 +75,10 @@ task<void> connection_session(ServerState& server, std::size_t shard, shard_sock
   std::unique_ptr<std::string> early;
   if (!start->early_input.empty()) early = std::make_unique<std::string>(std::move(start->early_input));
   ShardContext& context = *server.shards[shard];
-  asio::co_spawn(context.ioc,
-                 websocket_session(context, std::move(slot), Handover{start->descriptor, start->protocol, std::move(early)}),
-                 log_session_exception);
+  asio::co_spawn(
+      context.ioc,
+      websocket_session(context, std::move(slot), Handover{start->descriptor, start->protocol, std::move(early)}),
+      log_session_exception);
 }
 
 }  // namespace pubsub::net

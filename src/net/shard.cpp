@@ -92,8 +92,7 @@ void ShardContext::begin_shutdown() {
 // idle, a frame leaves at the end of the pass that queued it, without delay.
 void run_shard(ShardContext& shard) {
   while (shard.ioc.run_one() > 0) {
-    for (int ran = 1; ran < kMaxPassHandlers && shard.ioc.poll_one() > 0; ++ran) {
-    }
+    for (int ran = 1; ran < kMaxPassHandlers && shard.ioc.poll_one() > 0; ++ran) {}
     shard.end_pass();
   }
 }

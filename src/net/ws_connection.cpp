@@ -136,10 +136,8 @@ void WsConnection::handle_item(const protocol::ClientFrameReader::Item& item) {
   using Kind = protocol::ClientFrameReader::Kind;
   switch (item.kind) {
     case Kind::need_more:
-    case Kind::pong:
-      return;
-    case Kind::text:
-      return handle(item.payload);
+    case Kind::pong: return;
+    case Kind::text: return handle(item.payload);
     case Kind::binary:
       return reply_error(std::nullopt, protocol::ErrorCode::bad_request,
                          "binary frames are not supported; send JSON text");
@@ -148,8 +146,7 @@ void WsConnection::handle_item(const protocol::ClientFrameReader::Item& item) {
       // its own queue, and its reading stops (must_wait).
       if (!output_ended()) push_control(core::Outbound::control(frame_pong(scratch(), item.payload)));
       return;
-    case Kind::close:
-      return on_peer_close(item.code);
+    case Kind::close: return on_peer_close(item.code);
     case Kind::too_big:
       // A graceful close: the reader skips the rest of the message while
       // the peer reads the 1009 frame, instead of getting a reset.
@@ -183,17 +180,16 @@ void WsConnection::handle(std::string_view text) {
 }
 
 void WsConnection::handle_subscribe(const protocol::Request& request) {
-  auto result =
-      shard().broker().subscribe(*this, request.topic, request.last_n, context_.settings.auto_create_topics);
+  auto result = shard().broker().subscribe(*this, request.topic, request.last_n, context_.settings.auto_create_topics);
   if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
   reply_ack(request);
-  for (core::EventRef& event : result.replay) push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
+  for (core::EventRef& event : result.replay)
+    push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
 }
 
 void WsConnection::handle_publish(const protocol::Request& request) {
   const PublishEncoder encoder(request);
-  auto result =
-      shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
+  auto result = shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
   if (!result.found) return topic_not_found(request);
   reply_ack(request);
 }
@@ -210,8 +206,7 @@ void WsConnection::reply_ack(const protocol::Request& request) {
 }
 
 void WsConnection::topic_not_found(const protocol::Request& request) {
-  reply_error(request.request_id, protocol::ErrorCode::topic_not_found,
-              "topic '" + request.topic + "' does not exist");
+  reply_error(request.request_id, protocol::ErrorCode::topic_not_found, "topic '" + request.topic + "' does not exist");
 }
 
 // ------------------------------------------------------------------ closing

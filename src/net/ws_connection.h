@@ -167,10 +167,10 @@ class WsConnection : public core::Subscriber {
   const std::uint64_t id_;
   protocol::ClientFrameReader reader_;
   FrameWriter writer_;
-  std::unique_ptr<std::string> unread_;  // bytes read but not parsed: a frame's head, or a backlog
+  std::unique_ptr<std::string> unread_;                     // bytes read but not parsed: a frame's head, or a backlog
   std::chrono::steady_clock::time_point close_deadline_{};  // none: not on context_.closing
-  std::uint32_t last_input_epoch_;  // the shard's idle epoch of the last read
-  std::uint32_t slot_;              // position in context_.connections
+  std::uint32_t last_input_epoch_;                          // the shard's idle epoch of the last read
+  std::uint32_t slot_;                                      // position in context_.connections
   State state_ = State::open;
   CloseReason close_reason_ = CloseReason::client;
   Waiting waiting_ = Waiting::nothing;
@@ -179,7 +179,7 @@ class WsConnection : public core::Subscriber {
   // Which of the shard's write lists holds the connection.
   enum class Pending : std::uint8_t { none, events, urgent };
   Pending pending_ = Pending::none;
-  bool send_blocked_ = false;   // the socket is full
+  bool send_blocked_ = false;  // the socket is full
 };
 
 }  // namespace pubsub::net

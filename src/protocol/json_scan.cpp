@@ -38,13 +38,34 @@ class Scanner {
     if (p_ == end_) return false;
     bool ok = false;
     switch (*p_) {
-      case '{': out.type = JsonType::object; ok = object(nullptr, depth + 1); break;
-      case '[': out.type = JsonType::array; ok = array(depth + 1); break;
-      case '"': out.type = JsonType::string; ok = string(); break;
-      case 't': out.type = JsonType::boolean; ok = literal("true"); break;
-      case 'f': out.type = JsonType::boolean; ok = literal("false"); break;
-      case 'n': out.type = JsonType::null; ok = literal("null"); break;
-      default: out.type = JsonType::number; ok = number(); break;
+      case '{':
+        out.type = JsonType::object;
+        ok = object(nullptr, depth + 1);
+        break;
+      case '[':
+        out.type = JsonType::array;
+        ok = array(depth + 1);
+        break;
+      case '"':
+        out.type = JsonType::string;
+        ok = string();
+        break;
+      case 't':
+        out.type = JsonType::boolean;
+        ok = literal("true");
+        break;
+      case 'f':
+        out.type = JsonType::boolean;
+        ok = literal("false");
+        break;
+      case 'n':
+        out.type = JsonType::null;
+        ok = literal("null");
+        break;
+      default:
+        out.type = JsonType::number;
+        ok = number();
+        break;
     }
     out.raw = std::string_view(start, static_cast<std::size_t>(p_ - start));
     return ok;
@@ -153,9 +174,14 @@ class Scanner {
     ++p_;  // backslash
     if (p_ == end_) return false;
     switch (*p_) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-        ++p_;
-        return true;
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't': ++p_; return true;
       case 'u':
         ++p_;
         if (end_ - p_ < 4) return false;
@@ -164,8 +190,7 @@ class Scanner {
         }
         p_ += 4;
         return true;
-      default:
-        return false;
+      default: return false;
     }
   }
 

@@ -124,8 +124,8 @@ void close_frame(std::string& out, std::string_view ts) {
 bool is_valid_topic_name(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == ':';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == ':';
     if (!ok) return false;
   }
   return true;
@@ -160,8 +160,7 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   }
 
   std::string text;
-  if (!m.type || m.type->type != JsonType::string || !decode_token(*m.type, text) ||
-      !parse_type(text, req.type)) {
+  if (!m.type || m.type->type != JsonType::string || !decode_token(*m.type, text) || !parse_type(text, req.type)) {
     return fail(result, "type is required and must be one of subscribe, unsubscribe, publish, ping");
   }
   if (req.type == RequestType::ping) {
@@ -200,8 +199,8 @@ void write_ack(std::string& out, std::optional<std::string_view> request_id, std
   close_frame(out, ts);
 }
 
-void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code,
-                 std::string_view message, std::string_view ts) {
+void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
+                 std::string_view ts) {
   open_frame(out, "error", request_id, message.size());
   out += R"(,"error":{"code":")";
   out += to_string(code);

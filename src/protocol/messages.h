@@ -31,11 +31,11 @@ struct ParseOptions {
 // A well-formed client request. String views point into the parsed frame.
 struct Request {
   RequestType type = RequestType::ping;
-  std::string topic;                          // decoded; set for all but ping
-  std::string_view message_id_raw;            // publish: JSON string token, quotes included
-  std::string_view payload_raw;               // publish: the payload's exact bytes
-  std::uint64_t last_n = 0;                   // subscribe; saturates at UINT64_MAX
-  std::optional<std::string_view> request_id; // JSON string token, quotes included
+  std::string topic;                           // decoded; set for all but ping
+  std::string_view message_id_raw;             // publish: JSON string token, quotes included
+  std::string_view payload_raw;                // publish: the payload's exact bytes
+  std::uint64_t last_n = 0;                    // subscribe; saturates at UINT64_MAX
+  std::optional<std::string_view> request_id;  // JSON string token, quotes included
 };
 
 // Outcome of parse_request: either `request` is valid, or `error` names the
@@ -60,8 +60,8 @@ using common::format_timestamp;
 // returns it.
 void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
                std::string_view ts);
-void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code,
-                 std::string_view message, std::string_view ts);
+void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
+                 std::string_view ts);
 void write_pong(std::string& out, std::optional<std::string_view> request_id, std::string_view ts);
 void write_heartbeat(std::string& out, std::string_view ts);
 void write_topic_deleted(std::string& out, std::string_view topic, std::string_view ts);
@@ -69,15 +69,14 @@ void write_dropped(std::string& out, std::string_view topic, std::uint64_t count
 void write_event(std::string& out, std::string_view topic, std::string_view message_id_raw,
                  std::string_view payload_raw, std::uint64_t seq, std::string_view ts);
 
-std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic,
-                     std::string_view ts);
-std::string make_error(std::optional<std::string_view> request_id, ErrorCode code,
-                       std::string_view message, std::string_view ts);
+std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts);
+std::string make_error(std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
+                       std::string_view ts);
 std::string make_pong(std::optional<std::string_view> request_id, std::string_view ts);
 std::string make_heartbeat(std::string_view ts);
 std::string make_topic_deleted(std::string_view topic, std::string_view ts);
 std::string make_dropped(std::string_view topic, std::uint64_t count, std::string_view ts);
-std::string make_event(std::string_view topic, std::string_view message_id_raw,
-                       std::string_view payload_raw, std::uint64_t seq, std::string_view ts);
+std::string make_event(std::string_view topic, std::string_view message_id_raw, std::string_view payload_raw,
+                       std::uint64_t seq, std::string_view ts);
 
 }  // namespace pubsub::protocol

@@ -33,11 +33,19 @@ void unmask(char* data, std::size_t size, const std::array<unsigned char, 4>& ma
 bool valid_close_code(std::uint16_t code) {
   if (code >= 3000 && code <= 4999) return true;
   switch (code) {
-    case 1000: case 1001: case 1002: case 1003: case 1007: case 1008: case 1009:
-    case 1010: case 1011: case 1012: case 1013: case 1014:
-      return true;
-    default:
-      return false;
+    case 1000:
+    case 1001:
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+    case 1009:
+    case 1010:
+    case 1011:
+    case 1012:
+    case 1013:
+    case 1014: return true;
+    default: return false;
   }
 }
 
@@ -164,7 +172,8 @@ ClientFrameReader::Item ClientFrameReader::read_control(std::span<char>& input, 
   if (opcode == static_cast<std::uint8_t>(Opcode::pong)) return Item{Kind::pong, payload};
   if (size == 0) return Item{Kind::close, {}, close_code::no_status};
   if (size == 1) return fail(Violation::one_byte_close);
-  const auto code = static_cast<std::uint16_t>(static_cast<unsigned char>(data[0]) << 8 | static_cast<unsigned char>(data[1]));
+  const auto code =
+      static_cast<std::uint16_t>(static_cast<unsigned char>(data[0]) << 8 | static_cast<unsigned char>(data[1]));
   if (!valid_close_code(code)) return fail(Violation::bad_close_code);
   if (!common::valid_utf8(payload.substr(2))) return fail(Violation::close_reason_utf8);
   return Item{Kind::close, payload.substr(2), code};

@@ -43,7 +43,7 @@ class ClientFrameReader {
     Kind kind = Kind::need_more;
     std::string_view payload;  // valid until the next call of next()
     std::uint16_t code = 0;
-    const char* reason = "";   // violation: what was wrong, for the log
+    const char* reason = "";  // violation: what was wrong, for the log
   };
 
   // `max_message_bytes` is at most 2^32 - 1.
@@ -100,8 +100,8 @@ class ClientFrameReader {
   std::uint8_t mask_phase_ = 0;            // payload bytes of the frame unmasked so far, modulo 4
   bool in_message_ : 1 = false;            // a data frame without FIN was seen, or a payload is pending
   bool message_text_ : 1 = false;
-  bool skipping_ : 1 = false;              // the bytes of data frames are thrown away
-  bool frame_pending_ : 1 = false;         // a data frame's payload is being streamed
+  bool skipping_ : 1 = false;       // the bytes of data frames are thrown away
+  bool frame_pending_ : 1 = false;  // a data frame's payload is being streamed
   bool frame_final_ : 1 = false;
 };
 

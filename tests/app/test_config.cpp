@@ -7,8 +7,8 @@
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -73,8 +73,8 @@ std::vector<OptionCase> option_cases() {
   };
 }
 
-const std::vector<std::string> kIntegerOptions = {"port", "threads", "history-size", "max-queue", "max-queue-bytes",
-                                                  "max-message-bytes", "max-connections"};
+const std::vector<std::string> kIntegerOptions = {
+    "port", "threads", "history-size", "max-queue", "max-queue-bytes", "max-message-bytes", "max-connections"};
 const std::vector<std::string> kSecondsOptions = {"heartbeat-interval", "idle-timeout", "shutdown-timeout"};
 
 void check_invalid(const ConfigResult& r, const std::string& names) {

@@ -44,7 +44,8 @@ TEST_CASE("text lines: time, level, message, then key=value fields", "[log][text
   CHECK(log::format_line(Format::text, Level::info, kTime, "listening",
                          {{"host", "0.0.0.0"}, {"port", 8080}, {"threads", std::size_t{2}}}) ==
         "2025-08-25T10:00:00.003Z info listening host=0.0.0.0 port=8080 threads=2\n");
-  CHECK(log::format_line(Format::text, Level::error, kTime, "stopped", {}) == "2025-08-25T10:00:00.003Z error stopped\n");
+  CHECK(log::format_line(Format::text, Level::error, kTime, "stopped", {}) ==
+        "2025-08-25T10:00:00.003Z error stopped\n");
 }
 
 TEST_CASE("text lines quote values that need it", "[log][text]") {
@@ -78,10 +79,9 @@ TEST_CASE("level names", "[log]") {
 TEST_CASE("json lines are one object with time, level, message and fields", "[log][json]") {
   std::string line = log::format_line(Format::json, Level::warn, kTime, "slow consumer disconnected",
                                       {{"connection", 7}, {"reason", "outbound queue overflow"}});
-  CHECK(line ==
-        R"({"time":"2025-08-25T10:00:00.003Z","level":"warn","message":"slow consumer disconnected",)"
-        R"("connection":7,"reason":"outbound queue overflow"})"
-        "\n");
+  CHECK(line == R"({"time":"2025-08-25T10:00:00.003Z","level":"warn","message":"slow consumer disconnected",)"
+                R"("connection":7,"reason":"outbound queue overflow"})"
+                "\n");
   REQUIRE(line.ends_with("\n"));
   CHECK(line.find('\n') == line.size() - 1);
 
@@ -93,10 +93,12 @@ TEST_CASE("json lines are one object with time, level, message and fields", "[lo
 }
 
 TEST_CASE("json lines keep numbers unquoted", "[log][json]") {
-  std::string line = log::format_line(
-      Format::json, Level::info, kTime, "numbers",
-      {{"zero", 0}, {"negative", -42}, {"big", std::numeric_limits<std::uint64_t>::max()},
-       {"small", std::numeric_limits<std::int64_t>::min()}, {"text_number", "42"}});
+  std::string line = log::format_line(Format::json, Level::info, kTime, "numbers",
+                                      {{"zero", 0},
+                                       {"negative", -42},
+                                       {"big", std::numeric_limits<std::uint64_t>::max()},
+                                       {"small", std::numeric_limits<std::int64_t>::min()},
+                                       {"text_number", "42"}});
   Members m;
   REQUIRE(protocol::scan_object(std::string_view(line).substr(0, line.size() - 1), m) == protocol::ObjectScan::ok);
   CHECK(m.values["zero"].raw == "0");
@@ -110,8 +112,9 @@ TEST_CASE("json lines keep numbers unquoted", "[log][json]") {
 TEST_CASE("json lines escape strings", "[log][json]") {
   const std::string nasty = "quote\" backslash\\ newline\n tab\t cr\r bell\x07 nul" + std::string(1, '\0') +
                             " unicode \xC3\xA9\xF0\x9F\x98\x80";
-  std::string line = log::format_line(Format::json, Level::error, kTime, nasty,
-                                      {{"k\"ey", nasty}, {"std_string", std::string("s")}, {"view", std::string_view("v")}});
+  std::string line =
+      log::format_line(Format::json, Level::error, kTime, nasty,
+                       {{"k\"ey", nasty}, {"std_string", std::string("s")}, {"view", std::string_view("v")}});
   REQUIRE(line.ends_with("}\n"));
   CHECK(line.find('\n') == line.size() - 1);  // one line whatever the content
   Members m;
@@ -128,7 +131,9 @@ TEST_CASE("json lines escape strings", "[log][json]") {
 // The server logs text it does not control (an HTTP target may hold any
 // byte from 0x80 up), so a JSON line must stay valid JSON even then.
 TEST_CASE("json lines stay valid JSON when a value is not UTF-8", "[log][json]") {
-  const std::string target = "/topics/\xFF\xC0\x80" "caf\xC3";  // invalid UTF-8
+  const std::string target =
+      "/topics/\xFF\xC0\x80"
+      "caf\xC3";  // invalid UTF-8
   std::string line = log::format_line(Format::json, Level::debug, kTime, "http request",
                                       {{"method", "GET"}, {"target", target}, {"status", 404}});
   CAPTURE(line);

@@ -21,8 +21,8 @@ std::string reference_publish(const std::string& topic, std::uint64_t p, std::ui
   std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012llx",
                 static_cast<unsigned long long>(((p & 0xFFFF) << 32) | (n & 0xFFFFFFFF)));
   std::string body = R"({"type":"publish","topic":")" + topic + R"(","message":{"id":")" + id +
-                     R"(","payload":{"bp":)" + std::to_string(p) + R"(,"bn":)" + std::to_string(n) +
-                     R"(,"bt":)" + std::to_string(t) + R"(,"pad":")";
+                     R"(","payload":{"bp":)" + std::to_string(p) + R"(,"bn":)" + std::to_string(n) + R"(,"bt":)" +
+                     std::to_string(t) + R"(,"pad":")";
   std::size_t payload_so_far = body.size() - body.find(R"({"bp")") + 3;
   if (payload > payload_so_far) body.append(payload - payload_so_far, 'x');
   body += "\"}}}";

@@ -1,8 +1,8 @@
 // Tests of pubsub-bench's measurement pieces (bench/stats.h).
 #include "bench/stats.h"
 
-#include <catch2/catch_test_macros.hpp>
 #include <algorithm>
+#include <catch2/catch_test_macros.hpp>
 #include <random>
 
 using namespace pubsub::bench;

@@ -239,7 +239,7 @@ TEST_CASE("two shard threads publish to one topic and every subscriber sees ever
   CHECK(stats->subscribers == static_cast<std::int64_t>(early.size() + late.size()));
   CHECK(stats->dropped == 0);
   CHECK(wake_calls.load() > 0);  // events did cross shards
-  late.clear();   // destroyed after their threads are gone: joined, so ordered
+  late.clear();                  // destroyed after their threads are gone: joined, so ordered
   early.clear();
   CHECK(broker.subscription_count() == 0);
 }

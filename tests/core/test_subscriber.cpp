@@ -27,8 +27,7 @@ namespace {
 // crosses shards, with 1 it is delivered inline.
 struct Rig {
   Rig(std::size_t shards, QueueLimits limits)
-      : broker(BrokerOptions{100, shards, limits}, frames),
-        sub(broker, shards - 1, [this] { ++ready; }) {
+      : broker(BrokerOptions{100, shards, limits}, frames), sub(broker, shards - 1, [this] { ++ready; }) {
     for (std::size_t i = 0; i < shards; ++i) broker.shard(i).set_wake([] {});
     for (const char* t : {"t", "u"}) {
       broker.create_topic(t);
@@ -419,7 +418,7 @@ TEST_CASE("disconnect wakes the writer when it overflows with an empty queue", "
   int ready_before = rig.ready;
   rig.publish("t");  // 2 > 1
   CHECK(rig.sub.overflowed());
-  CHECK(rig.ready > ready_before);  // the writer must come for the error
+  CHECK(rig.ready > ready_before);      // the writer must come for the error
   CHECK(rig.sub.queued_frames() == 2);  // the in-flight frame and the error
   CHECK_FALSE(rig.sub.idle());
   rig.sub.written(*writing);

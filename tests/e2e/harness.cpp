@@ -3,9 +3,9 @@
 #include "e2e/harness.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <netinet/in.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
-#include <catch2/catch_test_macros.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <catch2/catch_test_macros.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -186,12 +186,13 @@ ServerProcess::ServerProcess(std::vector<std::string> args, std::map<std::string
 ServerProcess::~ServerProcess() {
   if (!exited_) {
     int status = stop(SIGTERM);
-    if (status != 0) FAIL_CHECK("pubsubd did not exit cleanly after SIGTERM (status " << status << "); log:\n" << log());
+    if (status != 0)
+      FAIL_CHECK("pubsubd did not exit cleanly after SIGTERM (status " << status << "); log:\n" << log());
   }
   // A sanitizer report in the server fails the test that ran it.
   std::string text = log();
-  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                             "WARNING: ThreadSanitizer"}) {
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer"}) {
     if (text.find(marker) != std::string::npos) FAIL_CHECK("sanitizer report in pubsubd's log:\n" << text);
   }
   std::remove(log_path_.c_str());
@@ -436,7 +437,8 @@ std::optional<std::chrono::milliseconds> time_until_closed(std::uint16_t port, c
   asio::write(socket, asio::buffer(bytes));
   auto start = std::chrono::steady_clock::now();
   for (;;) {
-    auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    auto left =
+        timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     pollfd pfd{socket.native_handle(), POLLIN, 0};
     if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
     char buf[4096];
@@ -566,7 +568,8 @@ boost::json::object WsClient::next(std::chrono::milliseconds timeout) {
   switch (r.kind) {
     case Received::Kind::text: return boost::json::parse(r.data).as_object();
     case Received::Kind::timeout: throw std::runtime_error("no message within the timeout");
-    case Received::Kind::closed: throw std::runtime_error("connection closed with code " + std::to_string(r.close_code));
+    case Received::Kind::closed:
+      throw std::runtime_error("connection closed with code " + std::to_string(r.close_code));
     case Received::Kind::binary: throw std::runtime_error("unexpected binary message");
     case Received::Kind::error: throw std::runtime_error("read failed: " + r.data);
   }
@@ -638,7 +641,6 @@ void WsClient::abort() {
   beast::get_lowest_layer(impl_->ws).socket().close(ec);
 }
 
-
 // ------------------------------------------------------------------ threads
 
 TestThread::~TestThread() {
@@ -669,9 +671,8 @@ std::string uuid() {
 
 boost::json::object publish_request(const std::string& topic, const boost::json::value& payload,
                                     std::optional<std::string> request_id) {
-  boost::json::object request{{"type", "publish"},
-                              {"topic", topic},
-                              {"message", boost::json::object{{"id", uuid()}, {"payload", payload}}}};
+  boost::json::object request{
+      {"type", "publish"}, {"topic", topic}, {"message", boost::json::object{{"id", uuid()}, {"payload", payload}}}};
   if (request_id) request["request_id"] = *request_id;
   return request;
 }

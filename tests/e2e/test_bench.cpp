@@ -1,8 +1,8 @@
 // End-to-end: pubsub-bench against the real pubsubd. Its report must match
 // what the server saw, and it must notice what it is there to notice.
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
-#include <algorithm>
 #include <cstdlib>
 
 #include "e2e/harness.h"
@@ -89,7 +89,8 @@ TEST_CASE("per-frame style: publishers round robin over many topics, and every s
   // the 4 publishers sent every topic its count / 20, give or take one.
   auto stats = http(server.port(), "GET", "/stats").json().at("topics").as_object();
   std::vector<std::int64_t> per_topic;
-  for (int t = 0; t < topics; ++t) per_topic.push_back(stats.at("bench-" + std::to_string(t)).at("messages").as_int64());
+  for (int t = 0; t < topics; ++t)
+    per_topic.push_back(stats.at("bench-" + std::to_string(t)).at("messages").as_int64());
   CAPTURE(per_topic);
   std::int64_t sum = 0;
   for (auto m : per_topic) sum += m;
@@ -125,9 +126,9 @@ TEST_CASE("per-frame style: server pings are answered, so quiet subscribers stay
 }
 
 TEST_CASE("per-frame style refuses what it cannot do: several client threads, connections mode") {
-  for (const auto& extra : {std::vector<std::string>{"--client-threads", "2"},
-                            std::vector<std::string>{"--mode", "connections"},
-                            std::vector<std::string>{"--poll-interval-us", "-1"}}) {
+  for (const auto& extra :
+       {std::vector<std::string>{"--client-threads", "2"}, std::vector<std::string>{"--mode", "connections"},
+        std::vector<std::string>{"--poll-interval-us", "-1"}}) {
     std::vector<std::string> args{"--client-style", "per-frame"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = run_program(bench_binary(), args, {}, 10s);

@@ -12,10 +12,10 @@ namespace json = boost::json;
 TEST_CASE("--help lists every option with its default and variable; --version") {
   auto help = run_pubsubd({"--help"});
   CHECK(help.exit_code == 0);
-  for (std::string flag : {"host", "port", "threads", "history-size", "max-queue", "max-queue-bytes", "backpressure",
-                           "heartbeat-interval", "idle-timeout", "max-message-bytes", "require-uuid",
-                           "auto-create-topics", "api-key", "max-connections", "shutdown-timeout", "log-level",
-                           "log-format"}) {
+  for (std::string flag :
+       {"host", "port", "threads", "history-size", "max-queue", "max-queue-bytes", "backpressure", "heartbeat-interval",
+        "idle-timeout", "max-message-bytes", "require-uuid", "auto-create-topics", "api-key", "max-connections",
+        "shutdown-timeout", "log-level", "log-format"}) {
     CHECK_THAT(help.out, ContainsSubstring("--" + flag));
   }
   CHECK_THAT(help.out, ContainsSubstring("PUBSUB_MAX_QUEUE_BYTES"));
@@ -60,7 +60,8 @@ TEST_CASE("environment variables configure the server; flags beat them") {
   CHECK(ws.next().at("seq").as_int64() == 4);  // history of 2
   CHECK(ws.next().at("seq").as_int64() == 5);
 
-  ServerProcess flag_wins({"--history-size", "3"}, {{"PUBSUB_HISTORY_SIZE", "1"}, {"PUBSUB_AUTO_CREATE_TOPICS", "true"}});
+  ServerProcess flag_wins({"--history-size", "3"},
+                          {{"PUBSUB_HISTORY_SIZE", "1"}, {"PUBSUB_AUTO_CREATE_TOPICS", "true"}});
   WsClient w2(flag_wins.port());
   for (int i = 0; i < 5; ++i) w2.publish("auto", i);
   w2.subscribe("auto", 10);

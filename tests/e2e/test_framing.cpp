@@ -6,10 +6,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
-#include <atomic>
 #include <chrono>
 #include <stop_token>
 #include <string>
@@ -45,11 +45,11 @@ class RawClient {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
     timeval timeout{5, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    send("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
-         after_request);
-    while (buffer_.find("\r\n\r\n") == std::string::npos && fill()) {
-    }
+    send(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+        after_request);
+    while (buffer_.find("\r\n\r\n") == std::string::npos && fill()) {}
     std::size_t end = buffer_.find("\r\n\r\n");
     REQUIRE(end != std::string::npos);
     REQUIRE(buffer_.starts_with("HTTP/1.1 101"));
@@ -113,7 +113,8 @@ std::string text(std::string_view payload) { return client_frame(0x81, payload);
 
 std::string close_code_of(const RawClient::Frame& frame) {
   if (frame.opcode != 0x8 || frame.payload.size() < 2) return "no close frame";
-  return std::to_string(static_cast<unsigned char>(frame.payload[0]) << 8 | static_cast<unsigned char>(frame.payload[1]));
+  return std::to_string(static_cast<unsigned char>(frame.payload[0]) << 8 |
+                        static_cast<unsigned char>(frame.payload[1]));
 }
 
 }  // namespace
@@ -152,7 +153,9 @@ TEST_CASE("a request sent right behind the upgrade request is answered") {
 TEST_CASE("the client's close is answered with its code, then the server closes the connection") {
   ServerProcess server;
   RawClient client(server.port());
-  client.send(client_frame(0x88, "\x0f\xa0" "bye"));  // 4000
+  client.send(client_frame(0x88,
+                           "\x0f\xa0"
+                           "bye"));  // 4000
   auto answer = client.next();
   CHECK(close_code_of(answer) == "4000");
   CHECK(client.next().opcode == -1);
@@ -166,11 +169,11 @@ TEST_CASE("broken frames close with 1002 or 1007; other connections carry on") {
   ServerProcess server({"--log-level", "debug"});
   RawClient bystander(server.port());
   const std::pair<std::string, std::string> cases[] = {
-      {client_frame(0x09, "p"), "1002"},                                    // a fragmented ping
-      {client_frame(0xC1, "{}"), "1002"},                                   // RSV1 without an extension
-      {client_frame(0x80, "{}"), "1002"},                                   // a continuation without a message
-      {client_frame(0x83, "{}"), "1002"},                                   // a reserved opcode
-      {client_frame(0x88, "\x03\xed"), "1002"},                             // close code 1005 on the wire
+      {client_frame(0x09, "p"), "1002"},                                          // a fragmented ping
+      {client_frame(0xC1, "{}"), "1002"},                                         // RSV1 without an extension
+      {client_frame(0x80, "{}"), "1002"},                                         // a continuation without a message
+      {client_frame(0x83, "{}"), "1002"},                                         // a reserved opcode
+      {client_frame(0x88, "\x03\xed"), "1002"},                                   // close code 1005 on the wire
       {client_frame(0x01, "{\"a\":\"\xc3") + client_frame(0x80, "\"}"), "1007"},  // UTF-8 cut off at the end
   };
   for (const auto& [bytes, code] : cases) {
@@ -198,8 +201,8 @@ TEST_CASE("a quiet client is pinged at most half --idle-timeout after its last f
   TestThread watch([&] {
     while (silent.next().opcode == 0x9) {  // pings, never answered
     }
-    silent_closed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                             silent_since).count();
+    silent_closed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - silent_since).count();
   });
 
   RawClient client(server.port());

@@ -121,9 +121,13 @@ TEST_CASE("--api-key protects REST (but GET /health) and the upgrade; the key is
   const Headers wrong_key = {{"X-API-Key", "nope"}};
 
   CHECK(http(server.port(), "GET", "/health").status == 200);
-  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/topics"}, {"POST", "/topics"}, {"GET", "/stats"}, {"GET", "/topics/x"},
-           {"DELETE", "/topics/x"}, {"GET", "/no/such/path"}, {"POST", "/health"}}) {
+  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{{"GET", "/topics"},
+                                                                              {"POST", "/topics"},
+                                                                              {"GET", "/stats"},
+                                                                              {"GET", "/topics/x"},
+                                                                              {"DELETE", "/topics/x"},
+                                                                              {"GET", "/no/such/path"},
+                                                                              {"POST", "/health"}}) {
     INFO(method << " " << path);
     for (const Headers& h : {Headers{}, wrong_key}) {
       auto res = http(server.port(), method, path, method == "POST" ? R"({"name":"x"})" : "", h);
@@ -202,7 +206,8 @@ TEST_CASE("--max-connections: past it new connections get 503 UNAVAILABLE and ar
                           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
   CHECK(upgrade.status == 503);
   CHECK(upgrade.json().at("error").at("code") == "UNAVAILABLE");
-  CHECK_THAT(std::string(upgrade.json().at("error").at("message").as_string()), ContainsSubstring("too many connections"));
+  CHECK_THAT(std::string(upgrade.json().at("error").at("message").as_string()),
+             ContainsSubstring("too many connections"));
   b.close();
   REQUIRE(eventually([&] { return http(server.port(), "GET", "/health").status == 200; }));
   // The earlier requests' connections close asynchronously: retry while 503.
@@ -228,9 +233,8 @@ TEST_CASE("out of descriptors: accept failures are logged once, then once a seco
   CHECK(lines.size() >= 2);
   CHECK(lines.size() <= 4);
   // Every line says how many failures it stands for; the later ones many.
-  CHECK(std::all_of(lines.begin(), lines.end(), [](const std::string& line) {
-    return line.find("failures=") != std::string::npos;
-  }));
+  CHECK(std::all_of(lines.begin(), lines.end(),
+                    [](const std::string& line) { return line.find("failures=") != std::string::npos; }));
   if (lines.size() >= 2 && lines.back().find("failures=") != std::string::npos) {
     const std::string& last = lines.back();
     CHECK(std::stoi(last.substr(last.find("failures=") + 9)) > 5);
@@ -251,8 +255,9 @@ void create_many_topics(const ServerProcess& server, int count) {
   for (int batch = 0; batch < count; batch += 100) {
     bool sent = true;
     for (int t = batch; t < std::min(batch + 100, count); ++t) {
-      sent = sent && setup.send("POST", "/topics", R"({"name":")" + std::string(250 - std::to_string(t).size(), 'x') +
-                                                       std::to_string(t) + R"("})");
+      sent = sent && setup.send("POST", "/topics",
+                                R"({"name":")" + std::string(250 - std::to_string(t).size(), 'x') + std::to_string(t) +
+                                    R"("})");
     }
     REQUIRE(sent);
     for (int t = batch; t < std::min(batch + 100, count); ++t) {

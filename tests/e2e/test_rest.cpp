@@ -33,8 +33,9 @@ TEST_CASE("POST /topics creates, refuses duplicates and bad bodies") {
   check_error(res, 409, "TOPIC_EXISTS");
   CHECK(res.json().at("error").at("message") == "topic 'orders' already exists");
 
-  for (std::string body : std::vector<std::string>{"", "not json", "[]", R"({"nom":"x"})", R"({"name":5})", R"({"name":"has space"})",
-                           R"({"name":""})", R"({"name":"a/b"})", R"({"name":")" + std::string(256, 'n') + R"("})"}) {
+  for (std::string body : std::vector<std::string>{"", "not json", "[]", R"({"nom":"x"})", R"({"name":5})",
+                                                   R"({"name":"has space"})", R"({"name":""})", R"({"name":"a/b"})",
+                                                   R"({"name":")" + std::string(256, 'n') + R"("})"}) {
     INFO(body);
     check_error(http(server.port(), "POST", "/topics", body), 400, "BAD_REQUEST");
   }

@@ -131,8 +131,8 @@ TEST_CASE("JSON nested deeper than 512 levels is refused naming the limit, over 
   REQUIRE(create_topic(server.port(), "deep") == 201);
   const std::string deep = std::string(512, '[') + std::string(512, ']');
   WsClient ws(server.port());
-  auto reply = expect_bad_request(ws, R"({"type":"publish","topic":"deep","request_id":"d","message":{"id":")" + uuid() +
-                                          R"(","payload":)" + deep + "}}");
+  auto reply = expect_bad_request(ws, R"({"type":"publish","topic":"deep","request_id":"d","message":{"id":")" +
+                                          uuid() + R"(","payload":)" + deep + "}}");
   CHECK_THAT(std::string(reply.at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
   expect_usable(ws);
 
@@ -140,7 +140,8 @@ TEST_CASE("JSON nested deeper than 512 levels is refused naming the limit, over 
   INFO(res.body);
   CHECK(res.status == 400);
   CHECK(res.json().at("error").at("code") == "BAD_REQUEST");
-  CHECK_THAT(std::string(res.json().at("error").at("message").as_string()), ContainsSubstring("deeper than 512 levels"));
+  CHECK_THAT(std::string(res.json().at("error").at("message").as_string()),
+             ContainsSubstring("deeper than 512 levels"));
 }
 
 TEST_CASE("unknown fields are ignored and null payloads are accepted") {
@@ -149,7 +150,8 @@ TEST_CASE("unknown fields are ignored and null payloads are accepted") {
   WsClient ws(server.port());
   ws.send(R"({"type":"subscribe","topic":"t","client_id":"c","colour":"blue","request_id":"s"})");
   CHECK(ws.next().at("type") == "ack");
-  ws.send(R"({"type":"publish","topic":"t","extra":[1],"message":{"id":"550E8400-E29B-41D4-A716-446655440000","payload":null,"x":1}})");
+  ws.send(
+      R"({"type":"publish","topic":"t","extra":[1],"message":{"id":"550E8400-E29B-41D4-A716-446655440000","payload":null,"x":1}})");
   auto event = ws.next();
   CHECK(event.at("type") == "event");
   CHECK(event.at("message").at("payload").is_null());
@@ -263,7 +265,8 @@ TEST_CASE("topics are isolated, across connections and on one connection") {
   std::vector<std::string> seen;
   for (int i = 0; i < 3; ++i) {
     auto ev = both.next();
-    seen.push_back(std::string(ev.at("topic").as_string()) + ":" + std::string(ev.at("message").at("payload").as_string()));
+    seen.push_back(std::string(ev.at("topic").as_string()) + ":" +
+                   std::string(ev.at("message").at("payload").as_string()));
   }
   CHECK(seen == std::vector<std::string>{"a:for-a", "b:for-b", "a:for-a-2"});
   CHECK(both.silent_for(150ms));

@@ -104,11 +104,10 @@ TEST_CASE("POST /topics creates a topic", "[rest][topics]") {
 TEST_CASE("POST /topics with a bad body or name is 400", "[rest][topics]") {
   Rest rest;
   auto body = GENERATE(as<std::string>{}, "", "not json", "[]", R"("orders")", "null", R"({"name":"orders")",
-                       R"({"name":"orders"} x)", "{}", R"({"topic":"orders"})", R"({"name":5})",
-                       R"({"name":null})", R"({"name":["orders"]})", R"({"name":{"n":"orders"}})",
-                       R"({"name":true})", R"({"name":""})", R"({"name":"bad name"})", R"({"name":"a/b"})",
-                       R"({"name":"caf\u00e9"})", R"({"name":"\ud800"})", "{\"name\":\"\xC3\xA9\"}",
-                       R"({"name":")" + std::string(256, 'x') + R"("})");
+                       R"({"name":"orders"} x)", "{}", R"({"topic":"orders"})", R"({"name":5})", R"({"name":null})",
+                       R"({"name":["orders"]})", R"({"name":{"n":"orders"}})", R"({"name":true})", R"({"name":""})",
+                       R"({"name":"bad name"})", R"({"name":"a/b"})", R"({"name":"caf\u00e9"})", R"({"name":"\ud800"})",
+                       "{\"name\":\"\xC3\xA9\"}", R"({"name":")" + std::string(256, 'x') + R"("})");
   CAPTURE(body);
   auto r = rest.call("POST", "/topics", body);
   CHECK(r.status == 400);
@@ -222,9 +221,8 @@ TEST_CASE("malformed escapes and invalid names in paths are 400", "[rest][topics
   rest.broker.create_topic("orders");
   auto method = GENERATE(as<std::string>{}, "GET", "DELETE");
   auto target = GENERATE(as<std::string>{}, "/topics/%", "/topics/ord%6", "/topics/%zz", "/topics/%g1",
-                         "/topics/orders%", "/topics/%%41", "/topics/", "/topics/a%20b", "/topics/a%2Fb",
-                         "/topics/a/b", "/topics/orders/", "/topics/caf%C3%A9", "/topics/%00",
-                         "/topics/" + std::string(256, 'x'));
+                         "/topics/orders%", "/topics/%%41", "/topics/", "/topics/a%20b", "/topics/a%2Fb", "/topics/a/b",
+                         "/topics/orders/", "/topics/caf%C3%A9", "/topics/%00", "/topics/" + std::string(256, 'x'));
   CAPTURE(method, target);
   auto r = rest.call(method, target);
   CHECK(r.status == 400);
@@ -297,8 +295,8 @@ TEST_CASE("GET /stats reports every topic", "[rest][stats]") {
 
 TEST_CASE("unknown paths are 404 NOT_FOUND", "[rest][routing]") {
   Rest rest;
-  auto target = GENERATE(as<std::string>{}, "/", "/nope", "/topicsx", "/topic", "/health/x", "/stats/",
-                         "/Topics", "/TOPICS/x", "//topics", "/health%20", "");
+  auto target = GENERATE(as<std::string>{}, "/", "/nope", "/topicsx", "/topic", "/health/x", "/stats/", "/Topics",
+                         "/TOPICS/x", "//topics", "/health%20", "");
   auto method = GENERATE(as<std::string>{}, "GET", "POST", "DELETE");
   CAPTURE(target, method);
   auto r = rest.call(method, target);
@@ -365,8 +363,8 @@ TEST_CASE("with an API key every route but GET /health needs it", "[rest][auth]"
       {"GET", "/nope", "", 404},
       {"GET", "/topics/%zz", "", 400},
   }));
-  auto key = GENERATE(as<std::optional<std::string>>{}, std::nullopt, "", "wrong", "s3cre", "s3cret ", "S3CRET",
-                      "s3cret\0"s);
+  auto key =
+      GENERATE(as<std::optional<std::string>>{}, std::nullopt, "", "wrong", "s3cre", "s3cret ", "S3CRET", "s3cret\0"s);
   CAPTURE(route.method, route.target, key);
   std::optional<std::string_view> sent;
   if (key) sent = *key;

@@ -597,8 +597,7 @@ TEST_CASE("open -> draining -> closing: shutdown writes the queue, then 1001 onc
   CHECK(summaries(wire) == Lines{"event 1", "event 2", "event 3", "CLOSE 1001"});
 }
 
-TEST_CASE("Requests during shutdown are refused with INTERNAL; pings are still answered",
-          "[ws_connection][shutdown]") {
+TEST_CASE("Requests during shutdown are refused with INTERNAL; pings are still answered", "[ws_connection][shutdown]") {
   TestShard shard;
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");

@@ -52,9 +52,9 @@ TEST_CASE("RFC 6455 5.7: the masked examples are built byte for byte") {
 TEST_CASE("RFC 6455 5.7: the unmasked examples are read, fragments and control frames included") {
   std::string buffer = bytes({0x81, 0x05, 'H', 'e', 'l', 'l', 'o'}) +  // a single-frame text message
                        bytes({0x01, 0x03, 'H', 'e', 'l'}) + bytes({0x80, 0x02, 'l', 'o'}) +  // fragmented
-                       bytes({0x89, 0x05, 'H', 'e', 'l', 'l', 'o'});  // a ping
-  CHECK(take_frames(buffer) == std::vector<Seen>{{0x1, true, "Hello"}, {0x1, false, "Hel"}, {0x0, true, "lo"},
-                                                 {0x9, true, "Hello"}});
+                       bytes({0x89, 0x05, 'H', 'e', 'l', 'l', 'o'});                         // a ping
+  CHECK(take_frames(buffer) ==
+        std::vector<Seen>{{0x1, true, "Hello"}, {0x1, false, "Hel"}, {0x0, true, "lo"}, {0x9, true, "Hello"}});
   CHECK(buffer.empty());
 
   // 256 bytes and 64 KiB of binary data, in the 16 and 64-bit length forms.

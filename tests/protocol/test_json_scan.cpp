@@ -47,7 +47,9 @@ struct Recorder final : MemberVisitor {
   }
 };
 
-std::string nested_arrays(int depth) { return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']'); }
+std::string nested_arrays(int depth) {
+  return std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+}
 
 std::string nested_objects(int depth) {
   std::string out;
@@ -60,13 +62,11 @@ std::string nested_objects(int depth) {
 }  // namespace
 
 TEST_CASE("scan_json accepts every kind of valid JSON value", "[json_scan]") {
-  auto text = GENERATE(as<std::string_view>{},
-                       "null", "true", "false", "0", "-0", "7", "-12", "1.5", "-0.25", "1e5", "1E5", "1e+5",
-                       "1e-5", "-1.25E-10", "0.0e0",
+  auto text = GENERATE(as<std::string_view>{}, "null", "true", "false", "0", "-0", "7", "-12", "1.5", "-0.25", "1e5",
+                       "1E5", "1e+5", "1e-5", "-1.25E-10", "0.0e0",
                        // integers beyond 64 bits are valid JSON
-                       "123456789012345678901234567890", "-98765432109876543210987654321",
-                       R"("")", R"("abc")", R"("a\"b")", R"("\\ \/ \b \f \n \r \t")", R"("\u00e9\u00E9")",
-                       R"("\uD83D\uDE00")",
+                       "123456789012345678901234567890", "-98765432109876543210987654321", R"("")", R"("abc")",
+                       R"("a\"b")", R"("\\ \/ \b \f \n \r \t")", R"("\u00e9\u00E9")", R"("\uD83D\uDE00")",
                        // a lone surrogate escape is valid JSON syntax (decoding it fails)
                        R"("\uD800")", R"("\uDC00")",
                        "\"\x7f\"",  // DEL is not a control character in JSON
@@ -96,33 +96,33 @@ TEST_CASE("scan_json accepts valid UTF-8 of every length inside strings", "[json
 }
 
 TEST_CASE("scan_json rejects truncated input", "[json_scan]") {
-  auto text = GENERATE(as<std::string_view>{}, "", " ", "\n\t", "{", "[", "{\"a\"", "{\"a\":", "{\"a\":1",
-                       "{\"a\":1,", "[1,", "[1", "\"", "\"abc", "\"abc\\", "\"\\u12", "t", "tr", "tru", "fals",
-                       "nul", "-", "1.", "1e", "1e+", "[\"a\",{\"b\":[");
+  auto text = GENERATE(as<std::string_view>{}, "", " ", "\n\t", "{", "[", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,",
+                       "[1,", "[1", "\"", "\"abc", "\"abc\\", "\"\\u12", "t", "tr", "tru", "fals", "nul", "-", "1.",
+                       "1e", "1e+", "[\"a\",{\"b\":[");
   CAPTURE(text);
   CHECK_FALSE(valid(text));
 }
 
 TEST_CASE("scan_json rejects trailing garbage after the value", "[json_scan]") {
-  auto text = GENERATE(as<std::string_view>{}, "{} x", "{}}", "[]]", "1 2", "\"a\" \"b\"", "null,", "truex",
-                       "nulll", "{\"a\":1} {}", "0 0", "[] ,", "1x");
+  auto text = GENERATE(as<std::string_view>{}, "{} x", "{}}", "[]]", "1 2", "\"a\" \"b\"", "null,", "truex", "nulll",
+                       "{\"a\":1} {}", "0 0", "[] ,", "1x");
   CAPTURE(text);
   CHECK_FALSE(valid(text));
 }
 
 TEST_CASE("scan_json rejects malformed structure", "[json_scan]") {
-  auto text = GENERATE(as<std::string_view>{}, "[1,]", "[,1]", "[1 2]", "{\"a\":1,}", "{,}", "{\"a\"}",
-                       "{\"a\" 1}", "{\"a\"::1}", "{a:1}", "{'a':1}", "{1:1}", "{\"a\":1 \"b\":2}", "[}", "{]",
-                       "'a'", "True", "NULL", "undefined", "NaN", "Infinity", "-Infinity", "{\"a\":}", ":", ",");
+  auto text = GENERATE(as<std::string_view>{}, "[1,]", "[,1]", "[1 2]", "{\"a\":1,}", "{,}", "{\"a\"}", "{\"a\" 1}",
+                       "{\"a\"::1}", "{a:1}", "{'a':1}", "{1:1}", "{\"a\":1 \"b\":2}", "[}", "{]", "'a'", "True",
+                       "NULL", "undefined", "NaN", "Infinity", "-Infinity", "{\"a\":}", ":", ",");
   CAPTURE(text);
   CHECK_FALSE(valid(text));
 }
 
 TEST_CASE("scan_json checks number spelling", "[json_scan][number]") {
   SECTION("invalid numbers") {
-    auto text = GENERATE(as<std::string_view>{}, "01", "-01", "00", "-", "--1", "+1", "1.", "-1.", "1.e5",
-                         ".5", "-.5", "1e", "1E", "1e+", "1e-", "1.5.5", "1e5e5", "0x10", "1_000", "- 1",
-                         "[01]", "[1.]", "{\"a\":-}", "{\"a\":1e}");
+    auto text = GENERATE(as<std::string_view>{}, "01", "-01", "00", "-", "--1", "+1", "1.", "-1.", "1.e5", ".5", "-.5",
+                         "1e", "1E", "1e+", "1e-", "1.5.5", "1e5e5", "0x10", "1_000", "- 1", "[01]", "[1.]",
+                         "{\"a\":-}", "{\"a\":1e}");
     CAPTURE(text);
     CHECK_FALSE(valid(text));
   }
@@ -137,8 +137,8 @@ TEST_CASE("scan_json checks number spelling", "[json_scan][number]") {
 }
 
 TEST_CASE("scan_json rejects bad escapes", "[json_scan][string]") {
-  auto inner = GENERATE(as<std::string_view>{}, "\\x41", "\\a", "\\'", "\\0", "\\U0041", "\\u", "\\u1",
-                        "\\u12", "\\u123", "\\u12G4", "\\uXYZW", "\\u-123", "\\ ", "\\\n", "\\");
+  auto inner = GENERATE(as<std::string_view>{}, "\\x41", "\\a", "\\'", "\\0", "\\U0041", "\\u", "\\u1", "\\u12",
+                        "\\u123", "\\u12G4", "\\uXYZW", "\\u-123", "\\ ", "\\\n", "\\");
   CAPTURE(inner);
   CHECK_FALSE(valid(quoted(inner)));
 }
@@ -160,11 +160,9 @@ TEST_CASE("scan_json rejects raw control characters in strings", "[json_scan][st
 TEST_CASE("scan_json rejects invalid UTF-8 inside strings", "[json_scan][utf8]") {
   auto inner = GENERATE(as<std::string_view>{},
                         // overlong encodings
-                        "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF", "\xF0\x80\x80\x80",
-                        "\xF0\x8F\xBF\xBF",
+                        "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF", "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF",
                         // UTF-16 surrogates encoded in UTF-8 (CESU-style)
-                        "\xED\xA0\x80", "\xED\xAF\xBF", "\xED\xB0\x80", "\xED\xBF\xBF",
-                        "\xED\xA0\xBD\xED\xB8\x80",
+                        "\xED\xA0\x80", "\xED\xAF\xBF", "\xED\xB0\x80", "\xED\xBF\xBF", "\xED\xA0\xBD\xED\xB8\x80",
                         // above U+10FFFF and bytes that never occur
                         "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xF7\xBF\xBF\xBF", "\xF8\x88\x80\x80\x80",
                         "\xFC\x84\x80\x80\x80\x80", "\xFE", "\xFF",
@@ -173,8 +171,8 @@ TEST_CASE("scan_json rejects invalid UTF-8 inside strings", "[json_scan][utf8]")
                         // truncated sequences (followed by the closing quote)
                         "\xC2", "\xE2\x82", "\xE2", "\xF0\x9F\x98", "\xF0\x9F", "\xF0",
                         // bad continuation bytes
-                        "\xC2\x41", "\xC2\xC2\x80", "\xE2\x28\xA1", "\xE2\x82\x28", "\xE2\x82\xC0",
-                        "\xF0\x9F\x98\x41", "\xF0\x28\x8C\xBC");
+                        "\xC2\x41", "\xC2\xC2\x80", "\xE2\x28\xA1", "\xE2\x82\x28", "\xE2\x82\xC0", "\xF0\x9F\x98\x41",
+                        "\xF0\x28\x8C\xBC");
   CAPTURE(inner);
   CHECK_FALSE(valid(quoted(inner)));
   CHECK_FALSE(valid("{" + quoted(inner) + ":1}"));  // keys are checked too
@@ -233,8 +231,7 @@ TEST_CASE("scan_object tells nesting past the limit from invalid JSON", "[json_s
   CHECK(scan_object(nested_arrays(kMaxJsonDepth), recorder) == ObjectScan::not_an_object);
   CHECK(scan_object(nested_arrays(kMaxJsonDepth + 1), recorder) == ObjectScan::too_deep);
   // An error before the limit is reached is invalid JSON.
-  CHECK(scan_object(R"({"a":x,"b":)" + nested_arrays(kMaxJsonDepth + 1) + "}", recorder) ==
-        ObjectScan::invalid_json);
+  CHECK(scan_object(R"({"a":x,"b":)" + nested_arrays(kMaxJsonDepth + 1) + "}", recorder) == ObjectScan::invalid_json);
   CHECK(scan_object("[x," + nested_arrays(kMaxJsonDepth + 1) + "]", recorder) == ObjectScan::invalid_json);
 }
 
@@ -310,8 +307,8 @@ TEST_CASE("scan_object classifies its input", "[json_scan]") {
     CHECK(recorder.members.empty());
   }
   SECTION("invalid JSON") {
-    auto text = GENERATE(as<std::string_view>{}, "", "   ", "{", "[", "{\"a\":1", "{\"a\":1} x", "{\"a\":1}}",
-                         "{} {}", "[1,]", "x", "{\"a\":\"\xC0\x80\"}", "{\"a\":1,}", "{\"a\":01}");
+    auto text = GENERATE(as<std::string_view>{}, "", "   ", "{", "[", "{\"a\":1", "{\"a\":1} x", "{\"a\":1}}", "{} {}",
+                         "[1,]", "x", "{\"a\":\"\xC0\x80\"}", "{\"a\":1,}", "{\"a\":01}");
     Recorder recorder;
     CHECK(scan_object(text, recorder) == ObjectScan::invalid_json);
   }
@@ -349,9 +346,8 @@ TEST_CASE("decode_json_string resolves escapes", "[json_scan][decode]") {
 }
 
 TEST_CASE("decode_json_string fails on lone surrogates", "[json_scan][decode]") {
-  auto raw = GENERATE(as<std::string_view>{}, R"(\uD800)", R"(\uDBFF)", R"(\uDC00)", R"(\uDFFF)",
-                      R"(a\uD83Dz)", R"(\uD83D\u0041)", R"(\uD83D\uD83D)", R"(\uDE00\uD83D)",
-                      R"(\uD83D\n)", R"(\uD83Dabcdef)");
+  auto raw = GENERATE(as<std::string_view>{}, R"(\uD800)", R"(\uDBFF)", R"(\uDC00)", R"(\uDFFF)", R"(a\uD83Dz)",
+                      R"(\uD83D\u0041)", R"(\uD83D\uD83D)", R"(\uDE00\uD83D)", R"(\uD83D\n)", R"(\uD83Dabcdef)");
   CAPTURE(raw);
   std::string out;
   CHECK_FALSE(decode_json_string(raw, out));

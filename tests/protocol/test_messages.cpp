@@ -96,8 +96,8 @@ TEST_CASE("parse_request accepts unsubscribe, ping and publish", "[messages]") {
   }
   SECTION("publish keeps the id token and the payload bytes exactly") {
     const std::string payload = R"({ "b" : 99.50, "a":[1,2 ] ,"big": 123456789012345678901234567890, "s":"\u00e9" })";
-    const std::string frame = R"({"type":"publish","topic":"orders","message":{"payload":)" + payload +
-                              R"(,"id":")" + std::string(kUuid) + R"("},"request_id":"")";
+    const std::string frame = R"({"type":"publish","topic":"orders","message":{"payload":)" + payload + R"(,"id":")" +
+                              std::string(kUuid) + R"("},"request_id":"")";
     auto r = parse(frame + "}");
     REQUIRE(r.ok);
     CHECK(r.request.type == RequestType::publish);
@@ -106,9 +106,7 @@ TEST_CASE("parse_request accepts unsubscribe, ping and publish", "[messages]") {
     CHECK(r.request.payload_raw == payload);
     CHECK(*r.request.request_id == R"("")");
   }
-  SECTION("publish needs no client_id") {
-    CHECK(parse(publish_frame("\"" + std::string(kUuid) + "\"")).ok);
-  }
+  SECTION("publish needs no client_id") { CHECK(parse(publish_frame("\"" + std::string(kUuid) + "\"")).ok); }
 }
 
 TEST_CASE("parse_request decodes escaped topic names and keys", "[messages]") {
@@ -136,8 +134,8 @@ TEST_CASE("topic names of 1 to 255 allowed bytes are accepted", "[messages][topi
     CAPTURE(c);
     CHECK_FALSE(is_valid_topic_name(std::string("a") + c));
   }
-  auto r = parse(R"({"type":"publish","topic":")" + std::string(255, 'x') +
-                 R"(","message":{"id":")" + std::string(kUuid) + R"(","payload":1}})");
+  auto r = parse(R"({"type":"publish","topic":")" + std::string(255, 'x') + R"(","message":{"id":")" +
+                 std::string(kUuid) + R"(","payload":1}})");
   CHECK(r.ok);
   CHECK(r.request.topic.size() == 255);
 }
@@ -198,38 +196,41 @@ TEST_CASE("parse_request rejects JSON that is not an object", "[messages][bad]")
 }
 
 TEST_CASE("parse_request rejects a missing or invalid type", "[messages][bad]") {
-  auto frame = GENERATE(as<std::string>{}, R"({})", R"({"topic":"t","client_id":"c"})", R"({"type":1})",
-                        R"({"type":null})", R"({"type":["ping"]})", R"({"type":{}})", R"({"type":""})",
-                        R"({"type":"Ping"})", R"({"type":"SUBSCRIBE"})", R"({"type":"pong"})",
-                        R"({"type":"ping "})", R"({"type":"event"})");
+  auto frame =
+      GENERATE(as<std::string>{}, R"({})", R"({"topic":"t","client_id":"c"})", R"({"type":1})", R"({"type":null})",
+               R"({"type":["ping"]})", R"({"type":{}})", R"({"type":""})", R"({"type":"Ping"})",
+               R"({"type":"SUBSCRIBE"})", R"({"type":"pong"})", R"({"type":"ping "})", R"({"type":"event"})");
   check_bad(BadCase{frame, "type"});
 }
 
 TEST_CASE("parse_request rejects a missing, non-string or invalid topic", "[messages][bad][topic]") {
   const std::string uuid = "\"" + std::string(kUuid) + "\"";
   auto prefix = GENERATE_COPY(as<std::string>{}, R"({"type":"subscribe","client_id":"c")",
-                         R"({"type":"unsubscribe","client_id":"c")",
-                         R"({"type":"publish","message":{"id":)" + uuid + R"(,"payload":1})");
-  auto topic_member = GENERATE(as<std::string>{}, "",  // missing
-                               R"(,"topic":5)", R"(,"topic":null)", R"(,"topic":["a"])", R"(,"topic":{})",
-                               R"(,"topic":true)", R"(,"topic":"")", R"(,"topic":"a b")", R"(,"topic":"a/b")",
-                               R"(,"topic":"\u00e9")", "," R"("topic":"caf)" "\xC3\xA9" "\"",
-                               R"(,"topic":"a\u0000")", R"(,"topic":"a\nb")", R"(,"topic":"\ud800")",
-                               R"(,"topic":")" + std::string(256, 'x') + "\"");
+                              R"({"type":"unsubscribe","client_id":"c")",
+                              R"({"type":"publish","message":{"id":)" + uuid + R"(,"payload":1})");
+  auto topic_member =
+      GENERATE(as<std::string>{}, "",  // missing
+               R"(,"topic":5)", R"(,"topic":null)", R"(,"topic":["a"])", R"(,"topic":{})", R"(,"topic":true)",
+               R"(,"topic":"")", R"(,"topic":"a b")", R"(,"topic":"a/b")", R"(,"topic":"\u00e9")",
+               ","
+               R"("topic":"caf)"
+               "\xC3\xA9"
+               "\"",
+               R"(,"topic":"a\u0000")", R"(,"topic":"a\nb")", R"(,"topic":"\ud800")",
+               R"(,"topic":")" + std::string(256, 'x') + "\"");
   check_bad(BadCase{prefix + topic_member + "}", "topic"});
 }
 
 TEST_CASE("parse_request rejects a missing, empty or non-string client_id", "[messages][bad]") {
   auto type = GENERATE(as<std::string>{}, "subscribe", "unsubscribe");
-  auto member = GENERATE(as<std::string>{}, "", R"(,"client_id":"")", R"(,"client_id":5)",
-                         R"(,"client_id":null)", R"(,"client_id":["c"])", R"(,"client_id":{"id":"c"})",
-                         R"(,"client_id":false)");
+  auto member = GENERATE(as<std::string>{}, "", R"(,"client_id":"")", R"(,"client_id":5)", R"(,"client_id":null)",
+                         R"(,"client_id":["c"])", R"(,"client_id":{"id":"c"})", R"(,"client_id":false)");
   check_bad(BadCase{R"({"type":")" + type + R"(","topic":"t")" + member + "}", "client_id"});
 }
 
 TEST_CASE("parse_request rejects a missing or non-object message", "[messages][bad][publish]") {
-  auto member = GENERATE(as<std::string>{}, "", R"(,"message":null)", R"(,"message":"hello")",
-                         R"(,"message":[])", R"(,"message":42)");
+  auto member = GENERATE(as<std::string>{}, "", R"(,"message":null)", R"(,"message":"hello")", R"(,"message":[])",
+                         R"(,"message":42)");
   auto frame = R"({"type":"publish","topic":"t")" + member + "}";
   check_bad(BadCase{frame, "message"});
   CHECK_THAT(parse(frame).error, !ContainsSubstring("JSON"));  // not mistaken for a syntax error
@@ -237,18 +238,17 @@ TEST_CASE("parse_request rejects a missing or non-object message", "[messages][b
 
 TEST_CASE("parse_request rejects a missing, empty or non-string message.id", "[messages][bad][publish]") {
   auto uuid_required = GENERATE(true, false);
-  auto message = GENERATE(as<std::string>{}, R"({"payload":1})", R"({"id":"","payload":1})",
-                          R"({"id":5,"payload":1})", R"({"id":null,"payload":1})",
-                          R"({"id":["550e8400-e29b-41d4-a716-446655440000"],"payload":1})",
-                          R"({"id":{},"payload":1})");
+  auto message = GENERATE(as<std::string>{}, R"({"payload":1})", R"({"id":"","payload":1})", R"({"id":5,"payload":1})",
+                          R"({"id":null,"payload":1})",
+                          R"({"id":["550e8400-e29b-41d4-a716-446655440000"],"payload":1})", R"({"id":{},"payload":1})");
   check_bad(BadCase{R"({"type":"publish","topic":"t","message":)" + message + "}", "message.id"}, uuid_required);
 }
 
 TEST_CASE("parse_request requires a UUID message.id only while require_uuid is on", "[messages][bad][publish]") {
-  auto id = GENERATE(as<std::string>{}, "\"abc\"", "\"550e8400e29b41d4a716446655440000\"",
-                     "\"550e8400-e29b-41d4-a716-44665544000g\"", "\"550e8400-e29b-41d4-a716-4466554400001\"",
-                     "\"{550e8400-e29b-41d4-a716-446655440000}\"", "\" 550e8400-e29b-41d4-a716-446655440000\"",
-                     "\"msg-1\"");
+  auto id =
+      GENERATE(as<std::string>{}, "\"abc\"", "\"550e8400e29b41d4a716446655440000\"",
+               "\"550e8400-e29b-41d4-a716-44665544000g\"", "\"550e8400-e29b-41d4-a716-4466554400001\"",
+               "\"{550e8400-e29b-41d4-a716-446655440000}\"", "\" 550e8400-e29b-41d4-a716-446655440000\"", "\"msg-1\"");
   check_bad(BadCase{publish_frame(id), "message.id"}, true);
   auto lenient = parse(publish_frame(id), false);
   REQUIRE(lenient.ok);
@@ -270,8 +270,8 @@ TEST_CASE("parse_request rejects a missing payload but accepts null", "[messages
   auto missing = R"({"type":"publish","topic":"t","message":{"id":)" + id + "}}";
   check_bad(BadCase{missing, "payload"});
 
-  auto payload = GENERATE(as<std::string>{}, "null", "0", "\"\"", "[]", "{}", "false", " [ 1 ,\n2 ] ",
-                          "-1.50E+3", "123456789012345678901234567890");
+  auto payload = GENERATE(as<std::string>{}, "null", "0", "\"\"", "[]", "{}", "false", " [ 1 ,\n2 ] ", "-1.50E+3",
+                          "123456789012345678901234567890");
   auto r = parse(publish_frame(id, payload));
   REQUIRE(r.ok);
   std::string expected = payload;
@@ -301,8 +301,8 @@ TEST_CASE("parse_request reads last_n", "[messages][last_n]") {
     CHECK(r.request.last_n == std::numeric_limits<std::uint64_t>::max());
   }
   SECTION("anything but a non-negative integer is rejected") {
-    auto value = GENERATE(as<std::string>{}, "-1", "-0", "-18446744073709551616", "1.5", "1.0", "0.0", "1e2",
-                          "1E0", "\"5\"", "null", "true", "[5]", "{}");
+    auto value = GENERATE(as<std::string>{}, "-1", "-0", "-18446744073709551616", "1.5", "1.0", "0.0", "1e2", "1E0",
+                          "\"5\"", "null", "true", "[5]", "{}");
     check_bad(BadCase{prefix + R"(,"last_n":)" + value + "}", "last_n"});
   }
   SECTION("last_n is a subscribe field only") {
@@ -332,8 +332,7 @@ TEST_CASE("parse_request keeps a string request_id of a failing request for the 
       {R"({"type":"subscribe","topic":"t","request_id":)" + token + "}", "client_id"},
       {R"({"type":"subscribe","topic":"t","client_id":"c","last_n":-3,"request_id":)" + token + "}", "last_n"},
       {R"({"type":"publish","topic":"t","request_id":)" + token + "}", "message"},
-      {R"({"type":"publish","topic":"t","message":{"id":"x","payload":1},"request_id":)" + token + "}",
-       "message.id"},
+      {R"({"type":"publish","topic":"t","message":{"id":"x","payload":1},"request_id":)" + token + "}", "message.id"},
   }));
   CAPTURE(c.frame);
   auto r = parse(c.frame);
@@ -368,12 +367,14 @@ TEST_CASE("make_ack builds the ack of section 3", "[messages][frames]") {
 TEST_CASE("make_error builds the error of section 3", "[messages][frames]") {
   CHECK(make_error(std::nullopt, ErrorCode::slow_consumer, "too slow", kTs) ==
         R"({"type":"error","error":{"code":"SLOW_CONSUMER","message":"too slow"},"ts":"2025-08-25T10:00:00.123Z"})");
-  CHECK(make_error(R"("r9")", ErrorCode::topic_not_found, "topic 'x' does not exist", kTs) ==
-        R"({"type":"error","request_id":"r9","error":{"code":"TOPIC_NOT_FOUND","message":"topic 'x' does not exist"},"ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(
+      make_error(R"("r9")", ErrorCode::topic_not_found, "topic 'x' does not exist", kTs) ==
+      R"({"type":"error","request_id":"r9","error":{"code":"TOPIC_NOT_FOUND","message":"topic 'x' does not exist"},"ts":"2025-08-25T10:00:00.123Z"})");
   // The message is escaped as a JSON string.
   auto frame = make_error(R"("")", ErrorCode::bad_request, "say \"hi\"\n\\", kTs);
-  CHECK(frame ==
-        R"({"type":"error","request_id":"","error":{"code":"BAD_REQUEST","message":"say \"hi\"\n\\"},"ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(
+      frame ==
+      R"({"type":"error","request_id":"","error":{"code":"BAD_REQUEST","message":"say \"hi\"\n\\"},"ts":"2025-08-25T10:00:00.123Z"})");
   CHECK(is_json(frame));
 }
 
@@ -388,13 +389,15 @@ TEST_CASE("make_heartbeat, make_topic_deleted and make_dropped build the infos o
         R"({"type":"info","topic":"orders","msg":"topic_deleted","ts":"2025-08-25T10:00:00.123Z"})");
   CHECK(make_dropped("orders", 7, kTs) ==
         R"({"type":"info","topic":"orders","msg":"dropped","dropped":7,"ts":"2025-08-25T10:00:00.123Z"})");
-  CHECK(make_dropped("t", std::numeric_limits<std::uint64_t>::max(), kTs) ==
-        R"({"type":"info","topic":"t","msg":"dropped","dropped":18446744073709551615,"ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(
+      make_dropped("t", std::numeric_limits<std::uint64_t>::max(), kTs) ==
+      R"({"type":"info","topic":"t","msg":"dropped","dropped":18446744073709551615,"ts":"2025-08-25T10:00:00.123Z"})");
 }
 
 TEST_CASE("make_event builds the event of section 3 with the payload untouched", "[messages][frames]") {
-  CHECK(make_event("orders", "\"" + std::string(kUuid) + "\"", R"({ "b" : 99.50 , "a" : [1,2] })", 42, kTs) ==
-        R"({"type":"event","topic":"orders","message":{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{ "b" : 99.50 , "a" : [1,2] }},"seq":42,"ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(
+      make_event("orders", "\"" + std::string(kUuid) + "\"", R"({ "b" : 99.50 , "a" : [1,2] })", 42, kTs) ==
+      R"({"type":"event","topic":"orders","message":{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{ "b" : 99.50 , "a" : [1,2] }},"seq":42,"ts":"2025-08-25T10:00:00.123Z"})");
   CHECK(make_event("t", R"("x")", "null", 1, kTs) ==
         R"({"type":"event","topic":"t","message":{"id":"x","payload":null},"seq":1,"ts":"2025-08-25T10:00:00.123Z"})");
 }
@@ -416,8 +419,7 @@ TEST_CASE("format_timestamp writes RFC 3339 UTC with milliseconds", "[messages][
   CHECK(format_timestamp(at(sys_days{2025y / August / 25}, 10h, 0min, 0s, 3ms)) == "2025-08-25T10:00:00.003Z");
   CHECK(format_timestamp(at(sys_days{2025y / August / 25}, 10h, 0min, 0s, 123ms)) == "2025-08-25T10:00:00.123Z");
   CHECK(format_timestamp(at(sys_days{2025y / August / 25}, 10h, 0min, 0s, 50ms)) == "2025-08-25T10:00:00.050Z");
-  CHECK(format_timestamp(at(sys_days{2024y / February / 29}, 23h, 59min, 59s, 999ms)) ==
-        "2024-02-29T23:59:59.999Z");
+  CHECK(format_timestamp(at(sys_days{2024y / February / 29}, 23h, 59min, 59s, 999ms)) == "2024-02-29T23:59:59.999Z");
   CHECK(format_timestamp(at(sys_days{2000y / January / 1}, 0h, 0min, 0s, 0ms)) == "2000-01-01T00:00:00.000Z");
   CHECK(format_timestamp(at(sys_days{2038y / January / 19}, 3h, 14min, 8s, 7ms)) == "2038-01-19T03:14:08.007Z");
   // Sub-millisecond parts are cut off, not rounded.

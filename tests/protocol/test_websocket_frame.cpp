@@ -30,7 +30,9 @@ TEST_CASE("Frames append after what the buffer already holds") {
   std::string out = "head";
   append_server_text_frame(out, "a");
   append_server_text_frame(out, "");
-  CHECK(out == std::string("head\x81\x01" "a\x81\x00", 9));
+  CHECK(out == std::string("head\x81\x01"
+                           "a\x81\x00",
+                           9));
 }
 
 TEST_CASE("The length takes the shortest of the three encodings") {

@@ -117,22 +117,24 @@ TEST_CASE("Protocol violations answer 1002") {
     return std::string("\x81", 1) + length + std::string("\0\0\0\0", 4);
   };
   const std::string cases[] = {
-      client_frame(0x81, "hello", false),                      // unmasked
-      client_frame(0xC1, "compressed?"),                       // RSV1 without an extension
-      client_frame(0xA1, "x"), client_frame(0x91, "x"),        // RSV2, RSV3
-      client_frame(0x83, "x"), client_frame(0x8B, "x"),        // reserved opcodes
-      client_frame(0x09, "p"),                                 // a fragmented ping
-      client_frame(0x89, std::string(126, 'p')),               // a ping over 125 bytes
-      client_frame(0x80, "continuation"),                      // a continuation without a message
-      client_frame(0x01, "a") + text("b"),                     // a new message inside a fragmented one
-      with_length_bytes(std::string("\xfe\x00\x7d", 3)),       // 125 in the 16-bit form
+      client_frame(0x81, "hello", false),  // unmasked
+      client_frame(0xC1, "compressed?"),   // RSV1 without an extension
+      client_frame(0xA1, "x"),
+      client_frame(0x91, "x"),  // RSV2, RSV3
+      client_frame(0x83, "x"),
+      client_frame(0x8B, "x"),                                        // reserved opcodes
+      client_frame(0x09, "p"),                                        // a fragmented ping
+      client_frame(0x89, std::string(126, 'p')),                      // a ping over 125 bytes
+      client_frame(0x80, "continuation"),                             // a continuation without a message
+      client_frame(0x01, "a") + text("b"),                            // a new message inside a fragmented one
+      with_length_bytes(std::string("\xfe\x00\x7d", 3)),              // 125 in the 16-bit form
       with_length_bytes(std::string("\xff\0\0\0\0\0\0\xff\xff", 9)),  // 65535 in the 64-bit form
       with_length_bytes(std::string("\xff\x80\0\0\0\0\0\0\0", 9)),    // the 64-bit length's top bit
-      client_frame(0x88, "\x03"),                              // a one-byte close body
-      client_frame(0x88, "\x03\xed"),                          // close code 1005, which is not for the wire
-      client_frame(0x88, "\x03\xee"),                          // 1006
-      client_frame(0x88, std::string("\x00\x00", 2)),         // 0
-      client_frame(0x88, "\x07\xd0"),                          // 2000
+      client_frame(0x88, "\x03"),                                     // a one-byte close body
+      client_frame(0x88, "\x03\xed"),                                 // close code 1005, which is not for the wire
+      client_frame(0x88, "\x03\xee"),                                 // 1006
+      client_frame(0x88, std::string("\x00\x00", 2)),                 // 0
+      client_frame(0x88, "\x07\xd0"),                                 // 2000
   };
   for (const std::string& bytes : cases) {
     CAPTURE(bytes);
@@ -152,7 +154,9 @@ TEST_CASE("A violation is final, and names what was wrong") {
 
 TEST_CASE("Close frames report their code and reason") {
   CHECK(read_all(client_frame(0x88, "")) == std::vector<Seen>{{Kind::close, "", 1005}});
-  CHECK(read_all(client_frame(0x88, "\x03\xe8" "bye")) == std::vector<Seen>{{Kind::close, "bye", 1000}});
+  CHECK(read_all(client_frame(0x88,
+                              "\x03\xe8"
+                              "bye")) == std::vector<Seen>{{Kind::close, "bye", 1000}});
   CHECK(read_all(client_frame(0x88, "\x0f\xa0")) == std::vector<Seen>{{Kind::close, "", 4000}});
   CHECK(read_all(client_frame(0x88, "\x03\xe8\xff")) == std::vector<Seen>{violation(1007)});
 }
@@ -180,6 +184,8 @@ TEST_CASE("A message over the limit answers too_big once, then its bytes and lat
 TEST_CASE("After skip_messages data frames are dropped unchecked; control frames still come") {
   ClientFrameReader reader(4);
   reader.skip_messages();
-  CHECK(read_all(reader, text("far longer than four bytes") + text("\xff") + client_frame(0x89, "p") + client_frame(0x88, "\x03\xe8"),
+  CHECK(read_all(reader,
+                 text("far longer than four bytes") + text("\xff") + client_frame(0x89, "p") +
+                     client_frame(0x88, "\x03\xe8"),
                  5) == std::vector<Seen>{{Kind::ping, "p", 0}, {Kind::close, "", 1000}});
 }
