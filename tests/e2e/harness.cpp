@@ -70,6 +70,33 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
   return out;
 }
 
+// `log` without UndefinedBehaviorSanitizer's vptr reports on memory it could
+// not probe: a "runtime error: member access within address" line followed,
+// within three lines, by "invalid vptr" and then "<memory cannot be
+// printed>". Other reports, and vptr reports on memory it probed, stay.
+std::string without_unprobed_vptr_reports(const std::string& log) {
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("runtime error: member access within address") != std::string::npos) {
+      std::size_t end = i + 1;
+      bool invalid_vptr = false;
+      while (end < lines.size() && end <= i + 3 && lines[end].find("<memory cannot be printed>") == std::string::npos) {
+        invalid_vptr = invalid_vptr || lines[end].find("invalid vptr") != std::string::npos;
+        ++end;
+      }
+      if (invalid_vptr && end < lines.size() && end <= i + 3) {
+        i = end;  // the whole report
+        continue;
+      }
+    }
+    out += lines[i] + "\n";
+  }
+  return out;
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
@@ -191,6 +218,7 @@ ServerProcess::~ServerProcess() {
   }
   // A sanitizer report in the server fails the test that ran it.
   std::string text = log();
+  if (descriptors_limited_) text = without_unprobed_vptr_reports(text);
   for (const char* marker :
        {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer"}) {
     if (text.find(marker) != std::string::npos) FAIL_CHECK("sanitizer report in pubsubd's log:\n" << text);
@@ -243,6 +271,7 @@ void ServerProcess::limit_descriptors(int more) {
   rlimit limit{};
   if (prlimit(pid_, RLIMIT_NOFILE, nullptr, &limit) != 0) throw std::runtime_error("prlimit failed");
   limit.rlim_cur = static_cast<rlim_t>(below);
+  descriptors_limited_ = true;
   if (prlimit(pid_, RLIMIT_NOFILE, &limit, nullptr) != 0) throw std::runtime_error("prlimit failed");
 }
 
