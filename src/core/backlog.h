@@ -16,6 +16,7 @@
 
 #include "core/frame_queue.h"
 #include "core/outbound.h"
+#include "core/spare_pool.h"
 
 namespace pubsub::core {
 
@@ -42,29 +43,27 @@ struct Backlog {
   }
 };
 
-// A shard's spare Backlogs.
+// A shard's spare Backlogs: as many as its subscribers recently had busy
+// at once (spare_pool.h).
 class BacklogPool {
  public:
-  // Backlogs kept for reuse at most; more are freed.
-  static constexpr std::size_t kMaxIdle = 256;
-
   // Returns an empty Backlog.
   Backlog* take() {
-    if (idle_.empty()) return new Backlog;
-    Backlog* backlog = idle_.back().release();
-    idle_.pop_back();
-    return backlog;
+    std::unique_ptr<Backlog> spare = spares_.take();
+    return spare ? spare.release() : new Backlog;
   }
   // Takes back an empty Backlog.
   void give(Backlog* backlog) {
     std::unique_ptr<Backlog> owned(backlog);
-    if (idle_.size() >= kMaxIdle) return;
     owned->clear();
-    idle_.push_back(std::move(owned));
+    spares_.give(std::move(owned));
   }
+  // Frees the spares no subscriber needed since the previous call.
+  std::size_t trim() { return spares_.trim(); }
+  std::size_t spares() const { return spares_.size(); }
 
  private:
-  std::vector<std::unique_ptr<Backlog>> idle_;
+  SparePool<Backlog> spares_;
 };
 
 }  // namespace pubsub::core

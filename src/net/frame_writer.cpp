@@ -148,20 +148,19 @@ WriterPool::~WriterPool() { assert(in_use_ == 0); }
 
 FrameWriter::State* WriterPool::take() {
   in_use_ += 1;
-  if (idle_.empty()) return new FrameWriter::State;
-  FrameWriter::State* state = idle_.back().release();
-  idle_.pop_back();
-  return state;
+  std::unique_ptr<FrameWriter::State> spare = spares_.take();
+  return spare ? spare.release() : new FrameWriter::State;
 }
 
 void WriterPool::give(FrameWriter::State* state) {
   in_use_ -= 1;
   std::unique_ptr<FrameWriter::State> owned(state);
   owned->reset();
-  if (idle_.size() >= kMaxIdle) return;
   if (owned->copies.capacity() > kMaxKeptCapacity) std::string().swap(owned->copies);
   if (owned->segments.capacity() > 1024) std::vector<FrameWriter::State::Segment>().swap(owned->segments);
-  idle_.push_back(std::move(owned));
+  spares_.give(std::move(owned));
 }
+
+std::size_t WriterPool::trim() { return spares_.trim(); }
 
 }  // namespace pubsub::net

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/outbound.h"
+#include "core/spare_pool.h"
 
 namespace pubsub::net {
 
@@ -85,6 +86,8 @@ class FrameWriter {
 // The buffers of one shard's busy writers: a writer takes a state when it
 // gets its first frame and gives it back, with its capacity, once all is
 // written, so busy connections reuse warm buffers and idle ones hold none.
+// The pool keeps as many spare states as writers were recently busy at once
+// (core/spare_pool.h).
 class WriterPool {
  public:
   WriterPool();
@@ -92,11 +95,13 @@ class WriterPool {
   WriterPool(const WriterPool&) = delete;
   WriterPool& operator=(const WriterPool&) = delete;
 
-  // States kept for reuse at most; more are freed.
-  static constexpr std::size_t kMaxIdle = 64;
   // A state whose copy buffer grew past this gives the memory back.
   static constexpr std::size_t kMaxKeptCapacity = 128 * 1024;
 
+  // Frees the spare states no writer needed since the previous call
+  // (core/spare_pool.h); the shard calls it about once a second.
+  std::size_t trim();
+  std::size_t spares() const { return spares_.size(); }
   // States handed out and not given back.
   std::size_t in_use() const { return in_use_; }
 
@@ -105,7 +110,7 @@ class WriterPool {
   FrameWriter::State* take();
   void give(FrameWriter::State* state);
 
-  std::vector<std::unique_ptr<FrameWriter::State>> idle_;
+  core::SparePool<FrameWriter::State> spares_;
   std::size_t in_use_ = 0;
 };
 

@@ -34,6 +34,22 @@ task<void> close_tick_loop(ShardContext& shard) {
   shard.close_tick_running = false;
 }
 
+// Frees the spare queues and write buffers that the shard's connections
+// did not need in the last kSpareTrimPeriod, every period while any is
+// left: a burst's spares last at most two periods after it.
+task<void> spare_trim_loop(ShardContext& shard) {
+  core::BacklogPool& backlogs = shard.broker_shard.backlogs();
+  WriterPool& writers = shard.context.writers;
+  while (backlogs.spares() + writers.spares() > 0) {
+    shard.spare_trim.expires_after(kSpareTrimPeriod);
+    auto [ec] = co_await shard.spare_trim.async_wait(nothrow);
+    if (ec || shard.server.counters.shutting_down.load()) break;
+    backlogs.trim();
+    writers.trim();
+  }
+  shard.spare_trim_running = false;
+}
+
 }  // namespace
 
 ShardContext::ShardContext(ServerState& server, core::Shard& broker_shard)
@@ -71,12 +87,18 @@ void ShardContext::end_pass() {
     close_tick_running = true;
     asio::co_spawn(ioc, close_tick_loop(*this), asio::detached);
   }
+  if (!spare_trim_running && broker_shard.backlogs().spares() + context.writers.spares() > 0 &&
+      !server.counters.shutting_down.load(std::memory_order_relaxed)) {
+    spare_trim_running = true;
+    asio::co_spawn(ioc, spare_trim_loop(*this), asio::detached);
+  }
 }
 
 void ShardContext::begin_shutdown() {
   boost::system::error_code ignored;
   if (heartbeat) heartbeat->cancel();
   if (idle_sweep) idle_sweep->cancel();
+  spare_trim.cancel();
   for (WsConnection* connection : context.connections) {
     connection->begin_shutdown();
     endpoint(connection).settle();

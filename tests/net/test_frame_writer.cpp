@@ -358,6 +358,32 @@ TEST_CASE("An emptied writer gives its state back to the pool, which reuses it",
   CHECK(pool.in_use() == 0);
 }
 
+TEST_CASE("The pool keeps as many states as writers were busy at once, and trim frees the unneeded", "[frame_writer]") {
+  WriterPool pool;
+  std::vector<FrameWriter> writers(1000);  // a fan-out to more writers than any fixed cap
+  const std::string frame(190, 'e');
+  auto burst = [&](std::size_t count) {  // `count` writers busy at once, then all written
+    for (std::size_t i = 0; i < count; ++i) writers[i].append_bytes(pool, frame);
+    CHECK(pool.in_use() == count);
+    for (std::size_t i = 0; i < count; ++i) writers[i].consume(pool, writers[i].pending());
+  };
+
+  burst(1000);
+  CHECK(pool.spares() == 1000);
+  const std::size_t live = heap_live();
+  const std::size_t allocations = heap_allocations();
+  burst(1000);
+  CHECK(heap_allocations() == allocations);  // every state came back warm
+  CHECK(pool.trim() == 0);                   // all were needed
+
+  burst(10);
+  CHECK(pool.trim() == 990);  // 10 needed in this period
+  CHECK(pool.spares() == 10);
+  CHECK(heap_live() < live);
+  CHECK(pool.trim() == 10);  // a quiet period frees the rest
+  CHECK(pool.spares() == 0);
+}
+
 TEST_CASE("discard() drops everything and releases the held frames", "[frame_writer]") {
   WriterPool pool;
   FrameWriter writer;
