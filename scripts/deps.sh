@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
-# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, Catch2 3, and
-# clang-format 19 for scripts/check-format.sh.
+# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83 and Catch2 3;
+# with --format also clang-format 19, for scripts/check-format.sh (the test
+# command asks for it; building and serving do not).
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
 
 need_boost_ver=1.83
+with_format=false
+[ "${1:-}" = "--format" ] && with_format=true
 
 have_all() {
   command -v meson >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
-    command -v clang-format-19 >/dev/null &&
+    { ! $with_format || command -v clang-format-19 >/dev/null; } &&
     pkg-config --exists catch2-with-main &&
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
@@ -39,7 +42,8 @@ else
 fi
 
 . /etc/os-release
-packages_common=(g++ ninja-build pkg-config ca-certificates clang-format-19)
+packages_common=(g++ ninja-build pkg-config ca-certificates)
+$with_format && packages_common+=(clang-format-19)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 
 export DEBIAN_FRONTEND=noninteractive

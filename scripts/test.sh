@@ -11,7 +11,7 @@
 # exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh || exit 1
+bash scripts/deps.sh --format || exit 1
 
 configure() {
   local dir=$1; shift
