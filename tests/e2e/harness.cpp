@@ -422,6 +422,12 @@ HttpConnection::HttpConnection(std::uint16_t port, int receive_buffer) : impl_(s
 HttpConnection::~HttpConnection() = default;
 HttpConnection::HttpConnection(HttpConnection&&) noexcept = default;
 
+bool HttpConnection::wait_readable(std::chrono::milliseconds timeout) {
+  if (impl_->buffer.size() > 0) return true;
+  pollfd pfd{impl_->stream.socket().native_handle(), POLLIN, 0};
+  return poll(&pfd, 1, static_cast<int>(timeout.count())) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
 bool HttpConnection::send(const std::string& method, const std::string& target, const std::string& body) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");

@@ -121,6 +121,9 @@ class HttpConnection {
   // Reads the next response, within 10 s; nullopt if the connection ended
   // (or failed) first.
   std::optional<HttpResponse> receive();
+  // Waits up to `timeout` for the first bytes of a response, without
+  // reading them; false if none arrived.
+  bool wait_readable(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

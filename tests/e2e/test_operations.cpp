@@ -275,7 +275,9 @@ TEST_CASE("SIGTERM while a keep-alive response is being written: the connection 
   create_many_topics(server, 20000);  // 5.4 MB: more than the kernel's buffers take
   HttpConnection client(server.port(), 4096);
   REQUIRE(client.send("GET", "/topics"));
-  std::this_thread::sleep_for(200ms);  // the server's write waits for the client to read
+  // The response has begun; its write now waits for the client to read.
+  REQUIRE(client.wait_readable(10s));
+  std::this_thread::sleep_for(100ms);
   const auto signalled = std::chrono::steady_clock::now();
   server.signal(SIGTERM);
   std::this_thread::sleep_for(100ms);
