@@ -34,18 +34,21 @@ task<void> close_tick_loop(ShardContext& shard) {
   shard.close_tick_running = false;
 }
 
+// True if the shard's pools hold spare queues or write buffers.
+bool has_spares(ShardContext& shard) {
+  return shard.broker_shard.backlogs().spares() + shard.context.writers.spares() > 0;
+}
+
 // Frees the spare queues and write buffers that the shard's connections
 // did not need in the last kSpareTrimPeriod, every period while any is
 // left: a burst's spares last at most two periods after it.
 task<void> spare_trim_loop(ShardContext& shard) {
-  core::BacklogPool& backlogs = shard.broker_shard.backlogs();
-  WriterPool& writers = shard.context.writers;
-  while (backlogs.spares() + writers.spares() > 0) {
+  while (has_spares(shard)) {
     shard.spare_trim.expires_after(kSpareTrimPeriod);
     auto [ec] = co_await shard.spare_trim.async_wait(nothrow);
     if (ec || shard.server.counters.shutting_down.load()) break;
-    backlogs.trim();
-    writers.trim();
+    shard.broker_shard.backlogs().trim();
+    shard.context.writers.trim();
   }
   shard.spare_trim_running = false;
 }
@@ -87,8 +90,7 @@ void ShardContext::end_pass() {
     close_tick_running = true;
     asio::co_spawn(ioc, close_tick_loop(*this), asio::detached);
   }
-  if (!spare_trim_running && broker_shard.backlogs().spares() + context.writers.spares() > 0 &&
-      !server.counters.shutting_down.load(std::memory_order_relaxed)) {
+  if (!spare_trim_running && has_spares(*this) && !server.counters.shutting_down.load(std::memory_order_relaxed)) {
     spare_trim_running = true;
     asio::co_spawn(ioc, spare_trim_loop(*this), asio::detached);
   }

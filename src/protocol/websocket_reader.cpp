@@ -49,10 +49,6 @@ bool valid_close_code(std::uint16_t code) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // What each violation is called in the log, and the close code it calls
 // for; indexed by ClientFrameReader::Violation (after `none`).
 struct ViolationInfo {
