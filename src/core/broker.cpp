@@ -5,6 +5,8 @@
 #include <cassert>
 #include <mutex>
 
+#include "core/resume.h"
+
 namespace pubsub::core {
 
 Broker::Broker(BrokerOptions options, const FrameEncoder& encoder) : options_(std::move(options)), encoder_(encoder) {
@@ -23,7 +25,14 @@ Broker::~Broker() {
 // ------------------------------------------------------------------ registry
 
 TopicRef Broker::make_topic(std::string_view name) const {
-  return TopicRef(new Topic(std::string(name), options_.history_size, shards_.size()));
+  return Topic::make(name, options_.history_size, shards_.size());
+}
+
+std::pair<TopicRef, bool> Broker::register_topic(std::string_view name) {
+  if (auto it = topics_.find(name); it != topics_.end()) return {it->second, false};
+  TopicRef topic = make_topic(name);
+  topics_.emplace(topic->name(), topic);
+  return {std::move(topic), true};
 }
 
 TopicRef Broker::find(std::string_view name) const {
@@ -35,16 +44,12 @@ TopicRef Broker::find(std::string_view name) const {
 TopicRef Broker::find_or_create(std::string_view name, bool create_missing) {
   if (TopicRef topic = find(name); topic || !create_missing) return topic;
   std::unique_lock lock(registry_mutex_);
-  auto [it, inserted] = topics_.try_emplace(std::string(name), nullptr);
-  if (inserted) it->second = make_topic(name);
-  return it->second;
+  return register_topic(name).first;
 }
 
 bool Broker::create_topic(std::string_view name) {
   std::unique_lock lock(registry_mutex_);
-  auto [it, inserted] = topics_.try_emplace(std::string(name), nullptr);
-  if (inserted) it->second = make_topic(name);
-  return inserted;
+  return register_topic(name).second;
 }
 
 bool Broker::delete_topic(std::string_view name) {
@@ -53,7 +58,7 @@ bool Broker::delete_topic(std::string_view name) {
     std::unique_lock lock(registry_mutex_);
     auto it = topics_.find(name);
     if (it == topics_.end()) return false;
-    topic = std::move(it->second);
+    topic = std::move(it->second);  // keeps the key's bytes alive through the erase
     topics_.erase(it);
   }
   std::vector<Shard*> to_wake;
@@ -62,7 +67,7 @@ bool Broker::delete_topic(std::string_view name) {
     topic->deleted_ = true;
     topic->history_.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-      if (topic->shard_subscribers_[i] == 0) continue;
+      if (!topic->has_subscribers_on(i)) continue;
       shards_[i]->push(new TopicDeletion(topic));
       if (shards_[i]->schedule()) to_wake.push_back(shards_[i].get());
     }
@@ -74,7 +79,8 @@ bool Broker::delete_topic(std::string_view name) {
 std::optional<TopicStats> Broker::topic_stats(std::string_view name) const {
   TopicRef topic = find(name);
   if (!topic) return std::nullopt;
-  return TopicStats{topic->name(), topic->messages(), topic->subscribers(), topic->dropped()};
+  return TopicStats{std::string(topic->name()), topic->epoch(), topic->messages(), topic->subscribers(),
+                    topic->dropped()};
 }
 
 std::vector<TopicStats> Broker::all_topics() const {
@@ -83,7 +89,7 @@ std::vector<TopicStats> Broker::all_topics() const {
     std::shared_lock lock(registry_mutex_);
     out.reserve(topics_.size());
     for (const auto& [name, topic] : topics_) {
-      out.push_back({name, topic->messages(), topic->subscribers(), topic->dropped()});
+      out.push_back({std::string(name), topic->epoch(), topic->messages(), topic->subscribers(), topic->dropped()});
     }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -104,29 +110,50 @@ std::int64_t Broker::subscription_count() const {
 
 // ------------------------------------------------------------------ shard-thread operations
 
-SubscribeResult Broker::subscribe(Subscriber& sub, std::string_view name, std::uint64_t last_n, bool create_missing) {
+std::optional<HistoryPage> Broker::history(std::string_view name, std::uint64_t since_seq, std::size_t limit) const {
+  TopicRef topic = find(name);
+  if (!topic) return std::nullopt;
+  HistoryPage page{std::string(topic->name()), topic->epoch(), 0, {}};
+  std::lock_guard lock(topic->mutex_);
+  page.seq = topic->seq_.load(std::memory_order_relaxed);
+  const ResumePlan after = plan_after(since_seq, page.seq, topic->history_.size());
+  page.events = topic->history_.range(after.first, std::min(after.count, limit));
+  return page;
+}
+
+// ------------------------------------------------------------------ shard-thread operations
+
+SubscribeResult Broker::subscribe(Subscriber& sub, const SubscribeRequest& request) {
   SubscribeResult result;
   Shard& shard = sub.shard();
   for (;;) {
-    TopicRef topic = find_or_create(name, create_missing);
+    TopicRef topic = find_or_create(request.topic, request.create_missing);
     if (!topic) return result;
+    result.epoch = topic->epoch();
     if (shard.subscriptions().holds(sub, *topic)) {
       result.status = SubscribeStatus::already_subscribed;
+      result.seq = topic->messages();
       return result;
     }
-    std::uint64_t first_seq = 0;
     {
       std::lock_guard lock(topic->mutex_);
       if (topic->deleted_) {
-        if (create_missing) continue;  // deleted meanwhile: make a new one
+        if (request.create_missing) continue;  // deleted meanwhile: make a new one
         return result;
       }
-      first_seq = topic->seq_ + 1;
-      result.replay = topic->history_.newest(last_n);
-      topic->shard_subscribers_[shard.index()] += 1;
+      result.seq = topic->seq_.load(std::memory_order_relaxed);
+      if (request.since_seq) {
+        const bool epoch_matches = !request.epoch || *request.epoch == topic->epoch().text();
+        const ResumePlan plan = plan_resume(*request.since_seq, epoch_matches, result.seq, topic->history_.size());
+        result.replay = topic->history_.range(plan.first, plan.count);
+        result.recovered = plan.recovered;
+      } else {
+        result.replay = topic->history_.newest(request.last_n);
+      }
+      topic->shard_subscribers(shard.index()) += 1;
       topic->subscribers_.fetch_add(1, std::memory_order_relaxed);
     }
-    shard.subscriptions().add(sub, std::move(topic), first_seq);
+    shard.subscriptions().add(sub, std::move(topic), result.seq + 1);
     result.status = SubscribeStatus::subscribed;
     return result;
   }
@@ -153,12 +180,18 @@ void Broker::unsubscribe_all(Subscriber& sub) {
 
 void Broker::left(Topic& topic, std::size_t shard, std::size_t count) {
   std::lock_guard lock(topic.mutex_);
-  topic.shard_subscribers_[shard] -= static_cast<std::uint32_t>(count);
+  topic.shard_subscribers(shard) -= static_cast<std::uint32_t>(count);
   topic.subscribers_.fetch_sub(static_cast<std::int64_t>(count), std::memory_order_relaxed);
 }
 
 PublishResult Broker::publish(std::size_t shard_index, std::string_view name, bool create_missing,
                               const EventEncoder& encoder) {
+  const EventEncoder* const encoders[] = {&encoder};
+  return publish_all(shard_index, name, create_missing, encoders);
+}
+
+PublishResult Broker::publish_all(std::size_t shard_index, std::string_view name, bool create_missing,
+                                  std::span<const EventEncoder* const> encoders) {
   Shard& from = *shards_[shard_index];
   bool deliver_here = false;
   PublishResult result;
@@ -170,22 +203,25 @@ PublishResult Broker::publish(std::size_t shard_index, std::string_view name, bo
       if (create_missing) continue;
       return result;
     }
-    const std::uint64_t seq = ++topic->seq_;
-    topic->messages_.store(seq, std::memory_order_relaxed);
-    EventRef event = Event::make(topic, seq, encoder.encode(from.scratch(), topic->name(), seq));
-    // Every inbox gets the topic's events in seq order, this shard's own
-    // included: an event another shard published just before may be in it.
-    for (std::size_t i = 0; i < shards_.size(); ++i) {
-      if (topic->shard_subscribers_[i] == 0) continue;
-      shards_[i]->push(Outbound::of_event(event));
-      if (i == shard_index) {
-        deliver_here = true;
-      } else {
-        from.handed_to(*shards_[i]);
+    std::uint64_t seq = topic->seq_.load(std::memory_order_relaxed);
+    result = {true, seq + 1, seq + encoders.size()};
+    for (const EventEncoder* encoder : encoders) {
+      ++seq;
+      EventRef event = Event::make(topic, seq, encoder->encode(from.scratch(), topic->name(), seq));
+      // Every inbox gets the topic's events in seq order, this shard's own
+      // included: an event another shard published just before may be in it.
+      for (std::size_t i = 0; i < shards_.size(); ++i) {
+        if (!topic->has_subscribers_on(i)) continue;
+        shards_[i]->push(Outbound::of_event(event));
+        if (i == shard_index) {
+          deliver_here = true;
+        } else {
+          from.handed_to(*shards_[i]);
+        }
       }
+      topic->history_.push(std::move(event));
     }
-    topic->history_.push(std::move(event));
-    result = {true, seq};
+    topic->seq_.store(seq, std::memory_order_relaxed);
     break;
   }
   if (deliver_here) from.drain();

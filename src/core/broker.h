@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,21 +43,44 @@ struct BrokerOptions {
 
 struct TopicStats {
   std::string name;
-  std::uint64_t messages = 0;
+  Epoch epoch{0};
+  std::uint64_t messages = 0;  // also the seq of the newest message
   std::int64_t subscribers = 0;
   std::uint64_t dropped = 0;
+};
+
+struct SubscribeRequest {
+  std::string_view topic;
+  std::uint64_t last_n = 0;                // replay the newest last_n retained messages
+  std::optional<std::uint64_t> since_seq;  // or resume after this seq (section 9)
+  std::optional<std::string_view> epoch;   // of since_seq's life of the topic
+  bool create_missing = false;             // --auto-create-topics
 };
 
 enum class SubscribeStatus { subscribed, already_subscribed, topic_not_found };
 
 struct SubscribeResult {
   SubscribeStatus status = SubscribeStatus::topic_not_found;
-  std::vector<EventRef> replay;  // newest min(last_n, history), oldest first
+  Epoch epoch{0};
+  // The newest seq when the subscription took effect (or, already
+  // subscribed, now): live events of the subscription come after it.
+  std::uint64_t seq = 0;
+  std::optional<bool> recovered;  // a new subscription with since_seq only
+  std::vector<EventRef> replay;   // oldest first
 };
 
 struct PublishResult {
   bool found = false;
-  std::uint64_t seq = 0;
+  std::uint64_t first_seq = 0;  // of the first message published
+  std::uint64_t seq = 0;        // of the last
+};
+
+// Retained messages of a topic, as GET /topics/{name}/messages reads them.
+struct HistoryPage {
+  std::string name;
+  Epoch epoch{0};
+  std::uint64_t seq = 0;  // the newest seq
+  std::vector<EventRef> events;
 };
 
 class Broker {
@@ -87,8 +111,16 @@ class Broker {
 
   // --- the shard thread of the subscriber / publisher ---
 
-  // Subscribes `sub` to `name`, creating the topic if `create_missing`.
-  SubscribeResult subscribe(Subscriber& sub, std::string_view name, std::uint64_t last_n, bool create_missing);
+  // The retained messages of `name` with seq > `since_seq`, the oldest
+  // `limit` of them; nullopt if there is no such topic.
+  std::optional<HistoryPage> history(std::string_view name, std::uint64_t since_seq, std::size_t limit) const;
+
+  // Subscribes `sub` as `request` says (creating the topic if it allows).
+  SubscribeResult subscribe(Subscriber& sub, const SubscribeRequest& request);
+  // Subscribes `sub` to `name` with a last_n replay.
+  SubscribeResult subscribe(Subscriber& sub, std::string_view name, std::uint64_t last_n, bool create_missing) {
+    return subscribe(sub, SubscribeRequest{name, last_n, std::nullopt, std::nullopt, create_missing});
+  }
   // Unsubscribes `sub` from `name`. Returns false if there is no such topic
   // (true also when `sub` did not hold it).
   bool unsubscribe(Subscriber& sub, std::string_view name);
@@ -98,6 +130,10 @@ class Broker {
   // have the event queued before this returns; other shards have it in
   // their inbox, and are woken by the shard's next wake_receivers().
   PublishResult publish(std::size_t shard, std::string_view name, bool create_missing, const EventEncoder& encoder);
+  // Publishes the events of `encoders` in order, with consecutive seqs (no
+  // other publish comes between them), as publish does.
+  PublishResult publish_all(std::size_t shard, std::string_view name, bool create_missing,
+                            std::span<const EventEncoder* const> encoders);
 
  private:
   friend class Shard;
@@ -105,6 +141,9 @@ class Broker {
   TopicRef find(std::string_view name) const;
   TopicRef find_or_create(std::string_view name, bool create_missing);
   TopicRef make_topic(std::string_view name) const;
+  // Registers a new topic `name` unless one exists; registry mutex held.
+  // Returns the registered topic and whether it is new.
+  std::pair<TopicRef, bool> register_topic(std::string_view name);
   // Shard `shard` no longer holds `count` subscriptions of `topic`.
   void left(Topic& topic, std::size_t shard, std::size_t count);
 
@@ -117,7 +156,8 @@ class Broker {
   const FrameEncoder& encoder_;
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::shared_mutex registry_mutex_;  // guards topics_
-  std::unordered_map<std::string, TopicRef, NameHash, std::equal_to<>> topics_;
+  // Keyed by a view of the topic's own name (each entry holds the topic).
+  std::unordered_map<std::string_view, TopicRef, NameHash, std::equal_to<>> topics_;
 };
 
 }  // namespace pubsub::core

@@ -16,9 +16,10 @@ std::string_view text_frame(std::string& scratch) { return protocol::finish_serv
 
 common::Timestamp now_ts() { return common::Timestamp(std::chrono::system_clock::now()); }
 
-std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic) {
+std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic,
+                           const protocol::AckPosition& position) {
   protocol::begin_server_frame(scratch);
-  protocol::write_ack(scratch, request_id, topic, now_ts().view());
+  protocol::write_ack(scratch, request_id, topic, now_ts().view(), position);
   return text_frame(scratch);
 }
 
@@ -68,7 +69,7 @@ std::string_view ProtocolFrames::slow_consumer(std::string& scratch) const {
 
 std::string_view PublishEncoder::encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const {
   protocol::begin_server_frame(scratch);
-  protocol::write_event(scratch, topic, request_.message_id_raw, request_.payload_raw, seq, now_ts().view());
+  protocol::write_event(scratch, topic, message_id_raw_, payload_raw_, seq, now_ts().view());
   return text_frame(scratch);
 }
 

@@ -21,7 +21,8 @@ namespace pubsub::net {
 // Now, as the contract's timestamp.
 common::Timestamp now_ts();
 
-std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic);
+std::string_view frame_ack(std::string& scratch, std::optional<std::string_view> request_id, std::string_view topic,
+                           const protocol::AckPosition& position = {});
 std::string_view frame_error(std::string& scratch, std::optional<std::string_view> request_id, protocol::ErrorCode code,
                              std::string_view message);
 // The answer to a `ping` request.
@@ -38,14 +39,18 @@ class ProtocolFrames final : public core::FrameEncoder {
   std::string_view slow_consumer(std::string& scratch) const override;
 };
 
-// The event of one publish request; ts is the publish time.
+// The event of one published message (a WebSocket publish's, or one of an
+// HTTP publish), from the raw JSON of its id and payload, which it must not
+// outlive; ts is the publish time.
 class PublishEncoder final : public core::EventEncoder {
  public:
-  explicit PublishEncoder(const protocol::Request& request) : request_(request) {}
+  PublishEncoder(std::string_view message_id_raw, std::string_view payload_raw)
+      : message_id_raw_(message_id_raw), payload_raw_(payload_raw) {}
   std::string_view encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const override;
 
  private:
-  const protocol::Request& request_;
+  std::string_view message_id_raw_;
+  std::string_view payload_raw_;
 };
 
 }  // namespace pubsub::net

@@ -129,9 +129,24 @@ std::chrono::steady_clock::duration request_timeout(const ServerOptions& options
   return kMaxRequestTimeout;
 }
 
+// The largest body `request` may have: --max-message-bytes for publishing
+// messages (section 10), 64 KiB for the other requests (section 6).
+std::size_t request_body_limit(const ServerOptions& options, const http::request<http::string_body>& request) {
+  const std::string_view method(request.method_string().data(), request.method_string().size());
+  const std::string_view target(request.target().data(), request.target().size());
+  return publishes_messages(method, target) ? options.max_message_bytes : kMaxRequestBody;
+}
+
+RestResponse body_too_large(std::size_t limit) {
+  if (limit == kMaxRequestBody) return rest_error(ErrorCode::payload_too_large, "request body is larger than 64 KiB");
+  return rest_error(ErrorCode::payload_too_large,
+                    "request body is larger than --max-message-bytes (" + std::to_string(limit) + " bytes)");
+}
+
 // Returns the response to the REST request `request`; it keeps the
 // connection open if the client asks to and the server is not shutting down.
-http::response<http::string_body> answer_rest(ServerState& server, const http::request<http::string_body>& request) {
+http::response<http::string_body> answer_rest(ServerState& server, std::size_t shard,
+                                              const http::request<http::string_body>& request) {
   const std::string_view target(request.target().data(), request.target().size());
   std::optional<std::string_view> api_key;
   if (auto header = request.find("X-API-Key"); header != request.end()) {
@@ -139,7 +154,7 @@ http::response<http::string_body> answer_rest(ServerState& server, const http::r
   }
   const std::string_view method(request.method_string().data(), request.method_string().size());
   const RestResponse rest =
-      handle_rest(server.broker, server.rest_context(), {method, target, request.body(), api_key});
+      handle_rest(server.broker, server.rest_context(shard), {method, target, request.body(), api_key});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
   return to_http(rest, request.version(), keep_alive);
@@ -168,14 +183,24 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeader);
-    parser.body_limit(kMaxRequestBody);
+    parser.body_limit(std::max(kMaxRequestBody, server.options.max_message_bytes));
     stream.expires_after(request_timeout(server.options));
     ShardContext& context = *server.shards[shard];
     context.idle_http.insert(&stream.socket());
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, nothrow);
     context.idle_http.erase(&stream.socket());
+    std::size_t body_limit = kMaxRequestBody;
+    if (!ec) {
+      body_limit = request_body_limit(server.options, parser.get());
+      if (parser.content_length().value_or(0) > body_limit) {
+        ec = http::error::body_limit;
+      } else if (!parser.is_done()) {
+        parser.body_limit(body_limit);  // a chunked body is counted as it comes
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, nothrow);
+      }
+    }
     if (ec == http::error::body_limit) {
-      co_await answer_and_close(stream, rest_error(ErrorCode::payload_too_large, "request body is larger than 64 KiB"));
+      co_await answer_and_close(stream, body_too_large(body_limit));
       co_return std::nullopt;
     }
     if (ec == http::error::header_limit) {
@@ -202,7 +227,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
-    auto response = answer_rest(server, request);
+    auto response = answer_rest(server, shard, request);
     auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
     if (wec || !response.keep_alive()) {
       end_output(stream);

@@ -2,6 +2,7 @@
 #include "net/rest.h"
 
 #include "core/broker.h"
+#include "net/rest_messages.h"
 #include "protocol/json_scan.h"
 #include "protocol/messages.h"
 
@@ -39,6 +40,13 @@ struct NameMember final : protocol::MemberVisitor {
   }
 };
 
+// Appends a topic's position (section 9): ,"epoch":E,"seq":S.
+void append_position(std::string& body, const core::TopicStats& topic) {
+  body += R"(,"epoch":)";
+  append_json_string(body, topic.epoch.text());
+  body += R"(,"seq":)" + std::to_string(topic.messages);
+}
+
 RestResponse create_topic(core::Broker& broker, std::string_view body) {
   NameMember member;
   const protocol::ObjectScan scan = protocol::scan_object(body, member);
@@ -73,12 +81,37 @@ RestResponse list_topics(const core::Broker& broker) {
   return ok(200, std::move(body));
 }
 
-RestResponse topic_route(core::Broker& broker, std::string_view method, std::string_view raw_name) {
-  if (method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
+// A topic path: the name, and what follows it: "" (the topic itself),
+// "messages" or "messages:batch". Any other slash is part of the name,
+// which it makes invalid (400).
+struct TopicPath {
+  std::string_view raw_name;
+  std::string_view rest;
+};
+
+TopicPath split_topic_path(std::string_view after_prefix) {
+  const auto slash = after_prefix.find('/');
+  if (slash == std::string_view::npos) return {after_prefix, {}};
+  const std::string_view rest = after_prefix.substr(slash + 1);
+  if (rest != "messages" && rest != "messages:batch") return {after_prefix, {}};
+  return {after_prefix.substr(0, slash), rest};
+}
+
+RestResponse topic_route(core::Broker& broker, const RestContext& context, const RestRequest& request,
+                         std::string_view after_prefix) {
+  const std::string_view method = request.method;
+  const TopicPath path = split_topic_path(after_prefix);
+  const bool messages = path.rest == "messages";
+  const bool batch = path.rest == "messages:batch";
+  if (messages && method != "GET" && method != "POST") return method_not_allowed("GET, POST");
+  if (batch && method != "POST") return method_not_allowed("POST");
+  if (path.rest.empty() && method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
   std::string name;
-  if (!percent_decode(raw_name, name))
+  if (!percent_decode(path.raw_name, name))
     return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
   if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
+  if (messages && method == "GET") return read_history(broker, name, request.target);
+  if (messages || batch) return publish_messages(broker, context, name, request.body, batch);
   if (method == "DELETE") {
     if (!broker.delete_topic(name))
       return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
@@ -90,7 +123,9 @@ RestResponse topic_route(core::Broker& broker, std::string_view method, std::str
   append_json_string(body, stats->name);
   body += R"(,"subscribers":)" + std::to_string(stats->subscribers);
   body += R"(,"messages":)" + std::to_string(stats->messages);
-  body += R"(,"dropped":)" + std::to_string(stats->dropped) + '}';
+  body += R"(,"dropped":)" + std::to_string(stats->dropped);
+  append_position(body, *stats);
+  body += '}';
   return ok(200, std::move(body));
 }
 
@@ -114,7 +149,9 @@ RestResponse stats(const core::Broker& broker, const RestContext& context) {
     append_json_string(body, t.name);
     body += R"(:{"messages":)" + std::to_string(t.messages);
     body += R"(,"subscribers":)" + std::to_string(t.subscribers);
-    body += R"(,"dropped":)" + std::to_string(t.dropped) + '}';
+    body += R"(,"dropped":)" + std::to_string(t.dropped);
+    append_position(body, t);
+    body += '}';
   }
   const ServerCounters& c = context.counters;
   body += R"(},"connections":)" + std::to_string(c.connections);
@@ -170,6 +207,12 @@ bool percent_decode(std::string_view in, std::string& out) {
   return true;
 }
 
+bool publishes_messages(std::string_view method, std::string_view target) {
+  const std::string_view path = target_path(target);
+  return method == "POST" && path.starts_with("/topics/") &&
+         (path.ends_with("/messages") || path.ends_with("/messages:batch"));
+}
+
 std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
@@ -206,7 +249,7 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
     return method_not_allowed("GET, POST");
   }
   constexpr std::string_view kTopicPrefix = "/topics/";
-  if (path.starts_with(kTopicPrefix)) return topic_route(broker, method, path.substr(kTopicPrefix.size()));
+  if (path.starts_with(kTopicPrefix)) return topic_route(broker, context, request, path.substr(kTopicPrefix.size()));
   if (path == "/ws") return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
   std::string shown(path.substr(0, 200));
   for (char& c : shown) {

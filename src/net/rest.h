@@ -2,7 +2,8 @@
 // response: routing, authentication, bodies and error bodies. The HTTP
 // transport (Beast) lives in server.cpp and only adapts to this.
 //
-// Any thread: reads the broker through its thread-safe calls only.
+// Any thread, except for publishing (see handle_rest): reads the broker
+// through its thread-safe calls only.
 #pragma once
 
 #include <chrono>
@@ -45,9 +46,15 @@ struct RestContext {
   const std::string& api_key;  // empty: no authentication
   std::chrono::steady_clock::time_point started;
   ServerCounters counters;
+  // The shard whose thread answers the request: an HTTP publish is that
+  // shard's publish (section 10).
+  std::size_t shard = 0;
+  bool auto_create_topics = false;
+  bool require_uuid = true;
 };
 
-// Answers one REST request.
+// Answers one REST request. On the thread of `context.shard` (a publish
+// delivers to that shard's subscribers before it returns).
 RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request);
 
 // The error body of the contract: {"error":{"code":...,"message":...}},
@@ -60,6 +67,10 @@ bool api_key_matches(std::string_view key, std::string_view candidate);
 
 // Percent-decodes `in` into `out`; returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out);
+
+// Returns true if a request for `method` and `target` publishes messages
+// (section 10): its body is bounded by --max-message-bytes, not 64 KiB.
+bool publishes_messages(std::string_view method, std::string_view target);
 
 // Returns the path part of an origin-form target (before any '?').
 std::string_view target_path(std::string_view target);

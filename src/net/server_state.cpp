@@ -37,14 +37,14 @@ ServerState::ServerState(ServerOptions opts)
 
 ServerState::~ServerState() = default;
 
-RestContext ServerState::rest_context() const {
+RestContext ServerState::rest_context(std::size_t shard) const {
   ServerCounters figures;
   figures.connections = connections.load(std::memory_order_relaxed);
   figures.websocket_connections = websocket_connections.load(std::memory_order_relaxed);
   figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
   figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
   figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
-  return RestContext{options.api_key, started, figures};
+  return RestContext{options.api_key, started, figures, shard, options.auto_create_topics, options.require_uuid};
 }
 
 }  // namespace pubsub::net

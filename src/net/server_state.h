@@ -28,8 +28,9 @@ struct ServerState {
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
 
-  // The figures the REST API reports, read now.
-  RestContext rest_context() const;
+  // The figures the REST API reports, read now, for a request answered on
+  // shard `shard`'s thread.
+  RestContext rest_context(std::size_t shard) const;
 
   ServerOptions options;
   ConnectionSettings connection_settings;

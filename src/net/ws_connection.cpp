@@ -180,18 +180,22 @@ void WsConnection::handle(std::string_view text) {
 }
 
 void WsConnection::handle_subscribe(const protocol::Request& request) {
-  auto result = shard().broker().subscribe(*this, request.topic, request.last_n, context_.settings.auto_create_topics);
+  core::SubscribeRequest subscribe{request.topic, request.last_n, request.since_seq, std::nullopt,
+                                   context_.settings.auto_create_topics};
+  if (request.epoch) subscribe.epoch = *request.epoch;
+  auto result = shard().broker().subscribe(*this, subscribe);
   if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
-  reply_ack(request);
+  reply(frame_ack(scratch(), request.request_id, request.topic,
+                  {result.epoch.text(), result.seq, result.recovered}));
   for (core::EventRef& event : result.replay)
     push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
 }
 
 void WsConnection::handle_publish(const protocol::Request& request) {
-  const PublishEncoder encoder(request);
+  const PublishEncoder encoder(request.message_id_raw, request.payload_raw);
   auto result = shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
   if (!result.found) return topic_not_found(request);
-  reply_ack(request);
+  reply(frame_ack(scratch(), request.request_id, request.topic, {std::nullopt, result.seq, std::nullopt}));
 }
 
 void WsConnection::reply(std::string_view frame) { push_control(core::Outbound::control(frame)); }

@@ -2,6 +2,7 @@
 #include "protocol/json_scan.h"
 
 #include <cstdint>
+#include <vector>
 
 #include "common/text.h"
 
@@ -44,7 +45,7 @@ class Scanner {
         break;
       case '[':
         out.type = JsonType::array;
-        ok = array(depth + 1);
+        ok = array(nullptr, depth + 1);
         break;
       case '"':
         out.type = JsonType::string;
@@ -96,8 +97,8 @@ class Scanner {
     }
   }
 
- private:
-  bool array(int depth) {
+  // Scans an array; appends its elements to `elements` when given.
+  bool array(std::vector<JsonValue>* elements, int depth) {
     if (!within_depth(depth)) return false;
     ++p_;  // '['
     skip_space();
@@ -106,6 +107,7 @@ class Scanner {
       skip_space();
       JsonValue element;
       if (!value(element, depth)) return false;
+      if (elements != nullptr) elements->push_back(element);
       skip_space();
       if (peek(']')) return ++p_, true;
       if (!peek(',')) return false;
@@ -113,6 +115,7 @@ class Scanner {
     }
   }
 
+ private:
   // Returns false, and remembers why, past kMaxJsonDepth.
   bool within_depth(int depth) {
     if (depth <= kMaxJsonDepth) return true;
@@ -250,6 +253,14 @@ ObjectScan scan_object(std::string_view text, MemberVisitor& visitor) {
   scanner.skip_space();
   if (!scanner.at_end()) return ObjectScan::invalid_json;
   return is_object ? ObjectScan::ok : ObjectScan::not_an_object;
+}
+
+std::vector<JsonValue> array_elements(std::string_view text) {
+  std::vector<JsonValue> elements;
+  Scanner scanner(text);
+  scanner.skip_space();
+  if (scanner.peek('[') && !scanner.array(&elements, 1)) elements.clear();
+  return elements;
 }
 
 bool decode_json_string(std::string_view raw_inner, std::string& out) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pubsub::protocol {
 
@@ -50,6 +51,10 @@ bool scan_json(std::string_view text, JsonValue& out);
 // any other error; the visitor may have seen members), or not_an_object
 // (valid JSON of another type; the visitor saw nothing).
 ObjectScan scan_object(std::string_view text, MemberVisitor& visitor);
+
+// Returns the elements of the JSON array `text` (surrounding whitespace
+// allowed) in order; empty if it is not a valid array.
+std::vector<JsonValue> array_elements(std::string_view text);
 
 // Decodes the inside of a validated JSON string (without its quotes) into
 // `out`, resolving escapes and surrogate pairs to UTF-8. Returns false only

@@ -18,7 +18,7 @@ std::string too_deep_message() {
 
 // Keeps the last value of each member the request parser cares about.
 struct RequestMembers final : MemberVisitor {
-  std::optional<JsonValue> type, topic, client_id, message, last_n, request_id;
+  std::optional<JsonValue> type, topic, client_id, message, last_n, since_seq, epoch, request_id;
 
   void member(std::string_view raw_key, JsonValue value) override {
     std::string scratch;
@@ -28,6 +28,8 @@ struct RequestMembers final : MemberVisitor {
     else if (key == "client_id") client_id = value;
     else if (key == "message") message = value;
     else if (key == "last_n") last_n = value;
+    else if (key == "since_seq") since_seq = value;
+    else if (key == "epoch") epoch = value;
     else if (key == "request_id") request_id = value;
   }
 };
@@ -83,20 +85,50 @@ ParseResult fail(ParseResult& result, std::string message) {
   return std::move(result);
 }
 
+// Validates the members of a message object (`message` of a publish, or
+// an HTTP publish's body) into `out`. Returns an empty string on success,
+// else the error message, naming fields after `prefix`.
+std::string parse_message_members(JsonValue message, const ParseOptions& options, std::string_view prefix,
+                                  MessageBody& out) {
+  MessageMembers members;
+  scan_object(message.raw, members);  // already validated
+  const std::string field_id = std::string(prefix) + "id";
+  if (!members.id || members.id->type != JsonType::string) return field_id + " is required and must be a string";
+  std::string id;
+  if (!decode_token(*members.id, id)) return field_id + " is not a valid string";
+  if (id.empty()) return field_id + " must not be empty";
+  if (options.require_uuid && !is_uuid(id)) return field_id + " must be a UUID (8-4-4-4-12 hex digits)";
+  if (!members.payload) return std::string(prefix) + "payload is required";
+  out = {members.id->raw, members.payload->raw};
+  return {};
+}
+
 // Validates the fields of a publish's `message` object into `request`.
 // Returns an empty string on success, else the error message.
 std::string parse_publish_message(JsonValue message, const ParseOptions& options, Request& request) {
   if (message.type != JsonType::object) return "message is required and must be an object with id and payload";
-  MessageMembers members;
-  scan_object(message.raw, members);  // already validated as part of the frame
-  if (!members.id || members.id->type != JsonType::string) return "message.id is required and must be a string";
-  std::string id;
-  if (!decode_token(*members.id, id)) return "message.id is not a valid string";
-  if (id.empty()) return "message.id must not be empty";
-  if (options.require_uuid && !is_uuid(id)) return "message.id must be a UUID (8-4-4-4-12 hex digits)";
-  if (!members.payload) return "message.payload is required";
-  request.message_id_raw = members.id->raw;
-  request.payload_raw = members.payload->raw;
+  MessageBody body;
+  std::string error = parse_message_members(message, options, "message.", body);
+  request.message_id_raw = body.id_raw;
+  request.payload_raw = body.payload_raw;
+  return error;
+}
+
+// Validates the resume fields of a subscribe (section 9) into `request`.
+std::string parse_resume(const RequestMembers& m, Request& request) {
+  if (m.since_seq) {
+    std::uint64_t since = 0;
+    if (!parse_count(*m.since_seq, since)) return "since_seq must be an integer >= 0";
+    if (m.last_n) return "since_seq and last_n cannot be used together";
+    request.since_seq = since;
+  }
+  if (m.epoch) {
+    if (m.epoch->type != JsonType::string) return "epoch must be a string";
+    if (!m.since_seq) return "epoch needs since_seq";
+    std::string epoch;
+    if (!decode_token(*m.epoch, epoch)) return "epoch is not a valid string";
+    request.epoch = std::move(epoch);
+  }
   return {};
 }
 
@@ -178,8 +210,10 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
       return fail(result, "client_id is required and must be a non-empty string");
     }
   }
-  if (req.type == RequestType::subscribe && m.last_n && !parse_count(*m.last_n, req.last_n)) {
-    return fail(result, "last_n must be an integer >= 0");
+  if (req.type == RequestType::subscribe) {
+    if (m.last_n && !parse_count(*m.last_n, req.last_n)) return fail(result, "last_n must be an integer >= 0");
+    std::string error = parse_resume(m, req);
+    if (!error.empty()) return fail(result, std::move(error));
   }
   if (req.type == RequestType::publish) {
     if (!m.message) return fail(result, "message is required and must be an object with id and payload");
@@ -190,12 +224,43 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   return result;
 }
 
+MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& options,
+                                     std::string_view field_prefix) {
+  MessageBodyResult result;
+  struct Ignore final : MemberVisitor {
+    void member(std::string_view, JsonValue) override {}
+  } ignore;
+  const std::string what = field_prefix.empty() ? "body" : std::string(field_prefix.substr(0, field_prefix.size() - 1));
+  switch (scan_object(text, ignore)) {
+    case ObjectScan::invalid_json: result.error = what + " is not valid JSON"; return result;
+    case ObjectScan::too_deep:
+      result.error = what + " has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      return result;
+    case ObjectScan::not_an_object:
+      result.error = what + " must be a JSON object with id and payload";
+      return result;
+    case ObjectScan::ok: break;
+  }
+  result.error = parse_message_members(JsonValue{text, JsonType::object}, options, field_prefix, result.message);
+  result.ok = result.error.empty();
+  return result;
+}
+
 void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
-               std::string_view ts) {
-  open_frame(out, "ack", request_id, topic.size());
+               std::string_view ts, const AckPosition& position) {
+  open_frame(out, "ack", request_id, topic.size() + 64);
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"status":"ok")";
+  if (position.epoch) {
+    out += R"(,"epoch":)";
+    append_json_string(out, *position.epoch);
+  }
+  if (position.seq) {
+    out += R"(,"seq":)";
+    append_decimal(out, *position.seq);
+  }
+  if (position.recovered) out += *position.recovered ? R"(,"recovered":true)" : R"(,"recovered":false)";
   close_frame(out, ts);
 }
 
@@ -252,9 +317,10 @@ void write_event(std::string& out, std::string_view topic, std::string_view mess
   close_frame(out, ts);
 }
 
-std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts) {
+std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts,
+                     const AckPosition& position) {
   std::string out;
-  write_ack(out, request_id, topic, ts);
+  write_ack(out, request_id, topic, ts, position);
   return out;
 }
 
@@ -294,6 +360,22 @@ std::string make_event(std::string_view topic, std::string_view message_id_raw, 
   std::string out;
   write_event(out, topic, message_id_raw, payload_raw, seq, ts);
   return out;
+}
+
+void write_history_item(std::string& out, std::string_view event_json) {
+  // {"type":"event","topic":T,"message":{M},"seq":N,"ts":"..."}: a topic
+  // name holds no quote, so the first `"message":{` opens M; the payload
+  // may hold anything, so M ends at the last `},"seq":`.
+  constexpr std::string_view kOpen = R"("message":{)";
+  constexpr std::string_view kClose = R"(},"seq":)";
+  const std::size_t open = event_json.find(kOpen);
+  const std::size_t close = event_json.rfind(kClose);
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return;
+  const std::size_t members = open + kOpen.size();
+  out += '{';
+  out += event_json.substr(members, close - members);
+  out += ',';
+  out += event_json.substr(close + 2);  // "seq":N,"ts":"..."}
 }
 
 }  // namespace pubsub::protocol

@@ -35,6 +35,8 @@ struct Request {
   std::string_view message_id_raw;             // publish: JSON string token, quotes included
   std::string_view payload_raw;                // publish: the payload's exact bytes
   std::uint64_t last_n = 0;                    // subscribe; saturates at UINT64_MAX
+  std::optional<std::uint64_t> since_seq;      // subscribe: resume after it (saturates)
+  std::optional<std::string> epoch;            // subscribe with since_seq: decoded
   std::optional<std::string_view> request_id;  // JSON string token, quotes included
 };
 
@@ -50,6 +52,23 @@ struct ParseResult {
 // section 2 comes back as !ok with a message naming the field.
 ParseResult parse_request(std::string_view frame, const ParseOptions& options);
 
+// A publish's `message` object as the HTTP publish takes it (section 10),
+// parsed on its own: `message_id_raw` and `payload_raw` point into it.
+struct MessageBody {
+  std::string_view id_raw;
+  std::string_view payload_raw;
+};
+struct MessageBodyResult {
+  bool ok = false;
+  MessageBody message;
+  std::string error;  // names the field, after `field_prefix`
+};
+// Parses the JSON object `text` as a message: `{"id":...,"payload":...}`.
+// Error messages name fields with `field_prefix` before them ("" or
+// "messages[3].").
+MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& options,
+                                     std::string_view field_prefix = {});
+
 // Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z");
 // shared with the logs.
 using common::format_timestamp;
@@ -58,8 +77,15 @@ using common::format_timestamp;
 // nullopt, in which case the field is left out. `ts` is a formatted
 // timestamp. Each write_* appends the JSON text to `out`; each make_*
 // returns it.
+// The fields an ack carries beyond the core contract's (section 9): the
+// topic's epoch and a seq, and whether a resume recovered.
+struct AckPosition {
+  std::optional<std::string_view> epoch;
+  std::optional<std::uint64_t> seq;
+  std::optional<bool> recovered;
+};
 void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
-               std::string_view ts);
+               std::string_view ts, const AckPosition& position = {});
 void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
                  std::string_view ts);
 void write_pong(std::string& out, std::optional<std::string_view> request_id, std::string_view ts);
@@ -69,7 +95,8 @@ void write_dropped(std::string& out, std::string_view topic, std::uint64_t count
 void write_event(std::string& out, std::string_view topic, std::string_view message_id_raw,
                  std::string_view payload_raw, std::uint64_t seq, std::string_view ts);
 
-std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts);
+std::string make_ack(std::optional<std::string_view> request_id, std::string_view topic, std::string_view ts,
+                     const AckPosition& position = {});
 std::string make_error(std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
                        std::string_view ts);
 std::string make_pong(std::optional<std::string_view> request_id, std::string_view ts);
@@ -78,5 +105,10 @@ std::string make_topic_deleted(std::string_view topic, std::string_view ts);
 std::string make_dropped(std::string_view topic, std::uint64_t count, std::string_view ts);
 std::string make_event(std::string_view topic, std::string_view message_id_raw, std::string_view payload_raw,
                        std::uint64_t seq, std::string_view ts);
+
+// Appends the history item of the event whose JSON text (an `event` frame's
+// payload, as write_event builds it) is `event_json`:
+// {"id":...,"payload":...,"seq":N,"ts":"..."}, id and payload byte for byte.
+void write_history_item(std::string& out, std::string_view event_json);
 
 }  // namespace pubsub::protocol

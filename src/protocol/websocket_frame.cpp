@@ -49,4 +49,11 @@ void append_close_frame(std::string& out, std::uint16_t code) {
   append_server_frame(out, Opcode::close, std::string_view(body, 2));
 }
 
+std::string_view server_frame_payload(std::string_view frame) {
+  if (frame.size() < 2) return {};
+  const auto length7 = static_cast<unsigned char>(frame[1]) & 0x7f;
+  const std::size_t header = length7 == 127 ? 10 : length7 == 126 ? 4 : 2;
+  return header <= frame.size() ? frame.substr(header) : std::string_view{};
+}
+
 }  // namespace pubsub::protocol

@@ -54,4 +54,8 @@ inline constexpr std::size_t kMaxServerHeader = 10;
 void begin_server_frame(std::string& out);
 std::string_view finish_server_frame(std::string& out, Opcode opcode);
 
+// Returns the payload of `frame`, one whole frame as the functions above
+// build it (the server's own frames: unmasked, complete).
+std::string_view server_frame_payload(std::string_view frame);
+
 }  // namespace pubsub::protocol

@@ -50,7 +50,7 @@ TEST_CASE("codec") {
 
 TEST_CASE("publish fan-out") {
   const auto request = protocol::parse_request(kPublish, {}).request;
-  const net::PublishEncoder encoder(request);
+  const net::PublishEncoder encoder(request.message_id_raw, request.payload_raw);
   const net::ProtocolFrames frames;
   for (std::size_t shards : {1u, 2u}) {
     for (int subscribers : {1, 100, 10000}) {

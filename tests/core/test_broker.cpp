@@ -206,7 +206,7 @@ TEST_CASE("a history of size 0 keeps nothing", "[broker][replay]") {
 }
 
 TEST_CASE("HistoryRing wraps around", "[broker][replay]") {
-  TopicRef topic(new Topic("t", 0, 1));
+  TopicRef topic = Topic::make("t", 0, 1);
   auto event = [&](int i) { return Event::make(topic, static_cast<std::uint64_t>(i), std::to_string(i)); };
   auto newest = [](const HistoryRing& ring, std::uint64_t n) { return bytes_of(ring.newest(n)); };
   HistoryRing ring(3);
@@ -232,6 +232,123 @@ TEST_CASE("HistoryRing wraps around", "[broker][replay]") {
   none.push(event(1));
   CHECK(none.size() == 0);
   CHECK(newest(none, 9).empty());
+}
+
+TEST_CASE("HistoryRing grows with what it holds and reads any range oldest first", "[broker][replay]") {
+  TopicRef topic = Topic::make("t", 0, 1);
+  auto event = [&](int i) { return Event::make(topic, static_cast<std::uint64_t>(i), std::to_string(i)); };
+  HistoryRing ring(10);
+  for (int i = 1; i <= 7; ++i) ring.push(event(i));  // grows 4 -> 8, not yet full
+  CHECK(bytes_of(ring.range(0, 3)) == Strings{"1", "2", "3"});
+  CHECK(bytes_of(ring.range(5, 9)) == Strings{"6", "7"});
+  CHECK(ring.range(7, 1).empty());
+  for (int i = 8; i <= 23; ++i) ring.push(event(i));  // full at 10, then wraps
+  CHECK(ring.size() == 10);
+  CHECK(bytes_of(ring.range(0, 2)) == Strings{"14", "15"});
+  CHECK(bytes_of(ring.range(8, 5)) == Strings{"22", "23"});
+  CHECK(bytes_of(ring.newest(3)) == Strings{"21", "22", "23"});
+  ring.clear();
+  CHECK(ring.size() == 0);
+  ring.push(event(24));
+  CHECK(bytes_of(ring.newest(5)) == Strings{"24"});
+}
+
+// ------------------------------------------------------------------ positions (section 9)
+
+TEST_CASE("every topic gets a fresh epoch of 11 base64url characters", "[broker][epoch]") {
+  Harness h(1);
+  h.broker.create_topic("a");
+  h.broker.create_topic("b");
+  const Epoch a = h.broker.topic_stats("a")->epoch;
+  CHECK(a.text().size() == 11);
+  CHECK(a.text().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+        std::string_view::npos);
+  CHECK(h.broker.topic_stats("b")->epoch != a);
+  h.broker.delete_topic("a");
+  h.broker.create_topic("a");
+  CHECK(h.broker.topic_stats("a")->epoch != a);  // a re-created topic is a new life
+}
+
+TEST_CASE("subscribe reports the epoch and the newest seq it starts after", "[broker][resume]") {
+  Harness h(GENERATE(1u, 2u), 5);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 3; ++i) h.publish(0, "t");
+  Sub s(h.broker, h.wakes.size() - 1);
+  auto r = h.broker.subscribe(s.sub, "t", 0, false);
+  CHECK(r.epoch == h.broker.topic_stats("t")->epoch);
+  CHECK(r.seq == 3);
+  CHECK_FALSE(r.recovered.has_value());
+  h.publish(0, "t");
+  h.settle();
+  auto again = h.broker.subscribe(s.sub, SubscribeRequest{"t", 0, 0, std::nullopt, false});
+  CHECK(again.status == SubscribeStatus::already_subscribed);
+  CHECK(again.seq == 4);
+  CHECK_FALSE(again.recovered.has_value());  // no resume on a subscription held already
+  CHECK(again.replay.empty());
+}
+
+TEST_CASE("a resume replays after since_seq and then live events, nothing missing or repeated",
+          "[broker][resume]") {
+  Harness h(GENERATE(1u, 2u), 5);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 8; ++i) h.publish(0, "t");  // 4..8 retained
+  const Epoch epoch = h.broker.topic_stats("t")->epoch;
+  const std::string epoch_text(epoch.text());
+  Sub s(h.broker, h.wakes.size() - 1);
+  h.publish(0, "t");  // 9, in flight to the subscriber's shard while it subscribes
+  auto r = h.broker.subscribe(s.sub, SubscribeRequest{"t", 0, 6, epoch_text, false});
+  CHECK(r.recovered == true);
+  CHECK(r.seq == 9);
+  CHECK(bytes_of(r.replay) == Strings{"ev:t:7", "ev:t:8", "ev:t:9"});
+  h.publish(0, "t");
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:t:10"});
+}
+
+TEST_CASE("a resume with another epoch or a future seq replays nothing", "[broker][resume]") {
+  Harness h(1, 5);
+  h.broker.create_topic("t");
+  for (int i = 0; i < 3; ++i) h.publish(0, "t");
+  Sub a(h.broker, 0), b(h.broker, 0);
+  auto other = h.broker.subscribe(a.sub, SubscribeRequest{"t", 0, 1, "AAAAAAAAAAA", false});
+  CHECK(other.recovered == false);
+  CHECK(other.replay.empty());
+  auto future = h.broker.subscribe(b.sub, SubscribeRequest{"t", 0, 4, std::nullopt, false});
+  CHECK(future.recovered == false);
+  CHECK(future.replay.empty());
+  h.publish(0, "t");
+  CHECK(take(a.sub) == Strings{"ev:t:4"});  // live events flow all the same
+}
+
+TEST_CASE("history returns the retained messages after a seq, the oldest `limit`", "[broker][history]") {
+  Harness h(1, 5);
+  CHECK_FALSE(h.broker.history("t", 0, 5));
+  h.broker.create_topic("t");
+  for (int i = 0; i < 8; ++i) h.publish(0, "t");
+  auto all = h.broker.history("t", 0, 100);
+  REQUIRE(all);
+  CHECK(all->seq == 8);
+  CHECK(all->epoch == h.broker.topic_stats("t")->epoch);
+  CHECK(bytes_of(all->events) == Strings{"ev:t:4", "ev:t:5", "ev:t:6", "ev:t:7", "ev:t:8"});
+  CHECK(bytes_of(h.broker.history("t", 5, 2)->events) == Strings{"ev:t:6", "ev:t:7"});
+  CHECK(h.broker.history("t", 8, 5)->events.empty());
+}
+
+TEST_CASE("publish_all gives a batch consecutive seqs and delivers it in order", "[broker][publish]") {
+  Harness h(GENERATE(1u, 2u), 10);
+  h.broker.create_topic("t");
+  Sub s(h.broker, h.wakes.size() - 1);
+  h.broker.subscribe(s.sub, "t", 0, false);
+  h.publish(0, "t");
+  const EventEncoder* const batch[] = {&h.events, &h.events, &h.events};
+  const PublishResult r = h.broker.publish_all(0, "t", false, batch);
+  h.broker.shard(0).wake_receivers();
+  CHECK(r.found);
+  CHECK(r.first_seq == 2);
+  CHECK(r.seq == 4);
+  h.settle();
+  CHECK(take(s.sub) == Strings{"ev:t:1", "ev:t:2", "ev:t:3", "ev:t:4"});
+  CHECK_FALSE(h.broker.publish_all(0, "missing", false, batch).found);
 }
 
 // ------------------------------------------------------------------ delivery

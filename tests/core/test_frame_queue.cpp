@@ -70,7 +70,7 @@ TEST_CASE("Erasing the front is a pop") {
 
 TEST_CASE("A popped slot releases its frame; a cleared queue is empty and reusable") {
   FrameQueue queue;
-  TopicRef topic(new Topic("t", 0, 1));
+  TopicRef topic = Topic::make("t", 0, 1);
   EventRef watched = Event::make(topic, 1, "watched");
   queue.push_back({OutboundRef(Outbound::of_event(watched)), false});
   for (int i = 0; i < 5000; ++i) queue.push_back(frame(i));

@@ -199,7 +199,7 @@ TEST_CASE("A frame over kCopyLimit is written from its own bytes", "[frame_write
 TEST_CASE("A big event stays alive in the writer until its last byte is written", "[frame_writer]") {
   WriterPool pool;
   FrameWriter writer;
-  const core::TopicRef topic(new core::Topic("t", 0, 1));
+  const core::TopicRef topic = core::Topic::make("t", 0, 1);
   const core::EventRef big = core::Event::make(topic, 1, pattern(5000, 1));
   const core::EventRef small = core::Event::make(topic, 2, pattern(100, 2));
   REQUIRE(big->references() == 1);
@@ -387,7 +387,7 @@ TEST_CASE("The pool keeps as many states as writers were busy at once, and trim 
 TEST_CASE("discard() drops everything and releases the held frames", "[frame_writer]") {
   WriterPool pool;
   FrameWriter writer;
-  const core::TopicRef topic(new core::Topic("t", 0, 1));
+  const core::TopicRef topic = core::Topic::make("t", 0, 1);
   const core::EventRef event = core::Event::make(topic, 1, pattern(4000, 1));
   writer.append(pool, core::OutboundRef(core::Outbound::of_event(event)));
   append_all(writer, pool, kMixed);

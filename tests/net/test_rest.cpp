@@ -476,3 +476,95 @@ TEST_CASE("rest_error builds the failure body of section 6", "[rest]") {
   CHECK(net::rest_error(protocol::ErrorCode::bad_request, "a \"quoted\"\nline").body ==
         R"({"error":{"code":"BAD_REQUEST","message":"a \"quoted\"\nline"}})");
 }
+
+// ------------------------------------------------------------------ messages (sections 9 and 10)
+
+namespace {
+
+std::string message_body(int n) {
+  return R"({"id":"550e8400-e29b-41d4-a716-4466554400)" + std::to_string(10 + n) + R"(","payload":)" +
+         std::to_string(n) + "}";
+}
+
+}  // namespace
+
+TEST_CASE("POST /topics/{name}/messages publishes and answers the seq", "[rest][messages]") {
+  Rest rest;
+  REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
+  for (int n = 1; n <= 3; ++n) {
+    auto r = rest.call("POST", "/topics/t/messages", message_body(n));
+    CHECK(r.status == 201);
+    CHECK(r.body == R"({"status":"published","topic":"t","seq":)" + std::to_string(n) + "}");
+  }
+  auto topic = members(rest.get("/topics/t").body);
+  CHECK(topic["seq"] == "3");
+  CHECK(topic["messages"] == "3");
+  CHECK(topic["epoch"].size() == 13);  // 11 characters and their quotes
+  CHECK(members(members(members(rest.get("/stats").body)["topics"])["t"])["epoch"] == topic["epoch"]);
+}
+
+TEST_CASE("POST /topics/{name}/messages:batch publishes all or nothing", "[rest][messages]") {
+  Rest rest;
+  REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
+  rest.call("POST", "/topics/t/messages", message_body(0));
+  auto r = rest.call("POST", "/topics/t/messages:batch",
+                     "{\"messages\":[" + message_body(1) + "," + message_body(2) + "]}");
+  CHECK(r.status == 201);
+  CHECK(r.body == R"({"status":"published","topic":"t","first_seq":2,"last_seq":3})");
+
+  auto bad = rest.call("POST", "/topics/t/messages:batch",
+                       "{\"messages\":[" + message_body(3) + R"(,{"id":"no","payload":1}]})");
+  CHECK(bad.status == 400);
+  CHECK_THAT(bad.body, ContainsSubstring("messages[1].id"));
+  CHECK(members(rest.get("/topics/t").body)["seq"] == "3");  // nothing of the bad batch
+
+  std::string thousand_and_one = R"({"messages":[)";
+  for (int i = 0; i < 1001; ++i) thousand_and_one += (i ? "," : "") + message_body(1);
+  thousand_and_one += "]}";
+  for (const std::string& body : {std::string(R"({"messages":[]})"), thousand_and_one, std::string("{}"),
+                                  std::string(R"({"messages":{}})"), std::string("[")}) {
+    CAPTURE(body.substr(0, 40));
+    CHECK(rest.call("POST", "/topics/t/messages:batch", body).status == 400);
+  }
+}
+
+TEST_CASE("publishing over HTTP refuses what a WebSocket publish refuses", "[rest][messages]") {
+  Rest rest;
+  REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
+  CHECK(error_code(rest.call("POST", "/topics/none/messages", message_body(1)).body) == R"("TOPIC_NOT_FOUND")");
+  CHECK(rest.call("POST", "/topics/none/messages", message_body(1)).status == 404);
+  auto no_payload = rest.call("POST", "/topics/t/messages", R"({"id":"550e8400-e29b-41d4-a716-446655440000"})");
+  CHECK(no_payload.status == 400);
+  CHECK_THAT(no_payload.body, ContainsSubstring("payload"));
+  CHECK(rest.call("POST", "/topics/bad%20name/messages", message_body(1)).status == 400);
+  CHECK(rest.call("DELETE", "/topics/t/messages").allow == "GET, POST");
+  CHECK(rest.call("GET", "/topics/t/messages:batch").allow == "POST");
+  CHECK(rest.call("GET", "/topics/t/other").status == 400);  // "t/other" is no topic name
+  rest.counters.shutting_down = true;
+  CHECK(rest.call("POST", "/topics/t/messages", message_body(1)).status == 503);
+}
+
+TEST_CASE("GET /topics/{name}/messages pages the history", "[rest][history]") {
+  Rest rest;
+  REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
+  for (int n = 1; n <= 5; ++n) rest.call("POST", "/topics/t/messages", message_body(n));
+  auto all = members(rest.get("/topics/t/messages").body);
+  CHECK(all["topic"] == R"("t")");
+  CHECK(all["seq"] == "5");
+  CHECK(all["epoch"] == members(rest.get("/topics/t").body)["epoch"]);
+  CHECK(all["messages"].starts_with(R"([{"id":"550e8400-e29b-41d4-a716-446655440011","payload":1,"seq":1,"ts":")"));
+  auto page = members(rest.get("/topics/t/messages?since_seq=2&limit=2").body);
+  CHECK_THAT(page["messages"], ContainsSubstring(R"("payload":3,"seq":3)"));
+  CHECK_THAT(page["messages"], ContainsSubstring(R"("payload":4,"seq":4)"));
+  CHECK_THAT(page["messages"], !ContainsSubstring(R"("seq":5)"));
+  CHECK(members(rest.get("/topics/t/messages?since_seq=5").body)["messages"] == "[]");
+  CHECK(members(rest.get("/topics/t/messages?limit=100").body)["messages"].size() > 0);
+  for (std::string_view bad : {"?limit=0", "?limit=101", "?limit=x", "?since_seq=-1", "?since_seq=", "?since_seq=1.5",
+                               "?since_seq=1&since_seq=2", "?limit=%zz"}) {
+    CAPTURE(bad);
+    auto r = rest.get("/topics/t/messages" + std::string(bad));
+    CHECK(r.status == 400);
+    CHECK(error_code(r.body) == R"("BAD_REQUEST")");
+  }
+  CHECK(rest.get("/topics/none/messages").status == 404);
+}

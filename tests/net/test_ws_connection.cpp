@@ -125,7 +125,7 @@ std::uint64_t publish(TestShard& shard, std::string_view topic, std::string_view
   const std::string json = publish_json(topic, payload_json);
   const protocol::ParseResult parsed = protocol::parse_request(json, {});
   REQUIRE(parsed.ok);
-  const net::PublishEncoder encoder(parsed.request);
+  const net::PublishEncoder encoder(parsed.request.message_id_raw, parsed.request.payload_raw);
   const core::PublishResult result = shard.broker.publish(0, topic, false, encoder);
   REQUIRE(result.found);
   return result.seq;
@@ -169,7 +169,7 @@ std::string unquoted(std::string_view raw) {
   return std::string(raw);
 }
 
-// A frame in one line: "pong p-1", "error TOPIC_NOT_FOUND s-1", "ack s-1",
+// A frame in one line: "pong p-1", "error TOPIC_NOT_FOUND s-1", "ack 0 s-1" (its seq),
 // "event 3" (its seq), "info dropped", "PONG data", "PING", "CLOSE 1000".
 std::string summary(const Frame& frame) {
   switch (frame.opcode) {
@@ -275,7 +275,7 @@ Lines pass(TestShard& shard, WsConnection& c) { return summaries(write_pass(shar
 // Subscribes c to topic "t" (from its start) and checks the ack.
 void subscribe_to_t(TestShard& shard, WsConnection& c) {
   feed(c, subscribe_request("t", 0, "s-1"));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  CHECK(pass(shard, c) == Lines{"ack 0 s-1"});
 }
 
 // One idle sweep at `epoch`, as the shard's timer runs it.
@@ -337,7 +337,7 @@ TEST_CASE("Requests are answered in the order they came, whatever they are", "[w
     for (char byte : input) feed(c, std::string_view(&byte, 1));
   }
   CHECK(pass(shard, c) == Lines{"pong a", "error TOPIC_NOT_FOUND b", "error BAD_REQUEST c", "error BAD_REQUEST",
-                                "PONG x", "ack d", "event 1", "ack e", "pong f"});
+                                "PONG x", "ack 0 d", "event 1", "ack 1 e", "pong f"});
   CHECK(c.state() == State::open);
 }
 
@@ -347,7 +347,7 @@ TEST_CASE("Replies go on the urgent list, events alone on the dirty list", "[ws_
   WsConnection c(shard.context, 1, "");
   feed(c, subscribe_request("t", 0, "s-1"));
   CHECK(listed(shard.context.urgent, c));
-  CHECK(pass(shard, c) == Lines{"ack s-1"});
+  CHECK(pass(shard, c) == Lines{"ack 0 s-1"});
 
   publish(shard, "t");
   publish(shard, "t");
@@ -602,7 +602,7 @@ TEST_CASE("Requests during shutdown are refused with INTERNAL; pings are still a
   shard.broker.create_topic("t");
   WsConnection c(shard.context, 1, "");
   feed(c, subscribe_request("t", 0, "s-0"));
-  CHECK(pass(shard, c) == Lines{"ack s-0"});
+  CHECK(pass(shard, c) == Lines{"ack 0 s-0"});
   shard.counters.shutting_down = true;
 
   SECTION("while the connection is still open") {}
@@ -799,7 +799,7 @@ TEST_CASE("A replay of --max-queue events is exempt from the bounds under both p
   CHECK(c.dropped_total() == 0);
   CHECK(c.state() == State::open);
   CHECK(shard.counters.slow_consumer_disconnects == 0);
-  CHECK(pass(shard, c) == Lines{"ack s-1", "event 6", "event 7", "event 8", "event 9", "event 10", "event 11"});
+  CHECK(pass(shard, c) == Lines{"ack 10 s-1", "event 6", "event 7", "event 8", "event 9", "event 10", "event 11"});
   CHECK(c.state() == State::open);
 }
 

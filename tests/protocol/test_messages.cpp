@@ -431,3 +431,97 @@ TEST_CASE("format_timestamp writes RFC 3339 UTC with milliseconds", "[messages][
   CHECK(format_timestamp(system_clock::time_point{} - 1ms) == "1969-12-31T23:59:59.999Z");
   CHECK(format_timestamp(system_clock::time_point{} - 1s) == "1969-12-31T23:59:59.000Z");
 }
+
+// ------------------------------------------------------------------ positions and resume (section 9)
+
+TEST_CASE("parse_request reads since_seq and epoch of a subscribe", "[messages][resume]") {
+  const std::string prefix = R"({"type":"subscribe","topic":"t","client_id":"c")";
+  auto plain = parse(prefix + "}");
+  REQUIRE(plain.ok);
+  CHECK_FALSE(plain.request.since_seq);
+  CHECK_FALSE(plain.request.epoch);
+  auto since = parse(prefix + R"(,"since_seq":0})");
+  REQUIRE(since.ok);
+  CHECK(since.request.since_seq == 0u);
+  auto both = parse(prefix + R"(,"since_seq":42,"epoch":"Ab_-\u0030"})");
+  REQUIRE(both.ok);
+  CHECK(both.request.since_seq == 42u);
+  CHECK(both.request.epoch == "Ab_-0");  // decoded
+  auto huge = parse(prefix + R"(,"since_seq":99999999999999999999999})");
+  REQUIRE(huge.ok);
+  CHECK(huge.request.since_seq == std::numeric_limits<std::uint64_t>::max());
+  CHECK(parse(R"({"type":"unsubscribe","topic":"t","client_id":"c","since_seq":-1,"epoch":5})").ok);
+}
+
+TEST_CASE("parse_request refuses the resume fields the contract forbids", "[messages][resume][bad]") {
+  const std::string prefix = R"({"type":"subscribe","topic":"t","client_id":"c")";
+  auto value = GENERATE(as<std::string>{}, "-1", "1.5", "1e2", "\"5\"", "null", "true", "[1]", "{}");
+  check_bad(BadCase{prefix + R"(,"since_seq":)" + value + "}", "since_seq"});
+  check_bad(BadCase{prefix + R"(,"since_seq":1,"last_n":2})", "last_n"});
+  check_bad(BadCase{prefix + R"(,"last_n":0,"since_seq":0})", "since_seq and last_n"});
+  check_bad(BadCase{prefix + R"(,"epoch":"abc"})", "epoch needs since_seq"});
+  auto epoch = GENERATE(as<std::string>{}, "5", "null", "[\"a\"]", "{}", "true");
+  check_bad(BadCase{prefix + R"(,"since_seq":1,"epoch":)" + epoch + "}", "epoch must be a string"});
+}
+
+TEST_CASE("make_ack carries the epoch, seq and recovered it is given, in that order", "[messages][frames][resume]") {
+  CHECK(make_ack(R"("s")", "t", kTs, {"E1", 7u, true}) ==
+        R"({"type":"ack","request_id":"s","topic":"t","status":"ok","epoch":"E1","seq":7,"recovered":true,)"
+        R"("ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(make_ack(std::nullopt, "t", kTs, {"E1", 0u, false}) ==
+        R"({"type":"ack","topic":"t","status":"ok","epoch":"E1","seq":0,"recovered":false,)"
+        R"("ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(make_ack(std::nullopt, "t", kTs, {std::nullopt, 12u, std::nullopt}) ==
+        R"({"type":"ack","topic":"t","status":"ok","seq":12,"ts":"2025-08-25T10:00:00.123Z"})");
+}
+
+TEST_CASE("write_history_item keeps id and payload byte for byte", "[messages][history]") {
+  // A payload that holds the very text the item is cut at.
+  const std::string payload = R"({"x": "},\"seq\":", "message":{"id":1}, "n" : 1.50E+2})";
+  const std::string event = make_event("t:1", R"("Id-\u0041")", payload, 31, kTs);
+  std::string item;
+  write_history_item(item, event);
+  CHECK(item == R"({"id":"Id-\u0041","payload":)" + payload + R"(,"seq":31,"ts":"2025-08-25T10:00:00.123Z"})");
+  CHECK(is_json(item));
+}
+
+TEST_CASE("parse_message_body reads an HTTP publish's body and names bad fields", "[messages][http]") {
+  const std::string body = R"( {"payload": [1, 2] ,"id":")" + std::string(kUuid) + R"(","extra":1} )";
+  auto ok = parse_message_body(body, {});
+  REQUIRE(ok.ok);
+  CHECK(ok.message.id_raw == "\"" + std::string(kUuid) + "\"");
+  CHECK(ok.message.payload_raw == "[1, 2]");
+
+  struct Bad {
+    std::string body;
+    std::string_view says;
+  };
+  auto c = GENERATE(values<Bad>({
+      {"", "body is not valid JSON"},
+      {"[1]", "body must be a JSON object"},
+      {R"({"payload":1})", "id is required"},
+      {R"({"id":"","payload":1})", "id must not be empty"},
+      {R"({"id":"x","payload":1})", "id must be a UUID"},
+      {R"({"id":"550e8400-e29b-41d4-a716-446655440000"})", "payload is required"},
+  }));
+  CAPTURE(c.body);
+  auto bad = parse_message_body(c.body, {});
+  CHECK_FALSE(bad.ok);
+  CHECK_THAT(bad.error, ContainsSubstring(std::string(c.says)));
+  CHECK(parse_message_body(R"({"id":"x","payload":1})", ParseOptions{false}).ok);
+  CHECK_THAT(parse_message_body(R"({"id":7,"payload":1})", {}, "messages[3].").error,
+             ContainsSubstring("messages[3].id is required"));
+}
+
+TEST_CASE("array_elements lists an array's elements in order", "[messages][json]") {
+  const auto elements = array_elements(R"( [1, {"a":[2]} , "x",[]] )");
+  REQUIRE(elements.size() == 4);
+  CHECK(elements[0].raw == "1");
+  CHECK(elements[1].raw == R"({"a":[2]})");
+  CHECK(elements[1].type == JsonType::object);
+  CHECK(elements[2].raw == R"("x")");
+  CHECK(elements[3].raw == "[]");
+  CHECK(array_elements("[]").empty());
+  CHECK(array_elements("[1,").empty());
+  CHECK(array_elements("{}").empty());
+}

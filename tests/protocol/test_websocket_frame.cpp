@@ -52,3 +52,12 @@ TEST_CASE("Control frames carry their opcode; a close frame its code in network 
   pubsub::protocol::append_close_frame(out, 1009);
   CHECK(out == std::string("\x8a\x01p\x89\x00\x88\x02\x03\xf1", 9));
 }
+
+TEST_CASE("server_frame_payload returns the payload of each length form", "[frame]") {
+  for (std::size_t size : {0u, 125u, 126u, 65535u, 65536u}) {
+    const std::string payload(size, 'p');
+    std::string frame;
+    pubsub::protocol::append_server_text_frame(frame, payload);
+    CHECK(pubsub::protocol::server_frame_payload(frame) == payload);
+  }
+}

@@ -1,0 +1,159 @@
+// History and publishing over HTTP; see rest_messages.h.
+#include "net/rest_messages.h"
+
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include "core/broker.h"
+#include "net/broker_frames.h"
+#include "protocol/json_scan.h"
+#include "protocol/messages.h"
+#include "protocol/websocket_frame.h"
+
+namespace pubsub::net {
+namespace {
+
+using protocol::append_json_string;
+using protocol::ErrorCode;
+
+constexpr std::size_t kMaxBatch = 1000;
+
+RestResponse topic_not_found(std::string_view name) {
+  return rest_error(ErrorCode::topic_not_found, "topic '" + std::string(name) + "' does not exist");
+}
+
+// Reads a query parameter that must be an integer in [min, max] when
+// present. Sets `error` (naming the parameter) on a bad value.
+std::optional<std::uint64_t> integer_parameter(std::string_view target, std::string_view name, std::uint64_t min,
+                                               std::uint64_t max, std::optional<RestResponse>& error) {
+  const std::optional<std::string> text = query_parameter(target, name);
+  if (!text) return std::nullopt;
+  std::uint64_t value = 0;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (text->empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
+    error = rest_error(ErrorCode::bad_request, std::string(name) + " must be an integer from " + std::to_string(min) +
+                                                   " to " + std::to_string(max));
+  }
+  return value;
+}
+
+// A query parameter given twice, or one that is malformed, is refused
+// rather than guessed at.
+bool has_malformed_parameter(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  std::string_view query = target.substr(q + 1);
+  int seen = 0;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.substr(0, pair.find('=')) == name) ++seen;
+  }
+  return seen > 1 || (seen == 1 && !query_parameter(target, name));
+}
+
+std::string_view event_json(const core::Event& event) {
+  return protocol::server_frame_payload(event.bytes());
+}
+
+// The members of a batch body: {"messages":[...]}.
+struct BatchMembers final : protocol::MemberVisitor {
+  std::optional<protocol::JsonValue> messages;
+  void member(std::string_view raw_key, protocol::JsonValue value) override {
+    std::string scratch;
+    if (protocol::decode_key(raw_key, scratch) == "messages") messages = value;
+  }
+};
+
+}  // namespace
+
+RestResponse read_history(const core::Broker& broker, std::string_view name, std::string_view target) {
+  for (std::string_view parameter : {"since_seq", "limit"}) {
+    if (has_malformed_parameter(target, parameter)) {
+      return rest_error(ErrorCode::bad_request, std::string(parameter) + " must be given once, as an integer");
+    }
+  }
+  std::optional<RestResponse> error;
+  const std::uint64_t history_size = broker.options().history_size;
+  const auto since_seq = integer_parameter(target, "since_seq", 0, UINT64_MAX, error);
+  if (error) return *error;
+  const auto limit = integer_parameter(target, "limit", 1, std::max<std::uint64_t>(history_size, 1), error);
+  if (error) return *error;
+
+  auto page = broker.history(name, since_seq.value_or(0), limit.value_or(history_size));
+  if (!page) return topic_not_found(name);
+  std::string body = R"({"topic":)";
+  append_json_string(body, page->name);
+  body += R"(,"epoch":)";
+  append_json_string(body, page->epoch.text());
+  body += R"(,"seq":)" + std::to_string(page->seq) + R"(,"messages":[)";
+  std::size_t bytes = 0;
+  for (const core::EventRef& event : page->events) bytes += event->size();
+  body.reserve(body.size() + bytes + 2);
+  bool first = true;
+  for (const core::EventRef& event : page->events) {
+    if (!first) body += ',';
+    first = false;
+    protocol::write_history_item(body, event_json(*event));
+  }
+  body += "]}";
+  return {200, std::move(body), {}};
+}
+
+RestResponse publish_messages(core::Broker& broker, const RestContext& context, std::string_view name,
+                              std::string_view body, bool batch) {
+  if (context.counters.shutting_down) return rest_error(ErrorCode::unavailable, "server is shutting down");
+  const protocol::ParseOptions options{context.require_uuid};
+  std::vector<protocol::MessageBody> messages;
+  if (!batch) {
+    protocol::MessageBodyResult parsed = protocol::parse_message_body(body, options);
+    if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
+    messages.push_back(parsed.message);
+  } else {
+    BatchMembers members;
+    const protocol::ObjectScan scan = protocol::scan_object(body, members);
+    if (scan == protocol::ObjectScan::too_deep) {
+      return rest_error(ErrorCode::bad_request, "body has JSON nesting deeper than " +
+                                                    std::to_string(protocol::kMaxJsonDepth) + " levels");
+    }
+    if (scan != protocol::ObjectScan::ok || !members.messages || members.messages->type != protocol::JsonType::array) {
+      return rest_error(ErrorCode::bad_request, R"(body must be {"messages":[{"id":...,"payload":...}, ...]})");
+    }
+    const std::vector<protocol::JsonValue> elements = protocol::array_elements(members.messages->raw);
+    if (elements.empty() || elements.size() > kMaxBatch) {
+      return rest_error(ErrorCode::bad_request, "messages must hold 1 to " + std::to_string(kMaxBatch) + " messages");
+    }
+    messages.reserve(elements.size());
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+      const std::string prefix = "messages[" + std::to_string(i) + "].";
+      protocol::MessageBodyResult parsed = protocol::parse_message_body(elements[i].raw, options, prefix);
+      if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
+      messages.push_back(parsed.message);
+    }
+  }
+
+  std::vector<PublishEncoder> encoders;
+  std::vector<const core::EventEncoder*> pointers;
+  encoders.reserve(messages.size());
+  pointers.reserve(messages.size());
+  for (const protocol::MessageBody& message : messages) {
+    pointers.push_back(&encoders.emplace_back(message.id_raw, message.payload_raw));
+  }
+  const core::PublishResult result = broker.publish_all(context.shard, name, context.auto_create_topics, pointers);
+  if (!result.found) return topic_not_found(name);
+
+  std::string answer = R"({"status":"published","topic":)";
+  append_json_string(answer, name);
+  if (batch) {
+    answer += R"(,"first_seq":)" + std::to_string(result.first_seq);
+    answer += R"(,"last_seq":)" + std::to_string(result.seq) + '}';
+  } else {
+    answer += R"(,"seq":)" + std::to_string(result.seq) + '}';
+  }
+  return {201, std::move(answer), {}};
+}
+
+}  // namespace pubsub::net
