@@ -13,10 +13,11 @@ namespace {
 // Every flag, bound to its field of `o`, whose value is the default shown.
 po::options_description describe(Options& o) {
   po::options_description d("pubsub-bench options", 120, 60);
-  d.add_options()("help", "print this help")                                            //
-      ("host", po::value(&o.host)->default_value(o.host), "server address")             //
-      ("port", po::value(&o.port)->default_value(o.port), "server port")                //
-      ("mode", po::value(&o.mode)->default_value(o.mode), "throughput or connections")  //
+  d.add_options()("help", "print this help")                                 //
+      ("host", po::value(&o.host)->default_value(o.host), "server address")  //
+      ("port", po::value(&o.port)->default_value(o.port), "server port")     //
+      ("mode", po::value(&o.mode)->default_value(o.mode),
+       "throughput, connections, topics or http-publish")  //
       ("client-style", po::value(&o.client_style)->default_value(o.client_style),
        "throughput: batched (coroutines; each publisher writes its window at once) or per-frame (one thread, "
        "epoll, one send() per publish)")                                                                             //
@@ -37,7 +38,11 @@ po::options_description describe(Options& o) {
       ("connections", po::value(&o.connections)->default_value(o.connections),
        "connections mode: connections to hold")  //
       ("sources", po::value(&o.sources)->default_value(o.sources),
-       "connections mode: 127.0.0.x source addresses (0: one per 25000)")       //
+       "connections mode: 127.0.0.x source addresses (0: one per 25000)")  //
+      ("retain", po::value(&o.retain)->default_value(o.retain),
+       "topics mode: messages published into each filled topic (keep it within --history-size)")  //
+      ("retain-topics", po::value(&o.retain_topics)->default_value(o.retain_topics),
+       "topics mode: how many topics to fill")                                  //
       ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")  //
       ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix),
        "topic names: PREFIX-0, PREFIX-1, ...")                                                                        //
@@ -52,7 +57,10 @@ const char* invalid_combination(const Options& o) {
       o.duration <= 0) {
     return "topics, publishers, window, client-threads must be >= 1 and duration > 0";
   }
-  if (o.mode != "throughput" && o.mode != "connections") return "--mode must be throughput or connections";
+  if (o.mode != "throughput" && o.mode != "connections" && o.mode != "topics" && o.mode != "http-publish") {
+    return "--mode must be throughput, connections, topics or http-publish";
+  }
+  if (o.retain < 0 || o.retain_topics < 0) return "--retain and --retain-topics must be >= 0";
   if (o.client_style != "batched" && o.client_style != "per-frame") {
     return "--client-style must be batched or per-frame";
   }

@@ -30,6 +30,8 @@ struct Options {
   int poll_interval_us = 250;  // per-frame only: at most one poll per interval under load
   int connections = 1000;      // connections mode
   int sources = 0;             // connections mode: 127.0.0.x source addresses (0: auto)
+  int retain = 0;              // topics mode: messages retained per filled topic
+  int retain_topics = 10000;   // topics mode: topics whose history is filled
   std::string api_key;
   std::string topic_prefix = "bench";
   int server_pid = 0;

@@ -113,4 +113,58 @@ void print_connections(const Options& o, const ConnectionsResult& r) {
   }
 }
 
+double TopicsResult::bytes_per_topic() const {
+  return created > 0 ? static_cast<double>(rss_topics_kib - rss_before_kib) * 1024 / static_cast<double>(created) : 0;
+}
+
+double TopicsResult::bytes_per_retained_event() const {
+  return retained > 0 ? static_cast<double>(rss_retained_kib - rss_topics_kib) * 1024 / static_cast<double>(retained)
+                      : 0;
+}
+
+void print_topics(const Options& o, const TopicsResult& r) {
+  if (o.json) {
+    std::cout << "{\"mode\":\"topics\",\"topics\":" << r.topics << ",\"created\":" << r.created
+              << ",\"create_seconds\":" << r.create_seconds << ",\"topics_per_sec\":" << r.topics_per_sec()
+              << ",\"server_rss_before_kib\":" << r.rss_before_kib << ",\"server_rss_topics_kib\":" << r.rss_topics_kib
+              << ",\"bytes_per_topic\":" << r.bytes_per_topic() << ",\"retained\":" << r.retained
+              << ",\"frame_bytes\":" << r.frame_bytes << ",\"server_rss_retained_kib\":" << r.rss_retained_kib
+              << ",\"bytes_per_retained_event\":" << r.bytes_per_retained_event()
+              << ",\"failed\":" << (r.failed ? "true" : "false") << "}\n";
+    return;
+  }
+  std::printf("pubsub-bench topics: %llu of %d created in %.2f s (%.0f topics/s, %d connection(s), window %d)\n",
+              ull(r.created), r.topics, r.create_seconds, r.topics_per_sec(), o.publishers, o.window);
+  if (o.server_pid > 0) {
+    std::printf("  server RSS      %ld KiB before, %ld KiB with the topics: %.0f bytes per topic\n", r.rss_before_kib,
+                r.rss_topics_kib, r.bytes_per_topic());
+    if (r.retained > 0) {
+      std::printf("  retained        %llu events of %zu-byte frames: %ld KiB, %.0f bytes per event\n", ull(r.retained),
+                  r.frame_bytes, r.rss_retained_kib, r.bytes_per_retained_event());
+    }
+  }
+  if (r.failed) std::printf("  FAILED          a request failed or was refused\n");
+}
+
+void print_http_publish(const Options& o, const HttpPublishResult& r) {
+  if (o.json) {
+    std::cout << "{\"mode\":\"http-publish\",\"topics\":" << o.topics << ",\"connections\":" << o.publishers
+              << ",\"window\":" << o.window << ",\"payload_bytes\":" << o.payload << ",\"seconds\":" << r.seconds
+              << ",\"published\":" << r.published << ",\"refused\":" << r.refused
+              << ",\"published_per_sec\":" << r.per_sec();
+    if (o.server_pid > 0) std::cout << ",\"server_cpu_us_per_publish\":" << r.us_per_publish(r.server_cpu_seconds);
+    std::cout << ",\"client_cpu_us_per_publish\":" << r.us_per_publish(r.client_cpu_seconds)
+              << ",\"failed\":" << (r.failed ? "true" : "false") << "}\n";
+    return;
+  }
+  std::printf("pubsub-bench http-publish: %d connection(s), window %d, %d topic(s), %zu B payload\n", o.publishers,
+              o.window, o.topics, o.payload);
+  std::printf("  measured        %.2f s (after %.1f s warm-up)\n", r.seconds, o.warmup);
+  std::printf("  published/s     %.0f   (refused %llu)\n", r.per_sec(), ull(r.refused));
+  if (o.server_pid > 0)
+    std::printf("  server          %.3f us CPU per publish\n", r.us_per_publish(r.server_cpu_seconds));
+  std::printf("  client          %.3f us CPU per publish\n", r.us_per_publish(r.client_cpu_seconds));
+  if (r.failed) std::printf("  FAILED          a connection failed\n");
+}
+
 }  // namespace pubsub::bench

@@ -46,8 +46,39 @@ struct ConnectionsResult {
   double kib_per_connection() const;
 };
 
+// What a topics run measured.
+struct TopicsResult {
+  int topics = 0;
+  std::uint64_t created = 0;
+  double create_seconds = 0;
+  std::uint64_t retained = 0;   // events retained over all filled topics
+  std::size_t frame_bytes = 0;  // the WebSocket frame of one retained event
+  long rss_before_kib = 0, rss_topics_kib = 0, rss_retained_kib = 0;
+  bool failed = false;
+
+  double topics_per_sec() const { return create_seconds > 0 ? static_cast<double>(created) / create_seconds : 0; }
+  double bytes_per_topic() const;
+  double bytes_per_retained_event() const;
+};
+
+// What an HTTP publish run measured (the measured window only).
+struct HttpPublishResult {
+  std::uint64_t published = 0;  // answered 201
+  std::uint64_t refused = 0;    // answered otherwise
+  double seconds = 0;
+  double server_cpu_seconds = 0, client_cpu_seconds = 0;
+  bool failed = false;
+
+  double per_sec() const { return seconds > 0 ? static_cast<double>(published) / seconds : 0; }
+  double us_per_publish(double cpu_seconds) const {
+    return published ? cpu_seconds * 1e6 / static_cast<double>(published) : 0;
+  }
+};
+
 // Prints `r` for the run `o` described: one JSON object if o.json, else text.
 void print_throughput(const Options& o, const ThroughputResult& r);
 void print_connections(const Options& o, const ConnectionsResult& r);
+void print_topics(const Options& o, const TopicsResult& r);
+void print_http_publish(const Options& o, const HttpPublishResult& r);
 
 }  // namespace pubsub::bench

@@ -106,7 +106,7 @@ class Topic {
   bool deleted_ = false;  // guarded by mutex_
   const Epoch epoch_;
   const std::uint32_t shards_;
-  std::mutex mutex_;  // guards the members below; never held while writing to a socket
+  std::mutex mutex_;                   // guards the members below; never held while writing to a socket
   std::atomic<std::uint64_t> seq_{0};  // written under mutex_
   std::atomic<std::int64_t> subscribers_{0};
   HistoryRing history_;

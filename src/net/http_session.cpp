@@ -25,6 +25,8 @@ using protocol::ErrorCode;
 
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::size_t kMaxRequestHeader = 16 * 1024;
+// Responses to pipelined requests held before writing at the most.
+constexpr std::size_t kMaxHeldResponses = 64 * 1024;
 
 // Answers the upgrade `request` with Beast's handshake (the 101, or Beast's
 // refusal of what our checks let through), written within
@@ -143,10 +145,59 @@ RestResponse body_too_large(std::size_t limit) {
                     "request body is larger than --max-message-bytes (" + std::to_string(limit) + " bytes)");
 }
 
-// Returns the response to the REST request `request`; it keeps the
-// connection open if the client asks to and the server is not shutting down.
-http::response<http::string_body> answer_rest(ServerState& server, std::size_t shard,
-                                              const http::request<http::string_body>& request) {
+// Feeds the bytes `buffer` holds to `parser`, consuming what it takes, up
+// to the end of the header (or of the message once the parser is eager).
+// Returns need_more when the buffer ends first, or the parser's error.
+beast::error_code parse_buffered(http::request_parser<http::string_body>& parser, beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  while (!parser.is_header_done() || (parser.eager() && !parser.is_done())) {
+    if (buffer.size() == 0) return http::error::need_more;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more && used > 0) ec = {};
+    if (ec) return ec;
+  }
+  return ec;
+}
+
+// Appends `rest` to `out` as an HTTP response with the headers Beast's
+// serializer would give it (to_http), so that the responses to pipelined
+// requests leave in one write.
+void append_response(std::string& out, const RestResponse& rest, unsigned version, bool keep_alive) {
+  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += std::to_string(rest.status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(rest.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: pubsub\r\nContent-Type: application/json\r\n";
+  if (!rest.allow.empty()) {
+    out += "Allow: ";
+    out += rest.allow;
+    out += "\r\n";
+  }
+  if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
+  if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
+  out += "Content-Length: ";
+  out += std::to_string(rest.body.size());
+  out += "\r\n\r\n";
+  out += rest.body;
+}
+
+// Writes the responses held in `output` and empties it; false if the write
+// failed.
+task<bool> flush(beast::tcp_stream& stream, std::string& output, std::chrono::steady_clock::duration timeout) {
+  if (output.empty()) co_return true;
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(output), nothrow);
+  output.clear();
+  co_return !ec;
+}
+
+// Appends the response to the REST request `request` to `output`; returns
+// whether it keeps the connection open: if the client asks to and the
+// server is not shutting down.
+bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
+                 std::string& output) {
   const std::string_view target(request.target().data(), request.target().size());
   std::optional<std::string_view> api_key;
   if (auto header = request.find("X-API-Key"); header != request.end()) {
@@ -157,7 +208,8 @@ http::response<http::string_body> answer_rest(ServerState& server, std::size_t s
       handle_rest(server.broker, server.rest_context(shard), {method, target, request.body(), api_key});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
-  return to_http(rest, request.version(), keep_alive);
+  append_response(output, rest, request.version(), keep_alive);
+  return keep_alive;
 }
 
 // A connection that asked for the WebSocket upgrade, with its request.
@@ -173,22 +225,31 @@ struct Upgrade {
 task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  // Responses not yet written: those of pipelined requests wait until the
+  // requests already received are answered, then leave in one write.
+  std::string output;
+  const auto timeout = request_timeout(server.options);
   for (;;) {
     // Checked before every read: the shutdown cancels the reads under way
     // when it starts (idle_http), not one that starts after it, such as the
     // next read of a connection whose response was being written then.
     if (server.counters.shutting_down.load()) {
+      co_await flush(stream, output, timeout);
       end_output(stream);
       co_return std::nullopt;
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeader);
     parser.body_limit(std::max(kMaxRequestBody, server.options.max_message_bytes));
-    stream.expires_after(request_timeout(server.options));
-    ShardContext& context = *server.shards[shard];
-    context.idle_http.insert(&stream.socket());
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, nothrow);
-    context.idle_http.erase(&stream.socket());
+    // A pipelined request already received is parsed without a read.
+    beast::error_code ec = parse_buffered(parser, buffer);
+    if (ec == http::error::need_more) {
+      stream.expires_after(timeout);
+      ShardContext& context = *server.shards[shard];
+      context.idle_http.insert(&stream.socket());
+      std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, nothrow);
+      context.idle_http.erase(&stream.socket());
+    }
     std::size_t body_limit = kMaxRequestBody;
     if (!ec) {
       body_limit = request_body_limit(server.options, parser.get());
@@ -196,9 +257,16 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
         ec = http::error::body_limit;
       } else if (!parser.is_done()) {
         parser.body_limit(body_limit);  // a chunked body is counted as it comes
-        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, nothrow);
+        parser.eager(true);
+        ec = parse_buffered(parser, buffer);
+        if (ec == http::error::need_more) {
+          stream.expires_after(timeout);
+          std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, nothrow);
+        }
       }
     }
+    // Whatever comes next, the answers to the requests before go first.
+    if (ec && !co_await flush(stream, output, timeout)) co_return std::nullopt;
     if (ec == http::error::body_limit) {
       co_await answer_and_close(stream, body_too_large(body_limit));
       co_return std::nullopt;
@@ -217,6 +285,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     }
     auto request = parser.release();
     if (asks_for_websocket(request)) {
+      if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
       const RestResponse refusal = upgrade_refusal(server, request);
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
@@ -227,9 +296,11 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
-    auto response = answer_rest(server, shard, request);
-    auto [wec, wn] = co_await http::async_write(stream, response, nothrow);
-    if (wec || !response.keep_alive()) {
+    const bool keep_alive = answer_rest(server, shard, request, output);
+    // More requests already received: answer them before writing (a
+    // pipelining client gets its responses in one write, not one each).
+    if (keep_alive && buffer.size() > 0 && output.size() < kMaxHeldResponses) continue;
+    if (!co_await flush(stream, output, timeout) || !keep_alive) {
       end_output(stream);
       co_return std::nullopt;
     }

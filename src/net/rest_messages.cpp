@@ -55,9 +55,7 @@ bool has_malformed_parameter(std::string_view target, std::string_view name) {
   return seen > 1 || (seen == 1 && !query_parameter(target, name));
 }
 
-std::string_view event_json(const core::Event& event) {
-  return protocol::server_frame_payload(event.bytes());
-}
+std::string_view event_json(const core::Event& event) { return protocol::server_frame_payload(event.bytes()); }
 
 // The members of a batch body: {"messages":[...]}.
 struct BatchMembers final : protocol::MemberVisitor {
@@ -116,8 +114,8 @@ RestResponse publish_messages(core::Broker& broker, const RestContext& context, 
     BatchMembers members;
     const protocol::ObjectScan scan = protocol::scan_object(body, members);
     if (scan == protocol::ObjectScan::too_deep) {
-      return rest_error(ErrorCode::bad_request, "body has JSON nesting deeper than " +
-                                                    std::to_string(protocol::kMaxJsonDepth) + " levels");
+      return rest_error(ErrorCode::bad_request,
+                        "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
     }
     if (scan != protocol::ObjectScan::ok || !members.messages || members.messages->type != protocol::JsonType::array) {
       return rest_error(ErrorCode::bad_request, R"(body must be {"messages":[{"id":...,"payload":...}, ...]})");

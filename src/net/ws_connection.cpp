@@ -185,8 +185,7 @@ void WsConnection::handle_subscribe(const protocol::Request& request) {
   if (request.epoch) subscribe.epoch = *request.epoch;
   auto result = shard().broker().subscribe(*this, subscribe);
   if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
-  reply(frame_ack(scratch(), request.request_id, request.topic,
-                  {result.epoch.text(), result.seq, result.recovered}));
+  reply(frame_ack(scratch(), request.request_id, request.topic, {result.epoch.text(), result.seq, result.recovered}));
   for (core::EventRef& event : result.replay)
     push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
 }

@@ -236,9 +236,7 @@ MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& 
     case ObjectScan::too_deep:
       result.error = what + " has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
       return result;
-    case ObjectScan::not_an_object:
-      result.error = what + " must be a JSON object with id and payload";
-      return result;
+    case ObjectScan::not_an_object: result.error = what + " must be a JSON object with id and payload"; return result;
     case ObjectScan::ok: break;
   }
   result.error = parse_message_members(JsonValue{text, JsonType::object}, options, field_prefix, result.message);

@@ -287,8 +287,7 @@ TEST_CASE("subscribe reports the epoch and the newest seq it starts after", "[br
   CHECK(again.replay.empty());
 }
 
-TEST_CASE("a resume replays after since_seq and then live events, nothing missing or repeated",
-          "[broker][resume]") {
+TEST_CASE("a resume replays after since_seq and then live events, nothing missing or repeated", "[broker][resume]") {
   Harness h(GENERATE(1u, 2u), 5);
   h.broker.create_topic("t");
   for (int i = 0; i < 8; ++i) h.publish(0, "t");  // 4..8 retained

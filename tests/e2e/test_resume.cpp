@@ -51,9 +51,13 @@ std::vector<std::int64_t> seqs(std::int64_t first, std::int64_t last) {
   return out;
 }
 
-std::string message_body(int n) {
-  return json::serialize(json::object{{"id", uuid()}, {"payload", n}});
+// Catch's assertions are not thread-safe: a test's own threads throw
+// instead, and TestThread::join rethrows in the test's thread.
+void ensure(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("failed: ") + what);
 }
+
+std::string message_body(int n) { return json::serialize(json::object{{"id", uuid()}, {"payload", n}}); }
 
 }  // namespace
 
@@ -104,19 +108,19 @@ TEST_CASE("resume: every boundary of section 9") {
     bool recovered;
   };
   auto c = GENERATE_COPY(values<Case>({
-      {10, true, {}, true},                 // up to date
-      {9, true, {10}, true},                //
-      {5, true, {6, 7, 8, 9, 10}, true},    // since_seq == first - 1
-      {5, false, {6, 7, 8, 9, 10}, true},   // no epoch: the seq alone
-      {4, true, {6, 7, 8, 9, 10}, false},   // seq 5 is gone
-      {0, true, {6, 7, 8, 9, 10}, false},   //
-      {11, true, {}, false},                // beyond the newest seq
-      {11, false, {}, false},               //
+      {10, true, {}, true},                // up to date
+      {9, true, {10}, true},               //
+      {5, true, {6, 7, 8, 9, 10}, true},   // since_seq == first - 1
+      {5, false, {6, 7, 8, 9, 10}, true},  // no epoch: the seq alone
+      {4, true, {6, 7, 8, 9, 10}, false},  // seq 5 is gone
+      {0, true, {6, 7, 8, 9, 10}, false},  //
+      {11, true, {}, false},               // beyond the newest seq
+      {11, false, {}, false},              //
   }));
   CAPTURE(c.since, c.send_epoch);
   WsClient ws(server.port());
-  json::object ack = resume(ws, resume_request("r", c.since, c.send_epoch ? std::optional(epoch) : std::nullopt),
-                            c.replay);
+  json::object ack =
+      resume(ws, resume_request("r", c.since, c.send_epoch ? std::optional(epoch) : std::nullopt), c.replay);
   CHECK(ack.at("recovered") == c.recovered);
   CHECK(ack.at("seq") == 10);
   CHECK(ack.at("epoch").as_string() == epoch);
@@ -173,8 +177,7 @@ TEST_CASE("a client that drops its connection mid-stream resumes with no gap and
     HttpConnection http_pub(server.port());
     for (int i = 1; i <= total; ++i) {
       auto r = http_pub.request("POST", "/topics/live/messages", message_body(i));
-      REQUIRE(r);
-      REQUIRE(r->status == 201);
+      ensure(r && r->status == 201, "an HTTP publish answered 201");
       if (i % 50 == 0) std::this_thread::sleep_for(5ms);
     }
   });
@@ -271,8 +274,7 @@ TEST_CASE("history over REST: the replay's messages, id and payload byte for byt
   WsClient pub(server.port());
   for (const std::string& payload : payloads) {
     ids.push_back(uuid());
-    pub.send(R"({"type":"publish","topic":"h","message":{"id":")" + ids.back() + R"(","payload":)" + payload +
-             "}}");
+    pub.send(R"({"type":"publish","topic":"h","message":{"id":")" + ids.back() + R"(","payload":)" + payload + "}}");
     REQUIRE(pub.next().at("type") == "ack");
   }
   std::vector<std::string> events;  // raw event frames
@@ -284,8 +286,8 @@ TEST_CASE("history over REST: the replay's messages, id and payload byte for byt
   HttpResponse history = http(server.port(), "GET", "/topics/h/messages");
   REQUIRE(history.status == 200);
   for (std::size_t i = 0; i < payloads.size(); ++i) {
-    const std::string member = R"({"id":")" + ids[i] + R"(","payload":)" + payloads[i] + R"(,"seq":)" +
-                               std::to_string(i + 1) + R"(,"ts":")";
+    const std::string member =
+        R"({"id":")" + ids[i] + R"(","payload":)" + payloads[i] + R"(,"seq":)" + std::to_string(i + 1) + R"(,"ts":")";
     CHECK_THAT(history.body, ContainsSubstring(member));
     CHECK_THAT(events[i], ContainsSubstring(R"("message":{"id":")" + ids[i] + R"(","payload":)" + payloads[i] + "}"));
   }
@@ -401,12 +403,11 @@ TEST_CASE("examples/reconnecting_subscriber handles every message once across dr
   REQUIRE(create_topic(server.port(), "orders") == 201);
   const int total = 300;
   TestThread publisher([&] {
-    REQUIRE(eventually([&] { return health_subscribers(server.port()) == 1; }));
+    ensure(eventually([&] { return health_subscribers(server.port()) == 1; }), "the example subscribed");
     HttpConnection rest(server.port());
     for (int i = 1; i <= total; ++i) {
       auto r = rest.request("POST", "/topics/orders/messages", message_body(i));
-      REQUIRE(r);
-      REQUIRE(r->status == 201);
+      ensure(r && r->status == 201, "an HTTP publish answered 201");
       if (i % 20 == 0) std::this_thread::sleep_for(10ms);
     }
   });
@@ -426,21 +427,21 @@ TEST_CASE("examples/reconnecting_subscriber reloads when the topic began a new l
   ServerProcess server({"--history-size", "100"});
   REQUIRE(create_topic(server.port(), "orders") == 201);
   TestThread operator_thread([&] {
-    REQUIRE(eventually([&] { return health_subscribers(server.port()) == 1; }));
+    ensure(eventually([&] { return health_subscribers(server.port()) == 1; }), "the example subscribed");
     for (int i = 1; i <= 3; ++i) {
-      REQUIRE(http(server.port(), "POST", "/topics/orders/messages", message_body(i)).status == 201);
+      ensure(http(server.port(), "POST", "/topics/orders/messages", message_body(i)).status == 201, "publish");
     }
     // The example drops after 3 events; meanwhile the topic is re-created.
-    REQUIRE(http(server.port(), "DELETE", "/topics/orders").status == 200);
-    REQUIRE(create_topic(server.port(), "orders") == 201);
-    REQUIRE(eventually([&] { return health_subscribers(server.port()) == 1; }));
+    ensure(http(server.port(), "DELETE", "/topics/orders").status == 200, "delete");
+    ensure(create_topic(server.port(), "orders") == 201, "re-create");
+    ensure(eventually([&] { return health_subscribers(server.port()) == 1; }), "the example subscribed");
     for (int i = 1; i <= 2; ++i) {
-      REQUIRE(http(server.port(), "POST", "/topics/orders/messages", message_body(10 + i)).status == 201);
+      ensure(http(server.port(), "POST", "/topics/orders/messages", message_body(10 + i)).status == 201, "publish");
     }
   });
   ProcessResult run = run_program(
-      example_path(), {"--port", std::to_string(server.port()), "--topic", "orders", "--count", "5", "--drop-every", "3"},
-      {}, 60s);
+      example_path(),
+      {"--port", std::to_string(server.port()), "--topic", "orders", "--count", "5", "--drop-every", "3"}, {}, 60s);
   operator_thread.join();
   INFO(run.out);
   CHECK(run.exit_code == 0);

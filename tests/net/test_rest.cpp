@@ -507,8 +507,8 @@ TEST_CASE("POST /topics/{name}/messages:batch publishes all or nothing", "[rest]
   Rest rest;
   REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
   rest.call("POST", "/topics/t/messages", message_body(0));
-  auto r = rest.call("POST", "/topics/t/messages:batch",
-                     "{\"messages\":[" + message_body(1) + "," + message_body(2) + "]}");
+  auto r =
+      rest.call("POST", "/topics/t/messages:batch", "{\"messages\":[" + message_body(1) + "," + message_body(2) + "]}");
   CHECK(r.status == 201);
   CHECK(r.body == R"({"status":"published","topic":"t","first_seq":2,"last_seq":3})");
 
