@@ -31,7 +31,7 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
       {"host", "0.0.0.0", "address to listen on (IPv4 or IPv6 literal)"},
       {"port", "8080", "TCP port; 0 picks a free port (the chosen one is printed)"},
       {"threads", std::to_string(hardware_threads), "I/O threads (default: number of cores)"},
-      {"history-size", "100", "messages kept per topic for last_n replay"},
+      {"history-size", "100", "messages kept per topic (last_n replay, resume, history over REST)"},
       {"max-queue", "1000", "outbound queue bound per connection, in messages"},
       {"max-queue-bytes", "16777216", "outbound queue bound per connection, in bytes"},
       {"backpressure", "drop_oldest", "on a full queue: drop_oldest or disconnect"},

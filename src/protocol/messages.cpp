@@ -88,10 +88,8 @@ ParseResult fail(ParseResult& result, std::string message) {
 // Validates the members of a message object (`message` of a publish, or
 // an HTTP publish's body) into `out`. Returns an empty string on success,
 // else the error message, naming fields after `prefix`.
-std::string parse_message_members(JsonValue message, const ParseOptions& options, std::string_view prefix,
+std::string check_message_members(const MessageMembers& members, const ParseOptions& options, std::string_view prefix,
                                   MessageBody& out) {
-  MessageMembers members;
-  scan_object(message.raw, members);  // already validated
   const std::string field_id = std::string(prefix) + "id";
   if (!members.id || members.id->type != JsonType::string) return field_id + " is required and must be a string";
   std::string id;
@@ -107,8 +105,10 @@ std::string parse_message_members(JsonValue message, const ParseOptions& options
 // Returns an empty string on success, else the error message.
 std::string parse_publish_message(JsonValue message, const ParseOptions& options, Request& request) {
   if (message.type != JsonType::object) return "message is required and must be an object with id and payload";
+  MessageMembers members;
+  scan_object(message.raw, members);  // already validated as part of the frame
   MessageBody body;
-  std::string error = parse_message_members(message, options, "message.", body);
+  std::string error = check_message_members(members, options, "message.", body);
   request.message_id_raw = body.id_raw;
   request.payload_raw = body.payload_raw;
   return error;
@@ -227,11 +227,9 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
 MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& options,
                                      std::string_view field_prefix) {
   MessageBodyResult result;
-  struct Ignore final : MemberVisitor {
-    void member(std::string_view, JsonValue) override {}
-  } ignore;
+  MessageMembers members;
   const std::string what = field_prefix.empty() ? "body" : std::string(field_prefix.substr(0, field_prefix.size() - 1));
-  switch (scan_object(text, ignore)) {
+  switch (scan_object(text, members)) {
     case ObjectScan::invalid_json: result.error = what + " is not valid JSON"; return result;
     case ObjectScan::too_deep:
       result.error = what + " has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
@@ -239,7 +237,7 @@ MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& 
     case ObjectScan::not_an_object: result.error = what + " must be a JSON object with id and payload"; return result;
     case ObjectScan::ok: break;
   }
-  result.error = parse_message_members(JsonValue{text, JsonType::object}, options, field_prefix, result.message);
+  result.error = check_message_members(members, options, field_prefix, result.message);
   result.ok = result.error.empty();
   return result;
 }
