@@ -11,6 +11,7 @@
 #   SCENARIOS="s1 s2" scripts/bench.sh
 #   REPEAT=5 SCENARIOS="latency slow" SERVERS=pubsub scripts/bench.sh
 #   THREADS=2 STYLES=per-frame DURATION=3 SCENARIOS="s2 s6" scripts/bench.sh
+#   SERVERS=pubsub THREADS=2 SCENARIOS="topics http" scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -19,7 +20,7 @@ if [ ! -f build-release/build.ninja ]; then
 fi
 meson compile -C build-release pubsubd pubsub-bench >/dev/null
 
-SCENARIOS=${SCENARIOS:-"s1 s2 s3 s5 s6 s7 latency slow s4"}
+SCENARIOS=${SCENARIOS:-"s1 s2 s3 s5 s6 s7 latency slow s4 topics http"}
 DURATION=${DURATION:-5}
 REPEAT=${REPEAT:-3}
 SERVERS=${SERVERS:-"pubsub node"}
@@ -143,6 +144,26 @@ for scenario in $SCENARIOS; do
           run s4-max "$name" "$threads" batched -- --mode connections --connections "$most"
         fi
       done ;;
+    topics)
+      # Many topics (contract section 9's memory targets): a million topics
+      # over pipelined REST, then 100 retained messages in 10 000 of them.
+      # pubsubd only (the Node reference has no batch publish).
+      for threads in $THREADS; do
+        run topics pubsub "$threads" batched -- --mode topics --topics 1000000 --publishers 2 --window 64 \
+          --retain 100 --retain-topics 10000
+      done ;;
+    http)
+      # Publishing over keep-alive HTTP against publishing over WebSocket,
+      # no subscribers, 10 topics: 4 connections with 64 requests in flight
+      # each, and 1 connection waiting for each answer. pubsubd only.
+      for threads in $THREADS; do
+        for shape in "4 64" "1 1"; do
+          set -- $shape
+          run http-ws pubsub "$threads" per-frame -- --topics 10 --subscribers 0 --publishers "$1" --window "$2" \
+            --poll-interval-us 0
+          run http pubsub "$threads" batched -- --mode http-publish --topics 10 --publishers "$1" --window "$2"
+        done
+      done ;;
     *) echo "unknown scenario $scenario" >&2 ;;
   esac
 done
@@ -161,6 +182,15 @@ for line in open(sys.argv[1]):
         print(head + "  (no result)")
     elif r.get("mode") == "connections":
         print(head + f"{r['held']:>8} held, {r['kib_per_connection']:.2f} KiB per connection, {r['failed']} failed")
+    elif r.get("mode") == "topics":
+        print(head + f"{r['topics_per_sec']:>12,.0f} topics/s, {r['bytes_per_topic']:.0f} B per topic, "
+              f"{r['bytes_per_retained_event']:.0f} B per retained {r['frame_bytes']}-byte frame")
+    elif r.get("mode") == "http-publish":
+        print(head + f"{r['published_per_sec']:>12,.0f} HTTP publishes/s, "
+              f"{r.get('server_cpu_us_per_publish', 0):.3f} us server CPU each ({r['connections']}x{r['window']})")
+    elif r["subscribers_per_topic"] == 0:
+        print(head + f"{r['published_per_sec']:>12,.0f} WebSocket publishes/s, "
+              f"{r.get('server_cpu_us_per_publish', 0):.3f} us server CPU each ({r['publishers']}x{r['window']})")
     else:
         lost = r["expected"] - r["delivered"]
         print(head + f"{r['delivered_per_sec']:>12,.0f}{r.get('server_cpu_us_per_delivery', 0):>11.3f}"

@@ -37,6 +37,7 @@ void print_throughput_json(const Options& o, const ThroughputResult& r) {
       << "},";
   if (o.server_pid > 0) {
     print_json_field(out, "server_cpu_us_per_delivery", r.us_per_delivery(r.server_cpu_seconds));
+    print_json_field(out, "server_cpu_us_per_publish", r.us_per_publish(r.server_cpu_seconds));
     out << "\"server_rss_kib\":" << r.server_rss_kib << ",";
   }
   print_json_field(out, "client_cpu_us_per_delivery", r.us_per_delivery(r.client_cpu_seconds), true);
@@ -70,8 +71,8 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
   std::printf("  latency (ms)    p50 %.3f   p90 %.3f   p99 %.3f   p99.9 %.3f   max %.3f\n", ms(l.quantile(0.5)),
               ms(l.quantile(0.9)), ms(l.quantile(0.99)), ms(l.quantile(0.999)), ms(l.max()));
   if (o.server_pid > 0) {
-    std::printf("  server          %.3f us CPU per delivery, RSS %ld KiB\n", r.us_per_delivery(r.server_cpu_seconds),
-                r.server_rss_kib);
+    std::printf("  server          %.3f us CPU per delivery (%.3f per publish), RSS %ld KiB\n",
+                r.us_per_delivery(r.server_cpu_seconds), r.us_per_publish(r.server_cpu_seconds), r.server_rss_kib);
   }
   std::printf("  client          %.3f us CPU per delivery\n", r.us_per_delivery(r.client_cpu_seconds));
 }
@@ -80,6 +81,11 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
 
 double ThroughputResult::us_per_delivery(double cpu_seconds) const {
   return window_deliveries ? cpu_seconds * 1e6 / static_cast<double>(window_deliveries) : 0.0;
+}
+
+double ThroughputResult::us_per_publish(double cpu_seconds) const {
+  const double publishes = published_per_sec * seconds;
+  return publishes > 0 ? cpu_seconds * 1e6 / publishes : 0.0;
 }
 
 double ConnectionsResult::kib_per_connection() const {

@@ -34,6 +34,8 @@ struct ThroughputResult {
   bool clean() const { return gaps == 0 && duplicates == 0 && reordered == 0 && errors == 0; }
   // Returns CPU seconds per delivery of the window, in microseconds.
   double us_per_delivery(double cpu_seconds) const;
+  // Returns CPU seconds per acknowledged publish of the window, in microseconds.
+  double us_per_publish(double cpu_seconds) const;
 };
 
 // What a connections run measured.
