@@ -1,6 +1,8 @@
 // The broker: the topic registry, and the publish, subscribe and delete
 // operations that keep each topic's seq, history and per-shard subscriber
-// counts consistent with the shards (shard.h) that fan events out.
+// counts consistent with the shards (shard.h) that fan events out; the
+// resume of a subscription from a position (epoch, seq) and the reading
+// of a topic's history (contract section 9).
 //
 // Threads. The server runs one shard per I/O thread and pins every
 // connection (Subscriber) to one shard. A publish, on any shard, takes the
@@ -109,11 +111,11 @@ class Broker {
   // Subscriptions held over all topics.
   std::int64_t subscription_count() const;
 
-  // --- the shard thread of the subscriber / publisher ---
-
   // The retained messages of `name` with seq > `since_seq`, the oldest
   // `limit` of them; nullopt if there is no such topic.
   std::optional<HistoryPage> history(std::string_view name, std::uint64_t since_seq, std::size_t limit) const;
+
+  // --- the shard thread of the subscriber / publisher ---
 
   // Subscribes `sub` as `request` says (creating the topic if it allows).
   SubscribeResult subscribe(Subscriber& sub, const SubscribeRequest& request);

@@ -1,6 +1,6 @@
-// The REST API of section 6 as a pure function from a request to a
+// The REST API of sections 6, 9 and 10 as a function from a request to a
 // response: routing, authentication, bodies and error bodies. The HTTP
-// transport (Beast) lives in server.cpp and only adapts to this.
+// transport (Beast) lives in http_session.cpp and only adapts to this.
 //
 // Any thread, except for publishing (see handle_rest): reads the broker
 // through its thread-safe calls only.

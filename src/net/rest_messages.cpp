@@ -66,6 +66,62 @@ struct BatchMembers final : protocol::MemberVisitor {
   }
 };
 
+// The answer to a publish: its seq, or a batch's first and last.
+RestResponse published(std::string_view name, const core::PublishResult& result, bool batch) {
+  std::string answer = R"({"status":"published","topic":)";
+  append_json_string(answer, name);
+  if (batch) {
+    answer += R"(,"first_seq":)" + std::to_string(result.first_seq);
+    answer += R"(,"last_seq":)" + std::to_string(result.seq) + '}';
+  } else {
+    answer += R"(,"seq":)" + std::to_string(result.seq) + '}';
+  }
+  return {201, std::move(answer), {}};
+}
+
+RestResponse publish_one(core::Broker& broker, const RestContext& context, std::string_view name,
+                         std::string_view body) {
+  const protocol::MessageBodyResult parsed = protocol::parse_message_body(body, {context.require_uuid});
+  if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
+  const PublishEncoder encoder(parsed.message.id_raw, parsed.message.payload_raw);
+  const core::PublishResult result = broker.publish(context.shard, name, context.auto_create_topics, encoder);
+  if (!result.found) return topic_not_found(name);
+  return published(name, result, false);
+}
+
+RestResponse publish_batch(core::Broker& broker, const RestContext& context, std::string_view name,
+                           std::string_view body) {
+  BatchMembers members;
+  const protocol::ObjectScan scan = protocol::scan_object(body, members);
+  if (scan == protocol::ObjectScan::too_deep) {
+    return rest_error(ErrorCode::bad_request,
+                      "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
+  }
+  if (scan != protocol::ObjectScan::ok || !members.messages || members.messages->type != protocol::JsonType::array) {
+    return rest_error(ErrorCode::bad_request, R"(body must be {"messages":[{"id":...,"payload":...}, ...]})");
+  }
+  const std::vector<protocol::JsonValue> elements = protocol::array_elements(members.messages->raw);
+  if (elements.empty() || elements.size() > kMaxBatch) {
+    return rest_error(ErrorCode::bad_request, "messages must hold 1 to " + std::to_string(kMaxBatch) + " messages");
+  }
+  // Every message is checked before any is published.
+  std::vector<PublishEncoder> encoders;
+  encoders.reserve(elements.size());
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    const std::string prefix = "messages[" + std::to_string(i) + "].";
+    const protocol::MessageBodyResult parsed =
+        protocol::parse_message_body(elements[i].raw, {context.require_uuid}, prefix);
+    if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
+    encoders.emplace_back(parsed.message.id_raw, parsed.message.payload_raw);
+  }
+  std::vector<const core::EventEncoder*> pointers;
+  pointers.reserve(encoders.size());
+  for (const PublishEncoder& encoder : encoders) pointers.push_back(&encoder);
+  const core::PublishResult result = broker.publish_all(context.shard, name, context.auto_create_topics, pointers);
+  if (!result.found) return topic_not_found(name);
+  return published(name, result, true);
+}
+
 }  // namespace
 
 RestResponse read_history(const core::Broker& broker, std::string_view name, std::string_view target) {
@@ -104,54 +160,7 @@ RestResponse read_history(const core::Broker& broker, std::string_view name, std
 RestResponse publish_messages(core::Broker& broker, const RestContext& context, std::string_view name,
                               std::string_view body, bool batch) {
   if (context.counters.shutting_down) return rest_error(ErrorCode::unavailable, "server is shutting down");
-  const protocol::ParseOptions options{context.require_uuid};
-  std::vector<protocol::MessageBody> messages;
-  if (!batch) {
-    protocol::MessageBodyResult parsed = protocol::parse_message_body(body, options);
-    if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
-    messages.push_back(parsed.message);
-  } else {
-    BatchMembers members;
-    const protocol::ObjectScan scan = protocol::scan_object(body, members);
-    if (scan == protocol::ObjectScan::too_deep) {
-      return rest_error(ErrorCode::bad_request,
-                        "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
-    }
-    if (scan != protocol::ObjectScan::ok || !members.messages || members.messages->type != protocol::JsonType::array) {
-      return rest_error(ErrorCode::bad_request, R"(body must be {"messages":[{"id":...,"payload":...}, ...]})");
-    }
-    const std::vector<protocol::JsonValue> elements = protocol::array_elements(members.messages->raw);
-    if (elements.empty() || elements.size() > kMaxBatch) {
-      return rest_error(ErrorCode::bad_request, "messages must hold 1 to " + std::to_string(kMaxBatch) + " messages");
-    }
-    messages.reserve(elements.size());
-    for (std::size_t i = 0; i < elements.size(); ++i) {
-      const std::string prefix = "messages[" + std::to_string(i) + "].";
-      protocol::MessageBodyResult parsed = protocol::parse_message_body(elements[i].raw, options, prefix);
-      if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
-      messages.push_back(parsed.message);
-    }
-  }
-
-  std::vector<PublishEncoder> encoders;
-  std::vector<const core::EventEncoder*> pointers;
-  encoders.reserve(messages.size());
-  pointers.reserve(messages.size());
-  for (const protocol::MessageBody& message : messages) {
-    pointers.push_back(&encoders.emplace_back(message.id_raw, message.payload_raw));
-  }
-  const core::PublishResult result = broker.publish_all(context.shard, name, context.auto_create_topics, pointers);
-  if (!result.found) return topic_not_found(name);
-
-  std::string answer = R"({"status":"published","topic":)";
-  append_json_string(answer, name);
-  if (batch) {
-    answer += R"(,"first_seq":)" + std::to_string(result.first_seq);
-    answer += R"(,"last_seq":)" + std::to_string(result.seq) + '}';
-  } else {
-    answer += R"(,"seq":)" + std::to_string(result.seq) + '}';
-  }
-  return {201, std::move(answer), {}};
+  return batch ? publish_batch(broker, context, name, body) : publish_one(broker, context, name, body);
 }
 
 }  // namespace pubsub::net
