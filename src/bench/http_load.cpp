@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -49,6 +50,14 @@ bool send_all(int fd, const std::string& bytes) {
   return true;
 }
 
+// Reads the decimal number at the front of `text`, after any spaces.
+std::size_t leading_number(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  std::size_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
 // Finds the Content-Length of a response header (any case); 0 if none.
 std::size_t content_length(std::string_view header) {
   static constexpr std::string_view kName = "content-length:";
@@ -59,7 +68,7 @@ std::size_t content_length(std::string_view header) {
     for (std::size_t i = 0; i < kName.size() && match; ++i) {
       match = static_cast<char>(std::tolower(static_cast<unsigned char>(rest[i]))) == kName[i];
     }
-    if (match) return std::strtoull(std::string(rest.substr(kName.size(), 20)).c_str(), nullptr, 10);
+    if (match) return leading_number(rest.substr(kName.size()));
   }
   return 0;
 }
@@ -73,7 +82,7 @@ void take_responses(Connection& c, int expected_status, HttpLoadResult& result) 
     if (end == std::string_view::npos || rest.size() < 12) break;
     const std::size_t length = content_length(rest.substr(0, end + 2));
     if (rest.size() < end + 4 + length) break;
-    const int status = std::atoi(std::string(rest.substr(9, 3)).c_str());
+    const auto status = static_cast<int>(leading_number(rest.substr(9, 3)));
     (status == expected_status ? result.answered : result.unexpected) += 1;
     c.in_flight -= 1;
     at += end + 4 + length;
@@ -83,14 +92,23 @@ void take_responses(Connection& c, int expected_status, HttpLoadResult& result) 
 
 }  // namespace
 
-std::string http_request(const Options& o, const std::string& method, const std::string& target,
-                         const std::string& body) {
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
-                        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  if (!o.api_key.empty()) request += "X-API-Key: " + o.api_key + "\r\n";
-  request += "\r\n";
-  request += body;
-  return request;
+void append_http_request(std::string& out, const Options& o, std::string_view method, std::string_view target,
+                         std::string_view body) {
+  out += method;
+  out += ' ';
+  out += target;
+  out += " HTTP/1.1\r\nHost: ";
+  out += o.host;
+  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n";
+  if (!o.api_key.empty()) {
+    out += "X-API-Key: ";
+    out += o.api_key;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += body;
 }
 
 HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec) {
@@ -104,7 +122,7 @@ HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec) {
   const Clock::time_point stop = start + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(spec.seconds > 0 ? spec.seconds : 1e9));
   std::uint64_t next = 0;
-  std::string target, body;
+  std::string target, body, request;
   std::vector<pollfd> polls(connections.size());
   char buffer[65536];
   while (!result.failed) {
@@ -113,7 +131,9 @@ HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec) {
     for (Connection& c : connections) {
       while (sending && c.in_flight < spec.window && (spec.total == 0 || next < spec.total)) {
         spec.request(next++, target, body);
-        if (!send_all(c.fd, http_request(o, spec.method, target, body))) {
+        request.clear();
+        append_http_request(request, o, spec.method, target, body);
+        if (!send_all(c.fd, request)) {
           result.failed = true;
           break;
         }

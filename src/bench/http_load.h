@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "bench/options.h"
 
@@ -35,9 +36,9 @@ struct HttpLoadResult {
 // Runs `spec` against the server of `o`.
 HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec);
 
-// Returns request bytes for `method` `target` with `body` to the server
-// of `o` (keep-alive, JSON, the API key if any).
-std::string http_request(const Options& o, const std::string& method, const std::string& target,
-                         const std::string& body);
+// Appends to `out` the request bytes for `method` `target` with `body` to
+// the server of `o` (keep-alive, JSON, the API key if any).
+void append_http_request(std::string& out, const Options& o, std::string_view method, std::string_view target,
+                         std::string_view body);
 
 }  // namespace pubsub::bench
