@@ -343,23 +343,33 @@ HttpResponse response_of(bhttp::response_parser<bhttp::string_body>& parser) {
 
 }  // namespace
 
-HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {
+std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(10s);
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   asio::write(stream.socket(), asio::buffer(bytes));
-  bool done = false;
-  beast::error_code error;
+  std::vector<HttpResponse> responses;
   beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
-    error = ec;
-    done = true;
-  });
-  if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
-  if (!parser.is_done()) throw std::runtime_error("HTTP response failed: " + error.message());
-  return response_of(parser);
+  while (responses.size() < count) {
+    bool done = false;
+    beast::error_code error;
+    bhttp::response_parser<bhttp::string_body> parser;
+    bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
+      error = ec;
+      done = true;
+    });
+    if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
+    if (!parser.is_done()) break;  // the connection ended first
+    responses.push_back(response_of(parser));
+  }
+  return responses;
+}
+
+HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {
+  std::vector<HttpResponse> responses = raw_http_responses(port, bytes, 1);
+  if (responses.empty()) throw std::runtime_error("HTTP response failed: the connection ended");
+  return std::move(responses.front());
 }
 
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,

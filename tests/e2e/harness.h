@@ -136,6 +136,9 @@ HttpResponse http(std::uint16_t port, const std::string& method, const std::stri
 // Sends `bytes` as they are on a fresh connection and reads one response
 // (a 101's header, or a status, headers and body).
 HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
+// Sends `bytes` as they are, in one write, on a fresh connection and reads
+// up to `count` responses (fewer if the connection ends first).
+std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count);
 // Convenience: POST /topics {"name":...}; returns the status.
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
 

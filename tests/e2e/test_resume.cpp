@@ -448,3 +448,52 @@ TEST_CASE("examples/reconnecting_subscriber reloads when the topic began a new l
   CHECK(count_lines(run.out, "recovered=false: reloading orders") == 1);
   CHECK(event_seqs(run.out) == std::vector<std::int64_t>{1, 2, 3, 1, 2});  // the new life counts from 1
 }
+
+// ------------------------------------------------------------------ HTTP pipelining and limits
+
+namespace {
+
+std::string raw_request(const std::string& method, const std::string& target, const std::string& body = {}) {
+  std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!body.empty() || method == "POST") out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return out + "\r\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("requests sent together, without waiting, are answered in order") {
+  ServerProcess server({"--threads", std::to_string(GENERATE(1, 2))});
+  REQUIRE(create_topic(server.port(), "p") == 201);
+  std::string bytes;
+  for (int i = 1; i <= 3; ++i) bytes += raw_request("POST", "/topics/p/messages", message_body(i));
+  bytes += raw_request("GET", "/topics/none");
+  bytes += raw_request("POST", "/topics/p/messages", R"({"id":"x","payload":1})");
+  bytes += raw_request("DELETE", "/topics/p/messages");
+  bytes += raw_request("POST", "/topics/p/messages:batch", "{\"messages\":[" + message_body(4) + "]}");
+  bytes += raw_request("GET", "/topics/p/messages?since_seq=3");
+  const std::vector<HttpResponse> responses = raw_http_responses(server.port(), bytes, 8);
+  REQUIRE(responses.size() == 8);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(responses[i].status == 201);
+    CHECK(responses[i].json().at("seq") == i + 1);
+  }
+  CHECK(responses[3].status == 404);
+  CHECK(responses[4].status == 400);
+  CHECK(responses[5].status == 405);
+  CHECK(responses[5].headers.at("allow") == "GET, POST");
+  CHECK(responses[6].status == 201);
+  CHECK(responses[6].json().at("first_seq") == 4);
+  CHECK(responses[7].status == 200);
+  REQUIRE(responses[7].json().at("messages").as_array().size() == 1);
+  CHECK(responses[7].json().at("messages").at(0).at("payload") == 4);
+}
+
+TEST_CASE("a publish body announced past --max-message-bytes is refused before it is sent") {
+  ServerProcess server({"--max-message-bytes", "1000"});
+  REQUIRE(create_topic(server.port(), "p") == 201);
+  // Only the header: the server must not wait for the 5 000 bytes.
+  HttpResponse r =
+      raw_http(server.port(), "POST /topics/p/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n");
+  CHECK(r.status == 413);
+  CHECK_THAT(r.body, ContainsSubstring("--max-message-bytes (1000 bytes)"));
+}
