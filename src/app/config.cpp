@@ -40,7 +40,9 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
       {"max-message-bytes", "1048576", "largest accepted WebSocket message (larger: close 1009)"},
       {"require-uuid", "true", "message.id must be a UUID (true or false)"},
       {"auto-create-topics", "false", "subscribe and publish create missing topics (true or false)"},
-      {"api-key", "", "key required in X-API-Key (or ?api_key= on /ws); empty: no authentication"},
+      {"api-key", "",
+       "keys accepted in X-API-Key (or ?api_key= on /ws), separated by commas to rotate them; empty: no "
+       "authentication"},
       {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
       {"shutdown-timeout", "10", "seconds to flush queues on SIGINT/SIGTERM before closing"},
       {"log-level", "info", "debug, info, warn or error"},
@@ -137,6 +139,10 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.require_uuid = boolean(v("require-uuid"));
   s.auto_create_topics = boolean(v("auto-create-topics"));
   s.api_key = v("api-key").value;
+  if (!s.api_key.empty() &&
+      (s.api_key.front() == ',' || s.api_key.back() == ',' || s.api_key.find(",,") != std::string::npos)) {
+    invalid(v("api-key"), "one key, or several separated by commas, none of them empty");
+  }
   s.max_connections = integer(v("max-connections"), 1, std::numeric_limits<std::uint32_t>::max());
   s.shutdown_timeout = seconds(v("shutdown-timeout"));
   config.log_level = choice<log::Level>(v("log-level"), {{"debug", log::Level::debug},

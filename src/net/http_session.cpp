@@ -74,11 +74,11 @@ bool upgrade_authorized(const ServerState& server, const http::request<http::str
   const std::string& key = server.options.api_key;
   if (key.empty()) return true;
   if (auto header = req.find("X-API-Key"); header != req.end()) {
-    return api_key_matches(key, std::string_view(header->value().data(), header->value().size()));
+    return api_key_accepted(key, std::string_view(header->value().data(), header->value().size()));
   }
   std::string_view target(req.target().data(), req.target().size());
   auto query_key = query_parameter(target, "api_key");
-  return query_key && api_key_matches(key, *query_key);
+  return query_key && api_key_accepted(key, *query_key);
 }
 
 // Returns true if `req` asks for the WebSocket upgrade: a GET in HTTP/1.1

@@ -189,6 +189,16 @@ bool api_key_matches(std::string_view key, std::string_view candidate) {
   return diff == 0;
 }
 
+bool api_key_accepted(std::string_view keys, std::string_view candidate) {
+  bool accepted = false;
+  for (;;) {
+    const auto comma = keys.find(',');
+    accepted |= api_key_matches(keys.substr(0, comma), candidate);
+    if (comma == std::string_view::npos) return accepted;
+    keys.remove_prefix(comma + 1);
+  }
+}
+
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
@@ -238,7 +248,7 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   std::string_view method = request.method;
   bool public_route = method == "GET" && path == "/health";
   if (!context.api_key.empty() && !public_route &&
-      !(request.api_key && api_key_matches(context.api_key, *request.api_key))) {
+      !(request.api_key && api_key_accepted(context.api_key, *request.api_key))) {
     return rest_error(ErrorCode::unauthorized, "missing or invalid API key (send the X-API-Key header)");
   }
   if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");

@@ -43,7 +43,7 @@ struct RestResponse {
 };
 
 struct RestContext {
-  const std::string& api_key;  // empty: no authentication
+  const std::string& api_key;  // keys separated by commas; empty: no authentication
   std::chrono::steady_clock::time_point started;
   ServerCounters counters;
   // The shard whose thread answers the request: an HTTP publish is that
@@ -64,6 +64,11 @@ RestResponse rest_error(protocol::ErrorCode code, std::string_view message, unsi
 // Returns true if `candidate` equals `key`, in time independent of where
 // they differ (the length of `key` may leak; its content does not).
 bool api_key_matches(std::string_view key, std::string_view candidate);
+
+// Returns true if `candidate` equals one of `keys`, separated by commas
+// (--api-key, several while keys are rotated). Compares it with every key,
+// so the time says nothing of which one matched.
+bool api_key_accepted(std::string_view keys, std::string_view candidate);
 
 // Percent-decodes `in` into `out`; returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out);

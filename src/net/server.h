@@ -28,7 +28,7 @@ struct ServerOptions {
   std::size_t max_message_bytes = 1024 * 1024;
   bool require_uuid = true;
   bool auto_create_topics = false;
-  std::string api_key;  // empty: no authentication
+  std::string api_key;  // keys separated by commas; empty: no authentication
   std::size_t max_connections = 100'000;
   std::chrono::milliseconds shutdown_timeout{10'000};
 };

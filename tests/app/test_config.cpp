@@ -297,3 +297,11 @@ TEST_CASE("--version prints the version", "[config]") {
   CHECK(r.outcome == ConfigOutcome::version);
   CHECK(r.text == "pubsubd " PUBSUB_VERSION);
 }
+
+TEST_CASE("--api-key takes one key or several separated by commas, none empty", "[config][invalid]") {
+  CHECK(parse({"--api-key", "new,old"}).config.server.api_key == "new,old");
+  for (const char* bad : {",", "a,", ",a", "a,,b"}) {
+    CAPTURE(bad);
+    check_invalid(parse({std::string("--api-key=") + bad}), "--api-key");
+  }
+}

@@ -114,6 +114,21 @@ TEST_CASE("SIGINT also shuts down cleanly") {
   CHECK(code.get() == 0);
 }
 
+TEST_CASE("--api-key with several keys accepts each of them, for rotation") {
+  ServerProcess server({"--api-key", "new-key,old-key"});
+  for (const std::string key : {"new-key", "old-key"}) {
+    CAPTURE(key);
+    CHECK(http(server.port(), "GET", "/topics", "", {{"X-API-Key", key}}).status == 200);
+    CHECK(WsClient::try_connect(server.port(), "/ws", {{"X-API-Key", key}}) == 101);
+    CHECK(WsClient::try_connect(server.port(), "/ws?api_key=" + key) == 101);
+  }
+  for (const std::string key : {"new-key,old-key", "new", "key", ""}) {
+    CAPTURE(key);
+    CHECK(http(server.port(), "GET", "/topics", "", {{"X-API-Key", key}}).status == 401);
+    CHECK(WsClient::try_connect(server.port(), "/ws", {{"X-API-Key", key}}) == 401);
+  }
+}
+
 TEST_CASE("--api-key protects REST (but GET /health) and the upgrade; the key is never logged") {
   const std::string key = "s3cr3t/key&x";
   ServerProcess server({"--api-key", key, "--log-level", "debug"});

@@ -396,6 +396,21 @@ TEST_CASE("without an API key configured any header is accepted", "[rest][auth]"
   CHECK(rest.call("GET", "/topics").status == 200);
 }
 
+TEST_CASE("api_key_accepted takes any of the keys separated by commas, whole", "[rest][auth]") {
+  using net::api_key_accepted;
+  CHECK(api_key_accepted("new,old", "new"));
+  CHECK(api_key_accepted("new,old", "old"));
+  CHECK(api_key_accepted("only", "only"));
+  CHECK_FALSE(api_key_accepted("new,old", "new,old"));
+  CHECK_FALSE(api_key_accepted("new,old", "ne"));
+  CHECK_FALSE(api_key_accepted("new,old", ""));
+  CHECK_FALSE(api_key_accepted("new,old", "old,"));
+  Rest rest("new,old");
+  CHECK(rest.call("GET", "/topics", "", "old").status == 200);
+  CHECK(rest.call("GET", "/topics", "", "new").status == 200);
+  CHECK(rest.call("GET", "/topics", "", "new,old").status == 401);
+}
+
 TEST_CASE("api_key_matches compares whole keys", "[rest][auth]") {
   using net::api_key_matches;
   CHECK(api_key_matches("s3cret", "s3cret"));
