@@ -149,7 +149,7 @@ for scenario in $SCENARIOS; do
       # over pipelined REST, then 100 retained messages in 10 000 of them.
       # pubsubd only (the Node reference has no batch publish).
       for threads in $THREADS; do
-        run topics pubsub "$threads" batched -- --mode topics --topics 1000000 --publishers 2 --window 64 \
+        run topics pubsub "$threads" batched --max-topics 2000000 -- --mode topics --topics 1000000 --publishers 2 --window 64 \
           --retain 100 --retain-topics 10000
       done ;;
     http)

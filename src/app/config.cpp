@@ -44,6 +44,13 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
        "keys accepted in X-API-Key (or ?api_key= on /ws), separated by commas to rotate them; empty: no "
        "authentication"},
       {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
+      {"max-subscriptions", "1000", "topics one connection may hold; one more subscribe answers LIMIT_EXCEEDED"},
+      {"max-topics", "100000", "topics the server holds; past it creating one answers 403 / LIMIT_EXCEEDED"},
+      {"max-publish-rate", "0",
+       "publishes per second per connection, in bursts of up to one second; over it RATE_LIMITED (0 = off)"},
+      {"allowed-origins", "",
+       "origins (https://app.example.com) allowed to open /ws, separated by commas; an upgrade with another "
+       "Origin header gets 403 (empty: any)"},
       {"shutdown-timeout", "10", "seconds to flush queues on SIGINT/SIGTERM before closing"},
       {"log-level", "info", "debug, info, warn or error"},
       {"log-format", "text", "text or json (one object per line)"},
@@ -99,6 +106,21 @@ bool boolean(const Source& s) {
   invalid(s, "true or false");
 }
 
+// Splits a comma-separated value; an empty value is an empty list, an
+// empty entry is invalid (`expected` says what is).
+std::vector<std::string> comma_list(const Source& s, std::string_view expected) {
+  std::vector<std::string> out;
+  if (s.value.empty()) return out;
+  std::string_view rest = s.value;
+  for (;;) {
+    const auto comma = rest.find(',');
+    out.emplace_back(rest.substr(0, comma));
+    if (out.back().empty()) invalid(s, expected);
+    if (comma == std::string_view::npos) return out;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
 template <typename Enum>
 Enum choice(const Source& s, const std::map<std::string, Enum>& allowed) {
   auto it = allowed.find(s.value);
@@ -144,6 +166,10 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
     invalid(v("api-key"), "one key, or several separated by commas, none of them empty");
   }
   s.max_connections = integer(v("max-connections"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.max_subscriptions = integer(v("max-subscriptions"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.max_topics = integer(v("max-topics"), 1, std::numeric_limits<std::uint32_t>::max());
+  s.max_publish_rate = static_cast<std::uint32_t>(integer(v("max-publish-rate"), 0, 1'000'000'000));
+  s.allowed_origins = comma_list(v("allowed-origins"), "origins separated by commas, none of them empty");
   s.shutdown_timeout = seconds(v("shutdown-timeout"));
   config.log_level = choice<log::Level>(v("log-level"), {{"debug", log::Level::debug},
                                                          {"info", log::Level::info},

@@ -30,6 +30,7 @@ TopicRef Broker::make_topic(std::string_view name) const {
 
 std::pair<TopicRef, bool> Broker::register_topic(std::string_view name) {
   if (auto it = topics_.find(name); it != topics_.end()) return {it->second, false};
+  if (topics_.size() >= options_.max_topics) return {nullptr, false};
   TopicRef topic = make_topic(name);
   topics_.emplace(topic->name(), topic);
   return {std::move(topic), true};
@@ -41,15 +42,20 @@ TopicRef Broker::find(std::string_view name) const {
   return it == topics_.end() ? nullptr : it->second;
 }
 
-TopicRef Broker::find_or_create(std::string_view name, bool create_missing) {
+TopicRef Broker::find_or_create(std::string_view name, bool create_missing, bool& limit_reached) {
+  limit_reached = false;
   if (TopicRef topic = find(name); topic || !create_missing) return topic;
   std::unique_lock lock(registry_mutex_);
-  return register_topic(name).first;
+  TopicRef topic = register_topic(name).first;
+  limit_reached = !topic;
+  return topic;
 }
 
-bool Broker::create_topic(std::string_view name) {
+CreateStatus Broker::create_topic_status(std::string_view name) {
   std::unique_lock lock(registry_mutex_);
-  return register_topic(name).second;
+  auto [topic, created] = register_topic(name);
+  if (!topic) return CreateStatus::limit_reached;
+  return created ? CreateStatus::created : CreateStatus::exists;
 }
 
 bool Broker::delete_topic(std::string_view name) {
@@ -127,12 +133,20 @@ SubscribeResult Broker::subscribe(Subscriber& sub, const SubscribeRequest& reque
   SubscribeResult result;
   Shard& shard = sub.shard();
   for (;;) {
-    TopicRef topic = find_or_create(request.topic, request.create_missing);
-    if (!topic) return result;
+    bool limit_reached = false;
+    TopicRef topic = find_or_create(request.topic, request.create_missing, limit_reached);
+    if (!topic) {
+      if (limit_reached) result.status = SubscribeStatus::topic_limit_reached;
+      return result;
+    }
     result.epoch = topic->epoch();
     if (shard.subscriptions().holds(sub, *topic)) {
       result.status = SubscribeStatus::already_subscribed;
       result.seq = topic->messages();
+      return result;
+    }
+    if (sub.topic_count() >= request.max_subscriptions) {
+      result.status = SubscribeStatus::subscription_limit_reached;
       return result;
     }
     {
@@ -196,7 +210,7 @@ PublishResult Broker::publish_all(std::size_t shard_index, std::string_view name
   bool deliver_here = false;
   PublishResult result;
   for (;;) {
-    TopicRef topic = find_or_create(name, create_missing);
+    TopicRef topic = find_or_create(name, create_missing, result.topic_limit_reached);
     if (!topic) return result;
     std::lock_guard lock(topic->mutex_);
     if (topic->deleted_) {
@@ -204,7 +218,9 @@ PublishResult Broker::publish_all(std::size_t shard_index, std::string_view name
       return result;
     }
     std::uint64_t seq = topic->seq_.load(std::memory_order_relaxed);
-    result = {true, seq + 1, seq + encoders.size()};
+    result.found = true;
+    result.first_seq = seq + 1;
+    result.seq = seq + encoders.size();
     for (const EventEncoder* encoder : encoders) {
       ++seq;
       EventRef event = Event::make(topic, seq, encoder->encode(from.scratch(), topic->name(), seq));

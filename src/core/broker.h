@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -41,7 +42,10 @@ struct BrokerOptions {
   std::size_t history_size = 100;
   std::size_t shards = 1;
   QueueLimits queue;
+  std::size_t max_topics = std::numeric_limits<std::size_t>::max();  // --max-topics
 };
+
+enum class CreateStatus { created, exists, limit_reached };
 
 struct TopicStats {
   std::string name;
@@ -57,9 +61,17 @@ struct SubscribeRequest {
   std::optional<std::uint64_t> since_seq;  // or resume after this seq (section 9)
   std::optional<std::string_view> epoch;   // of since_seq's life of the topic
   bool create_missing = false;             // --auto-create-topics
+  // Topics the subscriber may hold (--max-subscriptions).
+  std::size_t max_subscriptions = std::numeric_limits<std::size_t>::max();
 };
 
-enum class SubscribeStatus { subscribed, already_subscribed, topic_not_found };
+enum class SubscribeStatus {
+  subscribed,
+  already_subscribed,
+  topic_not_found,
+  topic_limit_reached,         // creating the topic would pass --max-topics
+  subscription_limit_reached,  // the subscriber holds max_subscriptions topics
+};
 
 struct SubscribeResult {
   SubscribeStatus status = SubscribeStatus::topic_not_found;
@@ -73,8 +85,9 @@ struct SubscribeResult {
 
 struct PublishResult {
   bool found = false;
-  std::uint64_t first_seq = 0;  // of the first message published
-  std::uint64_t seq = 0;        // of the last
+  bool topic_limit_reached = false;  // creating the topic would pass --max-topics
+  std::uint64_t first_seq = 0;       // of the first message published
+  std::uint64_t seq = 0;             // of the last
 };
 
 // Retained messages of a topic, as GET /topics/{name}/messages reads them.
@@ -99,8 +112,11 @@ class Broker {
 
   // --- any thread ---
 
-  // Creates topic `name` (already validated). Returns false if it exists.
-  bool create_topic(std::string_view name);
+  // Creates topic `name` (already validated), unless it exists or the
+  // registry holds max_topics topics.
+  CreateStatus create_topic_status(std::string_view name);
+  // Creates topic `name`; returns true if it did.
+  bool create_topic(std::string_view name) { return create_topic_status(name) == CreateStatus::created; }
   // Deletes topic `name`; its subscribers get topic_deleted after every
   // event published before. Returns false if there is no such topic.
   bool delete_topic(std::string_view name);
@@ -141,10 +157,13 @@ class Broker {
   friend class Shard;
 
   TopicRef find(std::string_view name) const;
-  TopicRef find_or_create(std::string_view name, bool create_missing);
+  // Finds `name`, or creates it if `create_missing` and the registry has
+  // room; null (with `limit_reached` set if that was why) otherwise.
+  TopicRef find_or_create(std::string_view name, bool create_missing, bool& limit_reached);
   TopicRef make_topic(std::string_view name) const;
-  // Registers a new topic `name` unless one exists; registry mutex held.
-  // Returns the registered topic and whether it is new.
+  // Registers a new topic `name` unless one exists or there are
+  // max_topics; registry mutex held. Returns the registered topic (null
+  // past the limit) and whether it is new.
   std::pair<TopicRef, bool> register_topic(std::string_view name);
   // Shard `shard` no longer holds `count` subscriptions of `topic`.
   void left(Topic& topic, std::size_t shard, std::size_t count);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/shard.h"
@@ -27,6 +28,8 @@ struct ConnectionSettings {
   std::size_t max_message_bytes = 1024 * 1024;
   bool require_uuid = true;
   bool auto_create_topics = false;
+  std::size_t max_subscriptions = std::numeric_limits<std::size_t>::max();
+  std::uint32_t max_publish_rate = 0;  // per second; 0: no limit
 };
 
 // The server-wide state a connection reads or counts into; any thread.

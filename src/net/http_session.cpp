@@ -81,6 +81,18 @@ bool upgrade_authorized(const ServerState& server, const http::request<http::str
   return query_key && api_key_accepted(key, *query_key);
 }
 
+// Returns true unless --allowed-origins lists origins and `req` carries an
+// Origin header that is not one of them (clients that are not browsers
+// send none).
+bool origin_allowed(const ServerOptions& options, const http::request<http::string_body>& req) {
+  if (options.allowed_origins.empty()) return true;
+  const auto origin = req.find(http::field::origin);
+  if (origin == req.end()) return true;
+  const std::string_view value(origin->value().data(), origin->value().size());
+  return std::find(options.allowed_origins.begin(), options.allowed_origins.end(), value) !=
+         options.allowed_origins.end();
+}
+
 // Returns true if `req` asks for the WebSocket upgrade: a GET in HTTP/1.1
 // with `Connection: upgrade` and websocket in an Upgrade header (any of
 // them: Beast's is_upgrade reads the first one only).
@@ -117,6 +129,9 @@ RestResponse upgrade_refusal(const ServerState& server, const http::request<http
   if (target_path(target) != "/ws")
     return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
   if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
+  if (!origin_allowed(server.options, req)) {
+    return rest_error(ErrorCode::forbidden, "this origin may not open /ws (--allowed-origins)");
+  }
   if (server.counters.shutting_down.load()) return rest_error(ErrorCode::unavailable, "server is shutting down");
   if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
     return rest_error(ErrorCode::bad_request, defect);
@@ -197,7 +212,7 @@ task<bool> flush(beast::tcp_stream& stream, std::string& output, std::chrono::st
 // whether it keeps the connection open: if the client asks to and the
 // server is not shutting down.
 bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
-                 std::string& output) {
+                 std::string& output, std::optional<common::TokenBucket>& publish_budget) {
   const std::string_view target(request.target().data(), request.target().size());
   std::optional<std::string_view> api_key;
   if (auto header = request.find("X-API-Key"); header != request.end()) {
@@ -205,7 +220,8 @@ bool answer_rest(ServerState& server, std::size_t shard, const http::request<htt
   }
   const std::string_view method(request.method_string().data(), request.method_string().size());
   const RestResponse rest =
-      handle_rest(server.broker, server.rest_context(shard), {method, target, request.body(), api_key});
+      handle_rest(server.broker, server.rest_context(shard, publish_budget ? &*publish_budget : nullptr),
+                  {method, target, request.body(), api_key});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
   append_response(output, rest, request.version(), keep_alive);
@@ -229,6 +245,11 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
   // requests already received are answered, then leave in one write.
   std::string output;
   const auto timeout = request_timeout(server.options);
+  // --max-publish-rate holds for HTTP publishes per connection too.
+  std::optional<common::TokenBucket> publish_budget;
+  if (server.options.max_publish_rate > 0) {
+    publish_budget.emplace(server.options.max_publish_rate, common::TokenBucket::Clock::now());
+  }
   for (;;) {
     // Checked before every read: the shutdown cancels the reads under way
     // when it starts (idle_http), not one that starts after it, such as the
@@ -296,7 +317,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
     }
 
-    const bool keep_alive = answer_rest(server, shard, request, output);
+    const bool keep_alive = answer_rest(server, shard, request, output, publish_budget);
     // More requests already received: answer them before writing (a
     // pipelining client gets its responses in one write, not one each).
     if (keep_alive && buffer.size() > 0 && output.size() < kMaxHeldResponses) continue;

@@ -63,8 +63,12 @@ RestResponse create_topic(core::Broker& broker, std::string_view body) {
     return rest_error(ErrorCode::bad_request, "name is required and must be a string");
   }
   if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
-  if (!broker.create_topic(name)) return rest_error(ErrorCode::topic_exists, "topic '" + name + "' already exists");
-  return ok(201, status_body("created", name));
+  switch (broker.create_topic_status(name)) {
+    case core::CreateStatus::created: return ok(201, status_body("created", name));
+    case core::CreateStatus::exists: return rest_error(ErrorCode::topic_exists, "topic '" + name + "' already exists");
+    case core::CreateStatus::limit_reached: break;
+  }
+  return rest_error(ErrorCode::limit_exceeded, "the server holds --max-topics topics; delete one first");
 }
 
 RestResponse list_topics(const core::Broker& broker) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/token_bucket.h"
 #include "protocol/error_code.h"
 
 namespace pubsub::core {
@@ -51,6 +52,8 @@ struct RestContext {
   std::size_t shard = 0;
   bool auto_create_topics = false;
   bool require_uuid = true;
+  // The connection's --max-publish-rate budget; null: no limit.
+  common::TokenBucket* publish_budget = nullptr;
 };
 
 // Answers one REST request. On the thread of `context.shard` (a publish

@@ -79,13 +79,33 @@ RestResponse published(std::string_view name, const core::PublishResult& result,
   return {201, std::move(answer), {}};
 }
 
+// The answer to a publish the broker did not take.
+RestResponse not_published(std::string_view name, const core::PublishResult& result) {
+  if (result.topic_limit_reached) {
+    return rest_error(ErrorCode::limit_exceeded,
+                      "topic '" + std::string(name) + "' cannot be created: the server holds --max-topics topics");
+  }
+  return topic_not_found(name);
+}
+
+// Takes `count` publishes from the connection's --max-publish-rate budget.
+bool within_rate(const RestContext& context, std::size_t count) {
+  return context.publish_budget == nullptr ||
+         context.publish_budget->take(static_cast<std::uint32_t>(count), common::TokenBucket::Clock::now());
+}
+
+RestResponse rate_limited() {
+  return rest_error(ErrorCode::rate_limited, "publishes above --max-publish-rate on this connection; not published");
+}
+
 RestResponse publish_one(core::Broker& broker, const RestContext& context, std::string_view name,
                          std::string_view body) {
   const protocol::MessageBodyResult parsed = protocol::parse_message_body(body, {context.require_uuid});
   if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
+  if (!within_rate(context, 1)) return rate_limited();
   const PublishEncoder encoder(parsed.message.id_raw, parsed.message.payload_raw);
   const core::PublishResult result = broker.publish(context.shard, name, context.auto_create_topics, encoder);
-  if (!result.found) return topic_not_found(name);
+  if (!result.found) return not_published(name, result);
   return published(name, result, false);
 }
 
@@ -114,11 +134,12 @@ RestResponse publish_batch(core::Broker& broker, const RestContext& context, std
     if (!parsed.ok) return rest_error(ErrorCode::bad_request, parsed.error);
     encoders.emplace_back(parsed.message.id_raw, parsed.message.payload_raw);
   }
+  if (!within_rate(context, encoders.size())) return rate_limited();
   std::vector<const core::EventEncoder*> pointers;
   pointers.reserve(encoders.size());
   for (const PublishEncoder& encoder : encoders) pointers.push_back(&encoder);
   const core::PublishResult result = broker.publish_all(context.shard, name, context.auto_create_topics, pointers);
-  if (!result.found) return topic_not_found(name);
+  if (!result.found) return not_published(name, result);
   return published(name, result, true);
 }
 

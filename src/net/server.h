@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/subscriber.h"
 
@@ -30,6 +31,10 @@ struct ServerOptions {
   bool auto_create_topics = false;
   std::string api_key;  // keys separated by commas; empty: no authentication
   std::size_t max_connections = 100'000;
+  std::size_t max_subscriptions = 1000;  // per connection
+  std::size_t max_topics = 100'000;
+  std::uint32_t max_publish_rate = 0;        // per connection and second; 0: no limit
+  std::vector<std::string> allowed_origins;  // empty: any
   std::chrono::milliseconds shutdown_timeout{10'000};
 };
 

@@ -13,6 +13,7 @@ core::BrokerOptions broker_options(const ServerOptions& options) {
   out.history_size = options.history_size;
   out.shards = std::max<std::size_t>(options.threads, 1);
   out.queue = options.queue;
+  out.max_topics = options.max_topics;
   return out;
 }
 
@@ -21,6 +22,8 @@ ConnectionSettings connection_settings(const ServerOptions& options) {
   out.max_message_bytes = options.max_message_bytes;
   out.require_uuid = options.require_uuid;
   out.auto_create_topics = options.auto_create_topics;
+  out.max_subscriptions = options.max_subscriptions;
+  out.max_publish_rate = options.max_publish_rate;
   return out;
 }
 
@@ -37,14 +40,15 @@ ServerState::ServerState(ServerOptions opts)
 
 ServerState::~ServerState() = default;
 
-RestContext ServerState::rest_context(std::size_t shard) const {
+RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* publish_budget) const {
   ServerCounters figures;
   figures.connections = connections.load(std::memory_order_relaxed);
   figures.websocket_connections = websocket_connections.load(std::memory_order_relaxed);
   figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
   figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
   figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
-  return RestContext{options.api_key, started, figures, shard, options.auto_create_topics, options.require_uuid};
+  return RestContext{options.api_key,      started,       figures, shard, options.auto_create_topics,
+                     options.require_uuid, publish_budget};
 }
 
 }  // namespace pubsub::net

@@ -30,7 +30,7 @@ struct ServerState {
 
   // The figures the REST API reports, read now, for a request answered on
   // shard `shard`'s thread.
-  RestContext rest_context(std::size_t shard) const;
+  RestContext rest_context(std::size_t shard, common::TokenBucket* publish_budget = nullptr) const;
 
   ServerOptions options;
   ConnectionSettings connection_settings;

@@ -180,19 +180,38 @@ void WsConnection::handle(std::string_view text) {
 }
 
 void WsConnection::handle_subscribe(const protocol::Request& request) {
-  core::SubscribeRequest subscribe{request.topic, request.last_n, request.since_seq, std::nullopt,
-                                   context_.settings.auto_create_topics};
+  core::SubscribeRequest subscribe{request.topic,
+                                   request.last_n,
+                                   request.since_seq,
+                                   std::nullopt,
+                                   context_.settings.auto_create_topics,
+                                   context_.settings.max_subscriptions};
   if (request.epoch) subscribe.epoch = *request.epoch;
   auto result = shard().broker().subscribe(*this, subscribe);
-  if (result.status == core::SubscribeStatus::topic_not_found) return topic_not_found(request);
+  switch (result.status) {
+    case core::SubscribeStatus::topic_not_found: return topic_not_found(request);
+    case core::SubscribeStatus::topic_limit_reached: return topic_limit_reached(request);
+    case core::SubscribeStatus::subscription_limit_reached:
+      return reply_error(request.request_id, protocol::ErrorCode::limit_exceeded,
+                         "this connection holds --max-subscriptions (" +
+                             std::to_string(context_.settings.max_subscriptions) + ") topics already");
+    case core::SubscribeStatus::subscribed:
+    case core::SubscribeStatus::already_subscribed: break;
+  }
   reply(frame_ack(scratch(), request.request_id, request.topic, {result.epoch.text(), result.seq, result.recovered}));
   for (core::EventRef& event : result.replay)
     push_replay(core::OutboundRef(core::Outbound::of_event(std::move(event))));
 }
 
 void WsConnection::handle_publish(const protocol::Request& request) {
+  if (!publish_allowed()) {
+    return reply_error(request.request_id, protocol::ErrorCode::rate_limited,
+                       "publishes above --max-publish-rate (" + std::to_string(context_.settings.max_publish_rate) +
+                           " per second); this one was not published");
+  }
   const PublishEncoder encoder(request.message_id_raw, request.payload_raw);
   auto result = shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
+  if (result.topic_limit_reached) return topic_limit_reached(request);
   if (!result.found) return topic_not_found(request);
   reply(frame_ack(scratch(), request.request_id, request.topic, {std::nullopt, result.seq, std::nullopt}));
 }
@@ -206,6 +225,19 @@ void WsConnection::reply_error(std::optional<std::string_view> request_id, proto
 
 void WsConnection::reply_ack(const protocol::Request& request) {
   reply(frame_ack(scratch(), request.request_id, request.topic));
+}
+
+bool WsConnection::publish_allowed() {
+  const std::uint32_t rate = context_.settings.max_publish_rate;
+  if (rate == 0) return true;
+  const auto now = common::TokenBucket::Clock::now();
+  if (!publish_budget_) publish_budget_ = std::make_unique<common::TokenBucket>(rate, now);
+  return publish_budget_->take(1, now);
+}
+
+void WsConnection::topic_limit_reached(const protocol::Request& request) {
+  reply_error(request.request_id, protocol::ErrorCode::limit_exceeded,
+              "topic '" + request.topic + "' cannot be created: the server holds --max-topics topics");
 }
 
 void WsConnection::topic_not_found(const protocol::Request& request) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/token_bucket.h"
 #include "core/subscriber.h"
 #include "net/close_reason.h"
 #include "net/connection_context.h"
@@ -141,6 +142,9 @@ class WsConnection : public core::Subscriber {
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message);
   void reply_ack(const protocol::Request& request);
   void topic_not_found(const protocol::Request& request);
+  void topic_limit_reached(const protocol::Request& request);
+  // True if --max-publish-rate lets one more publish through now.
+  bool publish_allowed();
   // The peer's close frame: answers it (echoing its code) unless it answers ours.
   void on_peer_close(std::uint16_t code);
   // Fails the connection: a close frame with `code` (1002, 1007), nothing after.
@@ -168,6 +172,7 @@ class WsConnection : public core::Subscriber {
   protocol::ClientFrameReader reader_;
   FrameWriter writer_;
   std::unique_ptr<std::string> unread_;                     // bytes read but not parsed: a frame's head, or a backlog
+  std::unique_ptr<common::TokenBucket> publish_budget_;     // --max-publish-rate, from the first publish on
   std::chrono::steady_clock::time_point close_deadline_{};  // none: not on context_.closing
   std::uint32_t last_input_epoch_;                          // the shard's idle epoch of the last read
   std::uint32_t slot_;                                      // position in context_.connections

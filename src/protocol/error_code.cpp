@@ -12,7 +12,7 @@ struct Entry {
 };
 
 // Indexed by ErrorCode.
-constexpr std::array<Entry, 10> kTable{{
+constexpr std::array<Entry, 13> kTable{{
     {"BAD_REQUEST", 400},
     {"UNAUTHORIZED", 401},
     {"NOT_FOUND", 404},
@@ -23,8 +23,11 @@ constexpr std::array<Entry, 10> kTable{{
     {"SLOW_CONSUMER", 500},
     {"INTERNAL", 500},
     {"UNAVAILABLE", 503},
+    {"FORBIDDEN", 403},
+    {"LIMIT_EXCEEDED", 403},
+    {"RATE_LIMITED", 429},
 }};
-static_assert(kTable.size() == static_cast<std::size_t>(ErrorCode::unavailable) + 1);
+static_assert(kTable.size() == static_cast<std::size_t>(ErrorCode::rate_limited) + 1);
 
 }  // namespace
 

@@ -275,6 +275,10 @@ TEST_CASE("--help lists every option with its default and variable", "[config][h
       {"auto-create-topics", "false"},
       {"api-key", "\"\""},
       {"max-connections", "100000"},
+      {"max-subscriptions", "1000"},
+      {"max-topics", "100000"},
+      {"max-publish-rate", "0"},
+      {"allowed-origins", "\"\""},
       {"shutdown-timeout", "10"},
       {"log-level", "info"},
       {"log-format", "text"},
@@ -304,4 +308,24 @@ TEST_CASE("--api-key takes one key or several separated by commas, none empty", 
     CAPTURE(bad);
     check_invalid(parse({std::string("--api-key=") + bad}), "--api-key");
   }
+}
+
+TEST_CASE("the limits of section 12: defaults, values and bad values", "[config][limits]") {
+  const auto defaults = parse({}).config.server;
+  CHECK(defaults.max_subscriptions == 1000);
+  CHECK(defaults.max_topics == 100000);
+  CHECK(defaults.max_publish_rate == 0);
+  CHECK(defaults.allowed_origins.empty());
+  const auto set = parse({"--max-subscriptions", "3", "--max-topics", "7", "--max-publish-rate", "50",
+                          "--allowed-origins", "https://a.example,http://localhost:3000"})
+                       .config.server;
+  CHECK(set.max_subscriptions == 3);
+  CHECK(set.max_topics == 7);
+  CHECK(set.max_publish_rate == 50);
+  CHECK(set.allowed_origins == std::vector<std::string>{"https://a.example", "http://localhost:3000"});
+  check_invalid(parse({"--max-subscriptions", "0"}), "--max-subscriptions");
+  check_invalid(parse({"--max-topics", "0"}), "--max-topics");
+  check_invalid(parse({"--max-publish-rate", "-1"}), "--max-publish-rate");
+  check_invalid(parse({"--max-publish-rate", "1.5"}), "--max-publish-rate");
+  check_invalid(parse({"--allowed-origins", "https://a.example,"}), "--allowed-origins");
 }

@@ -725,3 +725,46 @@ TEST_CASE("stats count messages, subscriptions and drops", "[broker][stats]") {
   CHECK(s1.sub.dropped_total() == 3);
   CHECK(s2.sub.dropped_total() == 4);
 }
+
+// ------------------------------------------------------------------ limits (section 12)
+
+TEST_CASE("the registry holds at most max_topics topics", "[broker][limits]") {
+  TestFrames frames;
+  TestEvents events;
+  BrokerOptions options;
+  options.max_topics = 2;
+  Broker broker(options, frames);
+  broker.shard(0).set_wake([] {});
+  CHECK(broker.create_topic_status("a") == CreateStatus::created);
+  CHECK(broker.create_topic_status("b") == CreateStatus::created);
+  CHECK(broker.create_topic_status("a") == CreateStatus::exists);
+  CHECK(broker.create_topic_status("c") == CreateStatus::limit_reached);
+  const PublishResult publish = broker.publish(0, "c", true, events);  // an auto-create
+  CHECK_FALSE(publish.found);
+  CHECK(publish.topic_limit_reached);
+  CHECK(broker.publish(0, "a", true, events).found);  // existing topics are fine
+  Sub s(broker, 0);
+  CHECK(broker.subscribe(s.sub, SubscribeRequest{"c", 0, std::nullopt, std::nullopt, true}).status ==
+        SubscribeStatus::topic_limit_reached);
+  CHECK(broker.delete_topic("b"));
+  CHECK(broker.create_topic_status("c") == CreateStatus::created);  // a deletion makes room
+  CHECK(broker.topic_count() == 2);
+}
+
+TEST_CASE("a subscriber holds at most max_subscriptions topics", "[broker][limits]") {
+  Harness h(1);
+  for (const char* t : {"a", "b", "c"}) h.broker.create_topic(t);
+  Sub s(h.broker, 0);
+  auto request = [](std::string_view topic) {
+    SubscribeRequest r{topic, 0, std::nullopt, std::nullopt, false};
+    r.max_subscriptions = 2;
+    return r;
+  };
+  CHECK(h.broker.subscribe(s.sub, request("a")).status == SubscribeStatus::subscribed);
+  CHECK(h.broker.subscribe(s.sub, request("b")).status == SubscribeStatus::subscribed);
+  CHECK(h.broker.subscribe(s.sub, request("c")).status == SubscribeStatus::subscription_limit_reached);
+  CHECK(h.broker.subscribe(s.sub, request("a")).status == SubscribeStatus::already_subscribed);
+  CHECK(h.broker.topic_stats("c")->subscribers == 0);
+  CHECK(h.broker.unsubscribe(s.sub, "a"));
+  CHECK(h.broker.subscribe(s.sub, request("c")).status == SubscribeStatus::subscribed);
+}

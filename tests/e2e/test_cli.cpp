@@ -12,10 +12,27 @@ namespace json = boost::json;
 TEST_CASE("--help lists every option with its default and variable; --version") {
   auto help = run_pubsubd({"--help"});
   CHECK(help.exit_code == 0);
-  for (std::string flag :
-       {"host", "port", "threads", "history-size", "max-queue", "max-queue-bytes", "backpressure", "heartbeat-interval",
-        "idle-timeout", "max-message-bytes", "require-uuid", "auto-create-topics", "api-key", "max-connections",
-        "shutdown-timeout", "log-level", "log-format"}) {
+  for (std::string flag : {"host",
+                           "port",
+                           "threads",
+                           "history-size",
+                           "max-queue",
+                           "max-queue-bytes",
+                           "backpressure",
+                           "heartbeat-interval",
+                           "idle-timeout",
+                           "max-message-bytes",
+                           "require-uuid",
+                           "auto-create-topics",
+                           "api-key",
+                           "max-connections",
+                           "max-subscriptions",
+                           "max-topics",
+                           "max-publish-rate",
+                           "allowed-origins",
+                           "shutdown-timeout",
+                           "log-level",
+                           "log-format"}) {
     CHECK_THAT(help.out, ContainsSubstring("--" + flag));
   }
   CHECK_THAT(help.out, ContainsSubstring("PUBSUB_MAX_QUEUE_BYTES"));

@@ -583,3 +583,31 @@ TEST_CASE("GET /topics/{name}/messages pages the history", "[rest][history]") {
   }
   CHECK(rest.get("/topics/none/messages").status == 404);
 }
+
+TEST_CASE("limits: POST /topics past --max-topics is 403, HTTP publishes past the rate 429", "[rest][limits]") {
+  TestFrames frames;
+  core::BrokerOptions options{100, 1, {}};
+  options.max_topics = 1;
+  core::Broker broker(options, frames);
+  const std::string no_key;
+  const auto started = std::chrono::steady_clock::now();
+  // Every publish request counts, also one refused for another reason.
+  common::TokenBucket budget(3, common::TokenBucket::Clock::now());
+  net::RestContext context{no_key, started, {}, 0, true, true, &budget};
+  auto call = [&](std::string_view method, std::string_view target, std::string_view body) {
+    return net::handle_rest(broker, context, net::RestRequest{method, target, body, std::nullopt});
+  };
+  CHECK(call("POST", "/topics", R"({"name":"a"})").status == 201);
+  auto refused = call("POST", "/topics", R"({"name":"b"})");
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused.body) == R"("LIMIT_EXCEEDED")");
+  CHECK(call("POST", "/topics/b/messages", message_body(1)).status == 403);  // an auto-create past the limit: 1 token
+  CHECK(call("POST", "/topics/a/messages", message_body(1)).status == 201);
+  auto batch =
+      call("POST", "/topics/a/messages:batch", "{\"messages\":[" + message_body(2) + "," + message_body(3) + "]}");
+  CHECK(batch.status == 429);  // one token left: the batch of two takes none
+  CHECK(error_code(batch.body) == R"("RATE_LIMITED")");
+  CHECK(call("POST", "/topics/a/messages", message_body(4)).status == 201);
+  CHECK(call("POST", "/topics/a/messages", message_body(5)).status == 429);
+  CHECK(members(call("GET", "/topics/a", "").body)["seq"] == "2");
+}

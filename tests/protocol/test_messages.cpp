@@ -348,6 +348,12 @@ TEST_CASE("error code spellings", "[messages]") {
   CHECK(to_string(ErrorCode::slow_consumer) == "SLOW_CONSUMER");
   CHECK(to_string(ErrorCode::unauthorized) == "UNAUTHORIZED");
   CHECK(to_string(ErrorCode::internal) == "INTERNAL");
+  CHECK(to_string(ErrorCode::forbidden) == "FORBIDDEN");
+  CHECK(to_string(ErrorCode::limit_exceeded) == "LIMIT_EXCEEDED");
+  CHECK(to_string(ErrorCode::rate_limited) == "RATE_LIMITED");
+  CHECK(http_status(ErrorCode::forbidden) == 403);
+  CHECK(http_status(ErrorCode::limit_exceeded) == 403);
+  CHECK(http_status(ErrorCode::rate_limited) == 429);
 }
 
 // ------------------------------------------------------------------ frames
