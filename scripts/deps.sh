@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
-# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83 and Catch2 3;
+# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, OpenSSL 3 and
+# Catch2 3;
 # with --format also clang-format 19, for scripts/check-format.sh (the test
 # command asks for it; building and serving do not).
 # On bookworm these come from bookworm-backports. Does nothing when all is
@@ -16,6 +17,7 @@ have_all() {
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
     { ! $with_format || command -v clang-format-19 >/dev/null; } &&
     pkg-config --exists catch2-with-main &&
+    pkg-config --exists 'openssl >= 3.0' &&
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
     ls /usr/lib/*/libboost_program_options.so >/dev/null 2>&1 &&
@@ -42,7 +44,7 @@ else
 fi
 
 . /etc/os-release
-packages_common=(g++ ninja-build pkg-config ca-certificates)
+packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev)
 $with_format && packages_common+=(clang-format-19)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 

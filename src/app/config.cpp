@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -43,6 +44,11 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
       {"api-key", "",
        "keys accepted in X-API-Key (or ?api_key= on /ws), separated by commas to rotate them; empty: no "
        "authentication"},
+      {"jwt-secret", "",
+       "accept JSON Web Tokens signed with HS256 and this secret (prefer PUBSUB_JWT_SECRET: flags show in ps)"},
+      {"jwt-public-key", "", "accept JSON Web Tokens signed with RS256 or ES256: the PEM file of the RSA or P-256 key"},
+      {"jwt-issuer", "", "tokens must carry this iss (empty: any)"},
+      {"jwt-audience", "", "tokens must name this aud (empty: any)"},
       {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
       {"max-subscriptions", "1000", "topics one connection may hold; one more subscribe answers LIMIT_EXCEEDED"},
       {"max-topics", "100000", "topics the server holds; past it creating one answers 403 / LIMIT_EXCEEDED"},
@@ -78,6 +84,11 @@ class Invalid : public std::runtime_error {
   throw Invalid("invalid value '" + source.value + "' for " + source.origin + ": expected " + std::string(expected));
 }
 
+// The same for a value that is a secret: the message does not show it.
+[[noreturn]] void invalid_secret(const Source& source, std::string_view expected) {
+  throw Invalid("invalid value for " + source.origin + ": expected " + std::string(expected));
+}
+
 std::uint64_t integer(const Source& s, std::uint64_t min, std::uint64_t max) {
   std::uint64_t v = 0;
   const char* end = s.value.data() + s.value.size();
@@ -107,18 +118,52 @@ bool boolean(const Source& s) {
 }
 
 // Splits a comma-separated value; an empty value is an empty list, an
-// empty entry is invalid (`expected` says what is).
-std::vector<std::string> comma_list(const Source& s, std::string_view expected) {
+// empty entry is invalid (`expected` says what is; a `secret` value is not
+// shown).
+std::vector<std::string> comma_list(const Source& s, std::string_view expected, bool secret = false) {
   std::vector<std::string> out;
   if (s.value.empty()) return out;
   std::string_view rest = s.value;
   for (;;) {
     const auto comma = rest.find(',');
     out.emplace_back(rest.substr(0, comma));
-    if (out.back().empty()) invalid(s, expected);
+    if (out.back().empty()) secret ? invalid_secret(s, expected) : invalid(s, expected);
     if (comma == std::string_view::npos) return out;
     rest.remove_prefix(comma + 1);
   }
+}
+
+std::string read_file(const Source& s) {
+  std::ifstream in(s.value, std::ios::binary);
+  if (!in) invalid(s, "a readable file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The token verifier --jwt-secret or --jwt-public-key asks for, if any.
+std::shared_ptr<const auth::JwtVerifier> jwt_verifier(const Source& secret, const Source& public_key,
+                                                      const Source& issuer, const Source& audience) {
+  auth::JwtRules rules{issuer.value, audience.value};
+  if (!secret.value.empty() && !public_key.value.empty()) {
+    throw Invalid(secret.origin + " and " + public_key.origin + " exclude each other: the key implies the algorithm");
+  }
+  if (!secret.value.empty()) {
+    if (secret.value.size() < 32) invalid_secret(secret, "a secret of at least 32 bytes for HS256 (RFC 7518 3.2)");
+    return std::make_shared<const auth::JwtVerifier>(auth::JwtVerifier::with_secret(secret.value, std::move(rules)));
+  }
+  if (!public_key.value.empty()) {
+    try {
+      return std::make_shared<const auth::JwtVerifier>(
+          auth::JwtVerifier::with_public_key(read_file(public_key), std::move(rules)));
+    } catch (const std::invalid_argument& e) {
+      invalid(public_key, e.what());
+    }
+  }
+  if (!issuer.value.empty() || !audience.value.empty()) {
+    throw Invalid(issuer.origin + " and " + audience.origin + " need --jwt-secret or --jwt-public-key");
+  }
+  return nullptr;
 }
 
 template <typename Enum>
@@ -160,11 +205,8 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.max_message_bytes = integer(v("max-message-bytes"), 1, std::numeric_limits<std::uint32_t>::max());
   s.require_uuid = boolean(v("require-uuid"));
   s.auto_create_topics = boolean(v("auto-create-topics"));
-  s.api_key = v("api-key").value;
-  if (!s.api_key.empty() &&
-      (s.api_key.front() == ',' || s.api_key.back() == ',' || s.api_key.find(",,") != std::string::npos)) {
-    invalid(v("api-key"), "one key, or several separated by commas, none of them empty");
-  }
+  s.api_keys = comma_list(v("api-key"), "one key, or several separated by commas, none of them empty", true);
+  s.jwt = jwt_verifier(v("jwt-secret"), v("jwt-public-key"), v("jwt-issuer"), v("jwt-audience"));
   s.max_connections = integer(v("max-connections"), 1, std::numeric_limits<std::uint32_t>::max());
   s.max_subscriptions = integer(v("max-subscriptions"), 1, std::numeric_limits<std::uint32_t>::max());
   s.max_topics = integer(v("max-topics"), 1, std::numeric_limits<std::uint32_t>::max());

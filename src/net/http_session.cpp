@@ -44,15 +44,44 @@ task<std::optional<tcp::socket>> accept_websocket(beast::tcp_stream stream,
 
 // ------------------------------------------------------------------ HTTP session
 
-http::response<http::string_body> to_http(const RestResponse& rest, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(rest.status), version};
-  res.set(http::field::server, "pubsub");
-  res.set(http::field::content_type, "application/json");
-  if (!rest.allow.empty()) res.set(http::field::allow, rest.allow);
-  res.keep_alive(keep_alive);
-  res.body() = rest.body;
-  res.prepare_payload();
-  return res;
+// Appends `rest` to `out` as an HTTP response: the one serializer of the
+// REST answers, so that the responses to pipelined requests leave in one
+// write. A listed `cors_origin` (CORS) gets the headers that let a page of
+// that origin read it.
+void append_response(std::string& out, const RestResponse& rest, unsigned version, bool keep_alive,
+                     std::string_view cors_origin = {}) {
+  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += std::to_string(rest.status);
+  out += ' ';
+  const auto reason = http::obsolete_reason(static_cast<http::status>(rest.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: pubsub\r\n";
+  if (!rest.allow.empty()) {
+    out += "Allow: ";
+    out += rest.allow;
+    out += "\r\n";
+  }
+  if (!cors_origin.empty()) {
+    out += "Access-Control-Allow-Origin: ";
+    out += cors_origin;
+    out += "\r\nVary: Origin\r\n";
+    if (rest.status == 204) {
+      out +=
+          "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
+          "Access-Control-Allow-Headers: Authorization, X-API-Key, Content-Type\r\n"
+          "Access-Control-Max-Age: 600\r\n";
+    }
+  }
+  if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
+  if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (rest.status == 204) {  // no content, no Content-Length (RFC 9110 8.6)
+    out += "\r\n";
+    return;
+  }
+  out += "Content-Type: application/json\r\nContent-Length: ";
+  out += std::to_string(rest.body.size());
+  out += "\r\n\r\n";
+  out += rest.body;
 }
 
 // Ends the server's side of the connection: the client reads the end of
@@ -65,20 +94,44 @@ void end_output(beast::tcp_stream& stream) {
 // Sends `rest` and closes gently (see linger_close).
 task<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
   stream.expires_after(kFinalFlushTimeout);
-  auto res = to_http(rest, 11, false);
-  auto [ec, n] = co_await http::async_write(stream, res, nothrow);
+  std::string response;
+  append_response(response, rest, 11, false);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), nothrow);
   if (!ec) co_await linger_close(stream);
 }
 
-bool upgrade_authorized(const ServerState& server, const http::request<http::string_body>& req) {
-  const std::string& key = server.options.api_key;
-  if (key.empty()) return true;
-  if (auto header = req.find("X-API-Key"); header != req.end()) {
-    return api_key_accepted(key, std::string_view(header->value().data(), header->value().size()));
+std::optional<std::string_view> header_value(const http::request<http::string_body>& req, std::string_view name) {
+  const auto header = req.find(beast::string_view(name.data(), name.size()));
+  if (header == req.end()) return std::nullopt;
+  return std::string_view(header->value().data(), header->value().size());
+}
+
+// The token of the request's `Authorization: Bearer` header, if any.
+std::optional<std::string_view> bearer_of(const http::request<http::string_body>& req) {
+  const std::optional<std::string_view> authorization = header_value(req, "Authorization");
+  return authorization ? auth::bearer_token(*authorization) : std::nullopt;
+}
+
+// Checks the upgrade's credentials (sections 7 and 11): the headers, or
+// the query parameters browsers can set instead.
+auth::Authentication authenticate_upgrade(const ServerState& server, const http::request<http::string_body>& req) {
+  const auth::Authenticator& authenticator = server.authenticator;
+  if (!authenticator.required()) return {true, nullptr, {}};
+  const std::string_view target(req.target().data(), req.target().size());
+  std::optional<std::string> query_key;
+  std::optional<std::string> query_token;
+  auth::PresentedCredentials presented{header_value(req, "X-API-Key"), bearer_of(req)};
+  if (!presented.api_key && (query_key = query_parameter(target, "api_key"))) presented.api_key = *query_key;
+  if (!presented.token && authenticator.accepts_tokens() && (query_token = query_parameter(target, "token"))) {
+    presented.token = *query_token;
   }
-  std::string_view target(req.target().data(), req.target().size());
-  auto query_key = query_parameter(target, "api_key");
-  return query_key && api_key_accepted(key, *query_key);
+  return authenticator.authenticate(presented, auth::unix_now());
+}
+
+// True if --allowed-origins lists `origin`, whole.
+bool origin_listed(const ServerOptions& options, std::string_view origin) {
+  return std::find(options.allowed_origins.begin(), options.allowed_origins.end(), origin) !=
+         options.allowed_origins.end();
 }
 
 // Returns true unless --allowed-origins lists origins and `req` carries an
@@ -86,11 +139,25 @@ bool upgrade_authorized(const ServerState& server, const http::request<http::str
 // send none).
 bool origin_allowed(const ServerOptions& options, const http::request<http::string_body>& req) {
   if (options.allowed_origins.empty()) return true;
-  const auto origin = req.find(http::field::origin);
-  if (origin == req.end()) return true;
-  const std::string_view value(origin->value().data(), origin->value().size());
-  return std::find(options.allowed_origins.begin(), options.allowed_origins.end(), value) !=
-         options.allowed_origins.end();
+  const std::optional<std::string_view> origin = header_value(req, "Origin");
+  return !origin || origin_listed(options, *origin);
+}
+
+// The Origin of `req` if --allowed-origins lists it: its REST answers
+// carry CORS headers for it. Empty otherwise (no CORS headers).
+std::string_view cors_origin(const ServerOptions& options, const http::request<http::string_body>& req) {
+  const std::optional<std::string_view> origin = header_value(req, "Origin");
+  return origin && origin_listed(options, *origin) ? *origin : std::string_view{};
+}
+
+// True for a CORS preflight: OPTIONS with Origin and
+// Access-Control-Request-Method, while --allowed-origins is set. It is
+// answered 204 without credentials (browsers send none with it); the CORS
+// headers come only for a listed origin.
+bool is_preflight(const ServerOptions& options, const http::request<http::string_body>& req) {
+  return !options.allowed_origins.empty() && req.method() == http::verb::options &&
+         req.find(http::field::origin) != req.end() &&
+         req.find(http::field::access_control_request_method) != req.end();
 }
 
 // Returns true if `req` asks for the WebSocket upgrade: a GET in HTTP/1.1
@@ -123,12 +190,15 @@ std::string_view handshake_defect(const http::request<http::string_body>& req) {
 }
 
 // Returns the answer that refuses the upgrade request `req`, or a response
-// with status 200 if the handshake may go on.
-RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req) {
+// with status 200 if the handshake may go on; `authentication` is then
+// what its credentials grant.
+RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req,
+                             auth::Authentication& authentication) {
   const std::string_view target(req.target().data(), req.target().size());
   if (target_path(target) != "/ws")
     return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
-  if (!upgrade_authorized(server, req)) return rest_error(ErrorCode::unauthorized, "missing or invalid API key");
+  authentication = authenticate_upgrade(server, req);
+  if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
   if (!origin_allowed(server.options, req)) {
     return rest_error(ErrorCode::forbidden, "this origin may not open /ws (--allowed-origins)");
   }
@@ -175,29 +245,6 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
   return ec;
 }
 
-// Appends `rest` to `out` as an HTTP response with the headers Beast's
-// serializer would give it (to_http), so that the responses to pipelined
-// requests leave in one write.
-void append_response(std::string& out, const RestResponse& rest, unsigned version, bool keep_alive) {
-  out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
-  out += std::to_string(rest.status);
-  out += ' ';
-  const auto reason = http::obsolete_reason(static_cast<http::status>(rest.status));
-  out.append(reason.data(), reason.size());
-  out += "\r\nServer: pubsub\r\nContent-Type: application/json\r\n";
-  if (!rest.allow.empty()) {
-    out += "Allow: ";
-    out += rest.allow;
-    out += "\r\n";
-  }
-  if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
-  if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
-  out += "Content-Length: ";
-  out += std::to_string(rest.body.size());
-  out += "\r\n\r\n";
-  out += rest.body;
-}
-
 // Writes the responses held in `output` and empties it; false if the write
 // failed.
 task<bool> flush(beast::tcp_stream& stream, std::string& output, std::chrono::steady_clock::duration timeout) {
@@ -214,17 +261,15 @@ task<bool> flush(beast::tcp_stream& stream, std::string& output, std::chrono::st
 bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
                  std::string& output, std::optional<common::TokenBucket>& publish_budget) {
   const std::string_view target(request.target().data(), request.target().size());
-  std::optional<std::string_view> api_key;
-  if (auto header = request.find("X-API-Key"); header != request.end()) {
-    api_key = std::string_view(header->value().data(), header->value().size());
-  }
   const std::string_view method(request.method_string().data(), request.method_string().size());
   const RestResponse rest =
-      handle_rest(server.broker, server.rest_context(shard, publish_budget ? &*publish_budget : nullptr),
-                  {method, target, request.body(), api_key});
+      is_preflight(server.options, request)
+          ? RestResponse{204, {}, {}}
+          : handle_rest(server.broker, server.rest_context(shard, publish_budget ? &*publish_budget : nullptr),
+                        {method, target, request.body(), header_value(request, "X-API-Key"), bearer_of(request)});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
-  append_response(output, rest, request.version(), keep_alive);
+  append_response(output, rest, request.version(), keep_alive, cors_origin(server.options, request));
   return keep_alive;
 }
 
@@ -232,7 +277,8 @@ bool answer_rest(ServerState& server, std::size_t shard, const http::request<htt
 struct Upgrade {
   beast::tcp_stream stream;
   http::request<http::string_body> request;
-  std::string early_input;  // bytes the client sent after the request, without waiting for the 101
+  std::string early_input;                   // bytes the client sent after the request, without waiting for the 101
+  std::unique_ptr<auth::Identity> identity;  // the token's holder; null: everything granted
 };
 
 // Serves HTTP requests on one connection until it closes (nullopt) or asks,
@@ -307,14 +353,16 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     auto request = parser.release();
     if (asks_for_websocket(request)) {
       if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
-      const RestResponse refusal = upgrade_refusal(server, request);
+      auth::Authentication authentication;
+      const RestResponse refusal = upgrade_refusal(server, request, authentication);
       if (refusal.status != 200) {
         co_await answer_and_close(stream, refusal);
         co_return std::nullopt;
       }
       auto early = buffer.cdata();
       std::string early_input(static_cast<const char*>(early.data()), early.size());
-      co_return Upgrade{std::move(stream), std::move(request), std::move(early_input)};
+      co_return Upgrade{std::move(stream), std::move(request), std::move(early_input),
+                        std::move(authentication.identity)};
     }
 
     const bool keep_alive = answer_rest(server, shard, request, output, publish_budget);
@@ -340,7 +388,7 @@ task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t 
   if (ec) co_return std::nullopt;
   const int descriptor = upgraded->release(ec);
   if (ec) co_return std::nullopt;
-  co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input)};
+  co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input), std::move(upgrade->identity)};
 }
 
 // Answers a connection past --max-connections with 503 and closes it.

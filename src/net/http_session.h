@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "auth/jwt.h"
 #include "net/asio_support.h"
 
 namespace pubsub::net {
@@ -17,12 +19,13 @@ namespace pubsub::net {
 struct ServerState;
 
 // A connection that speaks WebSocket now: its descriptor (no longer
-// registered with any io_context), and the bytes the client sent after its
-// upgrade request.
+// registered with any io_context), the bytes the client sent after its
+// upgrade request, and whose token it presented.
 struct WebSocketStart {
   int descriptor;
   tcp protocol;
   std::string early_input;
+  std::unique_ptr<auth::Identity> identity;  // null: an API key, or no authentication
 };
 
 // Serves HTTP requests until the connection closes (nullopt) or upgrades;

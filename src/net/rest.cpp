@@ -71,6 +71,10 @@ RestResponse create_topic(core::Broker& broker, std::string_view body) {
   return rest_error(ErrorCode::limit_exceeded, "the server holds --max-topics topics; delete one first");
 }
 
+RestResponse forbidden(std::string_view what) {
+  return rest_error(ErrorCode::forbidden, "the token does not grant " + std::string(what));
+}
+
 RestResponse list_topics(const core::Broker& broker) {
   std::string body = R"({"topics":[)";
   bool first = true;
@@ -102,7 +106,7 @@ TopicPath split_topic_path(std::string_view after_prefix) {
 }
 
 RestResponse topic_route(core::Broker& broker, const RestContext& context, const RestRequest& request,
-                         std::string_view after_prefix) {
+                         const auth::Identity* identity, std::string_view after_prefix) {
   const std::string_view method = request.method;
   const TopicPath path = split_topic_path(after_prefix);
   const bool messages = path.rest == "messages";
@@ -115,8 +119,12 @@ RestResponse topic_route(core::Broker& broker, const RestContext& context, const
     return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
   if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
   if (messages && method == "GET") return read_history(broker, name, request.target);
-  if (messages || batch) return publish_messages(broker, context, name, request.body, batch);
+  if (messages || batch) {
+    if (!auth::may_publish(identity, name)) return forbidden("publishing to '" + name + "'");
+    return publish_messages(broker, context, name, request.body, batch);
+  }
   if (method == "DELETE") {
+    if (!auth::may_administer(identity)) return forbidden("admin (deleting topics)");
     if (!broker.delete_topic(name))
       return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
     return ok(200, status_body("deleted", name));
@@ -183,26 +191,6 @@ RestResponse rest_error(ErrorCode code, std::string_view message, unsigned statu
   return {status != 0 ? status : protocol::http_status(code), std::move(body), {}};
 }
 
-bool api_key_matches(std::string_view key, std::string_view candidate) {
-  // Compare every byte of the key whatever the candidate holds.
-  unsigned char diff = key.size() == candidate.size() ? 0 : 1;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    unsigned char c = i < candidate.size() ? static_cast<unsigned char>(candidate[i]) : 0;
-    diff |= static_cast<unsigned char>(static_cast<unsigned char>(key[i]) ^ c);
-  }
-  return diff == 0;
-}
-
-bool api_key_accepted(std::string_view keys, std::string_view candidate) {
-  bool accepted = false;
-  for (;;) {
-    const auto comma = keys.find(',');
-    accepted |= api_key_matches(keys.substr(0, comma), candidate);
-    if (comma == std::string_view::npos) return accepted;
-    keys.remove_prefix(comma + 1);
-  }
-}
-
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   out.reserve(in.size());
@@ -251,19 +239,25 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   std::string_view path = target_path(request.target);
   std::string_view method = request.method;
   bool public_route = method == "GET" && path == "/health";
-  if (!context.api_key.empty() && !public_route &&
-      !(request.api_key && api_key_accepted(context.api_key, *request.api_key))) {
-    return rest_error(ErrorCode::unauthorized, "missing or invalid API key (send the X-API-Key header)");
+  auth::Authentication authentication;
+  if (!public_route) {
+    authentication = context.authenticator.authenticate({request.api_key, request.token}, auth::unix_now());
+    if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
   }
+  const auth::Identity* identity = authentication.identity.get();
   if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");
   if (path == "/stats") return method == "GET" ? stats(broker, context) : method_not_allowed("GET");
   if (path == "/topics") {
     if (method == "GET") return list_topics(broker);
-    if (method == "POST") return create_topic(broker, request.body);
+    if (method == "POST") {
+      if (!auth::may_administer(identity)) return forbidden("admin (creating topics)");
+      return create_topic(broker, request.body);
+    }
     return method_not_allowed("GET, POST");
   }
   constexpr std::string_view kTopicPrefix = "/topics/";
-  if (path.starts_with(kTopicPrefix)) return topic_route(broker, context, request, path.substr(kTopicPrefix.size()));
+  if (path.starts_with(kTopicPrefix))
+    return topic_route(broker, context, request, identity, path.substr(kTopicPrefix.size()));
   if (path == "/ws") return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
   std::string shown(path.substr(0, 200));
   for (char& c : shown) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "common/token_bucket.h"
 #include "protocol/error_code.h"
 
@@ -35,6 +36,7 @@ struct RestRequest {
   std::string_view target;  // origin-form: path and optional query
   std::string_view body;
   std::optional<std::string_view> api_key;  // the X-API-Key header, if sent
+  std::optional<std::string_view> token;    // the Authorization: Bearer token, if sent
 };
 
 struct RestResponse {
@@ -44,7 +46,7 @@ struct RestResponse {
 };
 
 struct RestContext {
-  const std::string& api_key;  // keys separated by commas; empty: no authentication
+  const auth::Authenticator& authenticator;
   std::chrono::steady_clock::time_point started;
   ServerCounters counters;
   // The shard whose thread answers the request: an HTTP publish is that
@@ -63,15 +65,6 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
 // The error body of the contract: {"error":{"code":...,"message":...}},
 // with the code's status (protocol/error_code.h) unless `status` is given.
 RestResponse rest_error(protocol::ErrorCode code, std::string_view message, unsigned status = 0);
-
-// Returns true if `candidate` equals `key`, in time independent of where
-// they differ (the length of `key` may leak; its content does not).
-bool api_key_matches(std::string_view key, std::string_view candidate);
-
-// Returns true if `candidate` equals one of `keys`, separated by commas
-// (--api-key, several while keys are rotated). Compares it with every key,
-// so the time says nothing of which one matched.
-bool api_key_accepted(std::string_view keys, std::string_view candidate);
 
 // Percent-decodes `in` into `out`; returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/jwt.h"
 #include "core/subscriber.h"
 
 namespace pubsub::net {
@@ -29,7 +30,8 @@ struct ServerOptions {
   std::size_t max_message_bytes = 1024 * 1024;
   bool require_uuid = true;
   bool auto_create_topics = false;
-  std::string api_key;  // keys separated by commas; empty: no authentication
+  std::vector<std::string> api_keys;             // any of them is accepted; none: no API key
+  std::shared_ptr<const auth::JwtVerifier> jwt;  // null: no tokens accepted
   std::size_t max_connections = 100'000;
   std::size_t max_subscriptions = 1000;  // per connection
   std::size_t max_topics = 100'000;

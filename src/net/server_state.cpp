@@ -32,6 +32,7 @@ ConnectionSettings connection_settings(const ServerOptions& options) {
 ServerState::ServerState(ServerOptions opts)
     : options(std::move(opts)),
       connection_settings(net::connection_settings(options)),
+      authenticator(options.api_keys, options.jwt),
       broker(broker_options(options), frames) {
   for (std::size_t i = 0; i < broker.shard_count(); ++i) {
     shards.push_back(std::make_unique<ShardContext>(*this, broker.shard(i)));
@@ -47,7 +48,7 @@ RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* pu
   figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
   figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
   figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
-  return RestContext{options.api_key,      started,       figures, shard, options.auto_create_topics,
+  return RestContext{authenticator,        started,       figures, shard, options.auto_create_topics,
                      options.require_uuid, publish_budget};
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "auth/authenticator.h"
 #include "core/broker.h"
 #include "net/broker_frames.h"
 #include "net/connection_context.h"
@@ -34,6 +35,7 @@ struct ServerState {
 
   ServerOptions options;
   ConnectionSettings connection_settings;
+  auth::Authenticator authenticator;
   ConnectionCounters counters;  // shutting down, slow consumers, connection ids
   ProtocolFrames frames;
   core::Broker broker;

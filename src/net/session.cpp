@@ -16,16 +16,26 @@ namespace {
 
 // The session's log lines and counters, outside its coroutine: the
 // temporaries of a call in a coroutine can take room in its frame.
-std::uint64_t open_websocket(ServerState& server) {
+// A connection that presented a token is known by its `sub` in the logs.
+std::uint64_t open_websocket(ServerState& server, const auth::Identity* identity) {
   std::uint64_t id = server.counters.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   server.websocket_connections.fetch_add(1, std::memory_order_relaxed);
-  log::info("websocket open", {{"connection", id}});
+  if (identity) {
+    log::info("websocket open", {{"connection", id}, {"sub", identity->subject}});
+  } else {
+    log::info("websocket open", {{"connection", id}});
+  }
   return id;
 }
 
 void websocket_closed(ServerState& server, const WsEndpoint& endpoint) {
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
-  log::info("websocket closed", {{"connection", endpoint.id()}, {"reason", to_string(endpoint.close_reason())}});
+  const std::string_view reason = to_string(endpoint.close_reason());
+  if (const auth::Identity* identity = endpoint.identity()) {
+    log::info("websocket closed", {{"connection", endpoint.id()}, {"sub", identity->subject}, {"reason", reason}});
+  } else {
+    log::info("websocket closed", {{"connection", endpoint.id()}, {"reason", reason}});
+  }
 }
 
 // What the HTTP session hands to the WebSocket session: the socket's
@@ -35,14 +45,16 @@ struct Handover {
   int descriptor;
   tcp protocol;
   std::unique_ptr<std::string> early_input;
+  std::unique_ptr<auth::Identity> identity;
 };
 
 // Serves one WebSocket connection. The endpoint's state machine says what
 // to do; the coroutine does the one wait it asks for. An idle connection
 // is this frame and one pending wait.
 task<void> websocket_session(ShardContext& shard, ConnectionSlot slot, Handover handover) {
-  WsEndpoint endpoint(shard, handover.descriptor, handover.protocol, open_websocket(shard.server),
-                      handover.early_input ? std::move(*handover.early_input) : std::string());
+  WsEndpoint endpoint(
+      shard, handover.descriptor, handover.protocol, open_websocket(shard.server, handover.identity.get()),
+      handover.early_input ? std::move(*handover.early_input) : std::string(), std::move(handover.identity));
   handover.early_input.reset();
   for (;;) {
     const WsConnection::Action action = endpoint.next_action();
@@ -77,7 +89,8 @@ task<void> connection_session(ServerState& server, std::size_t shard, shard_sock
   ShardContext& context = *server.shards[shard];
   asio::co_spawn(
       context.ioc,
-      websocket_session(context, std::move(slot), Handover{start->descriptor, start->protocol, std::move(early)}),
+      websocket_session(context, std::move(slot),
+                        Handover{start->descriptor, start->protocol, std::move(early), std::move(start->identity)}),
       log_session_exception);
 }
 

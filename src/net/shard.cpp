@@ -1,6 +1,7 @@
 // The shard's loop pass and timers; see shard.h.
 #include "net/shard.h"
 
+#include "auth/authenticator.h"
 #include "net/broker_frames.h"
 #include "net/server_state.h"
 #include "net/timeouts.h"
@@ -32,6 +33,28 @@ task<void> close_tick_loop(ShardContext& shard) {
     }
   }
   shard.close_tick_running = false;
+}
+
+// Ends the connections whose token has expired, every kTokenTick while
+// any connection holds a token.
+task<void> token_tick_loop(ShardContext& shard) {
+  ConnectionContext& context = shard.context;
+  std::vector<WsConnection*> expired;
+  while (!context.token_expiries.empty()) {
+    shard.token_tick.expires_after(kTokenTick);
+    auto [ec] = co_await shard.token_tick.async_wait(nothrow);
+    if (ec) break;
+    const std::int64_t now = auth::unix_now();
+    expired.clear();
+    for (auto it = context.token_expiries.begin(); it != context.token_expiries.end() && it->first <= now; ++it) {
+      expired.push_back(it->second);
+    }
+    for (WsConnection* connection : expired) {
+      connection->on_token_expired();
+      endpoint(connection).settle();
+    }
+  }
+  shard.token_tick_running = false;
 }
 
 // True if the shard's pools hold spare queues or write buffers.
@@ -90,6 +113,11 @@ void ShardContext::end_pass() {
     close_tick_running = true;
     asio::co_spawn(ioc, close_tick_loop(*this), asio::detached);
   }
+  if (!context.token_expiries.empty() && !token_tick_running &&
+      !server.counters.shutting_down.load(std::memory_order_relaxed)) {
+    token_tick_running = true;
+    asio::co_spawn(ioc, token_tick_loop(*this), asio::detached);
+  }
   if (!spare_trim_running && has_spares(*this) && !server.counters.shutting_down.load(std::memory_order_relaxed)) {
     spare_trim_running = true;
     asio::co_spawn(ioc, spare_trim_loop(*this), asio::detached);
@@ -101,6 +129,7 @@ void ShardContext::begin_shutdown() {
   if (heartbeat) heartbeat->cancel();
   if (idle_sweep) idle_sweep->cancel();
   spare_trim.cancel();
+  token_tick.cancel();
   for (WsConnection* connection : context.connections) {
     connection->begin_shutdown();
     endpoint(connection).settle();

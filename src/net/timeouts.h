@@ -32,6 +32,10 @@ constexpr std::uint32_t kIdleEndEpochs = 9;
 // is in progress.
 constexpr auto kCloseTick = std::chrono::milliseconds(250);
 
+// How often a shard looks for connections whose token has expired, while
+// any connection holds a token.
+constexpr auto kTokenTick = std::chrono::milliseconds(500);
+
 // How often a shard frees the spare queues and write buffers its
 // connections did not need since the previous time (core/spare_pool.h).
 constexpr auto kSpareTrimPeriod = std::chrono::seconds(1);

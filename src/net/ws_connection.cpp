@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
+#include "auth/authenticator.h"
 #include "common/log.h"
 #include "core/broker.h"
 #include "net/broker_frames.h"
@@ -34,9 +36,26 @@ void erase_from(std::vector<WsConnection*>& list, WsConnection* connection) {
   if (it != list.end()) list.erase(it);
 }
 
+// Publishes granted or refused, remembered per topic: a publish checks
+// one decision, not the token's patterns. Bounded; past it, forgotten.
+constexpr std::size_t kMaxPublishDecisions = 1024;
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
 }  // namespace
 
-WsConnection::WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input)
+struct WsConnection::TokenAccess {
+  auth::Identity identity;
+  std::multimap<std::int64_t, WsConnection*>::iterator expiry;  // in ConnectionContext::token_expiries
+  bool expired = false;                                         // on_token_expired came; expiry is gone
+  std::unordered_map<std::string, bool, StringHash, std::equal_to<>> publish_decisions;
+};
+
+WsConnection::WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input,
+                           std::unique_ptr<auth::Identity> identity)
     : core::Subscriber(context.broker_shard),
       context_(context),
       id_(id),
@@ -46,8 +65,15 @@ WsConnection::WsConnection(ConnectionContext& context, std::uint64_t id, std::st
       slot_(static_cast<std::uint32_t>(context.connections.size())),
       backlog_(unread_ != nullptr) {
   context_.connections.push_back(this);
+  if (identity) {
+    const std::int64_t expires_at = identity->expires_at;
+    token_ = std::make_unique<TokenAccess>(
+        TokenAccess{std::move(*identity), context_.token_expiries.emplace(expires_at, this), false, {}});
+  }
   if (context_.counters.shutting_down.load(std::memory_order_relaxed)) begin_shutdown();
 }
+
+const auth::Identity* WsConnection::identity() const { return token_ ? &token_->identity : nullptr; }
 
 WsConnection::~WsConnection() {
   std::vector<WsConnection*>& all = context_.connections;
@@ -56,6 +82,7 @@ WsConnection::~WsConnection() {
   all.pop_back();
   std::erase(context_.dirty, this);
   std::erase(context_.urgent, this);
+  if (token_ && !token_->expired) context_.token_expiries.erase(token_->expiry);
   disarm_deadline();
   writer_.discard(context_.writers);
 }
@@ -165,6 +192,7 @@ void WsConnection::handle(std::string_view text) {
   const protocol::ParseResult parsed = protocol::parse_request(text, {context_.settings.require_uuid});
   const protocol::Request& request = parsed.request;
   if (!parsed.ok) return reply_error(request.request_id, protocol::ErrorCode::bad_request, parsed.error);
+  if (close_reason_ == CloseReason::token_expired) return;  // nothing follows TOKEN_EXPIRED
   if (request.type == RequestType::ping) return reply(frame_pong_reply(scratch(), request.request_id));
   if (context_.counters.shutting_down.load(std::memory_order_relaxed)) {
     return reply_error(request.request_id, protocol::ErrorCode::internal, "server is shutting down");
@@ -180,6 +208,10 @@ void WsConnection::handle(std::string_view text) {
 }
 
 void WsConnection::handle_subscribe(const protocol::Request& request) {
+  if (!auth::may_subscribe(identity(), request.topic)) {
+    return reply_error(request.request_id, protocol::ErrorCode::forbidden,
+                       "the token does not grant subscribing to '" + request.topic + "'");
+  }
   core::SubscribeRequest subscribe{request.topic,
                                    request.last_n,
                                    request.since_seq,
@@ -204,6 +236,10 @@ void WsConnection::handle_subscribe(const protocol::Request& request) {
 }
 
 void WsConnection::handle_publish(const protocol::Request& request) {
+  if (!publish_granted(request.topic)) {
+    return reply_error(request.request_id, protocol::ErrorCode::forbidden,
+                       "the token does not grant publishing to '" + request.topic + "'");
+  }
   if (!publish_allowed()) {
     return reply_error(request.request_id, protocol::ErrorCode::rate_limited,
                        "publishes above --max-publish-rate (" + std::to_string(context_.settings.max_publish_rate) +
@@ -233,6 +269,16 @@ bool WsConnection::publish_allowed() {
   const auto now = common::TokenBucket::Clock::now();
   if (!publish_budget_) publish_budget_ = std::make_unique<common::TokenBucket>(rate, now);
   return publish_budget_->take(1, now);
+}
+
+bool WsConnection::publish_granted(const std::string& topic) {
+  if (!token_) return true;
+  auto& decisions = token_->publish_decisions;
+  if (const auto known = decisions.find(std::string_view(topic)); known != decisions.end()) return known->second;
+  if (decisions.size() >= kMaxPublishDecisions) decisions.clear();
+  const bool granted = auth::may_publish(&token_->identity, topic);
+  decisions.emplace(topic, granted);
+  return granted;
 }
 
 void WsConnection::topic_limit_reached(const protocol::Request& request) {
@@ -312,6 +358,21 @@ void WsConnection::begin_shutdown() {
   if (state_ != State::open) return;
   close_reason_ = CloseReason::shutdown;
   enter(State::draining);
+  close_if_drained();
+}
+
+void WsConnection::on_token_expired() {
+  if (!token_ || token_->expired) return;
+  token_->expired = true;
+  context_.token_expiries.erase(token_->expiry);
+  if (state_ != State::open) return;  // closing already
+  // The events queued before go out first; nothing follows the error.
+  shard().broker().unsubscribe_all(*this);
+  close_reason_ = CloseReason::token_expired;
+  reply_error(std::nullopt, protocol::ErrorCode::token_expired,
+              "the connection's token has expired; reconnect with a new token and resume with since_seq");
+  enter(State::draining);
+  arm_deadline();  // a peer that never reads the error cannot hold the connection
   close_if_drained();
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "common/token_bucket.h"
 #include "core/subscriber.h"
 #include "net/close_reason.h"
@@ -55,13 +56,18 @@ class WsConnection : public core::Subscriber {
     finish,         // the connection is over: see state() and writer()
   };
 
-  // `early_input`: bytes the client sent right after its upgrade request.
-  WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input);
+  // `early_input`: bytes the client sent right after its upgrade request;
+  // `identity`: the holder of the token it presented (null: an API key, or
+  // no authentication; everything is granted).
+  WsConnection(ConnectionContext& context, std::uint64_t id, std::string early_input,
+               std::unique_ptr<auth::Identity> identity = nullptr);
   ~WsConnection() override;
 
   std::uint64_t id() const { return id_; }
   State state() const { return state_; }
   CloseReason close_reason() const { return close_reason_; }
+  // The token's holder; null if the connection presented none.
+  const auth::Identity* identity() const;
 
   // --- the reading side (the session coroutine) ---
 
@@ -106,6 +112,9 @@ class WsConnection : public core::Subscriber {
   void on_close_tick(std::chrono::steady_clock::time_point now);
   // The graceful shutdown: flush the queue, then close with 1001.
   void begin_shutdown();
+  // The token expired (the shard's expiry tick): the TOKEN_EXPIRED error,
+  // nothing after it, then the close with 1008.
+  void on_token_expired();
 
   // --- what the I/O code must do after a call from outside the session ---
 
@@ -145,6 +154,8 @@ class WsConnection : public core::Subscriber {
   void topic_limit_reached(const protocol::Request& request);
   // True if --max-publish-rate lets one more publish through now.
   bool publish_allowed();
+  // True if the connection's token grants publishing to `topic` (cached).
+  bool publish_granted(const std::string& topic);
   // The peer's close frame: answers it (echoing its code) unless it answers ours.
   void on_peer_close(std::uint16_t code);
   // Fails the connection: a close frame with `code` (1002, 1007), nothing after.
@@ -171,8 +182,10 @@ class WsConnection : public core::Subscriber {
   const std::uint64_t id_;
   protocol::ClientFrameReader reader_;
   FrameWriter writer_;
-  std::unique_ptr<std::string> unread_;                     // bytes read but not parsed: a frame's head, or a backlog
-  std::unique_ptr<common::TokenBucket> publish_budget_;     // --max-publish-rate, from the first publish on
+  std::unique_ptr<std::string> unread_;                  // bytes read but not parsed: a frame's head, or a backlog
+  std::unique_ptr<common::TokenBucket> publish_budget_;  // --max-publish-rate, from the first publish on
+  struct TokenAccess;
+  std::unique_ptr<TokenAccess> token_;                      // what its token grants; null: everything
   std::chrono::steady_clock::time_point close_deadline_{};  // none: not on context_.closing
   std::uint32_t last_input_epoch_;                          // the shard's idle epoch of the last read
   std::uint32_t slot_;                                      // position in context_.connections

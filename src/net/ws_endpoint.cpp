@@ -37,8 +37,11 @@ task<void> linger_session(tcp::socket socket, std::string pending, [[maybe_unuse
 
 }  // namespace
 
-WsEndpoint::WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input)
-    : WsConnection(shard.context, id, std::move(early_input)), descriptor_(descriptor), ipv6_(protocol == tcp::v6()) {
+WsEndpoint::WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input,
+                       std::unique_ptr<auth::Identity> identity)
+    : WsConnection(shard.context, id, std::move(early_input), std::move(identity)),
+      descriptor_(descriptor),
+      ipv6_(protocol == tcp::v6()) {
   const int flags = ::fcntl(descriptor_, F_GETFL);
   if (flags < 0 || ::fcntl(descriptor_, F_SETFL, flags | O_NONBLOCK) != 0 || !shard.readiness.add(descriptor_, *this)) {
     ::close(std::exchange(descriptor_, -1));

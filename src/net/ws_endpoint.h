@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "net/asio_support.h"
@@ -31,7 +32,8 @@ class WsEndpoint final : public WsConnection {
  public:
   // Takes over `descriptor` (a connected TCP socket of `protocol`); if the
   // shard cannot watch it, the connection is lost at once.
-  WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input);
+  WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input,
+             std::unique_ptr<auth::Identity> identity);
   // Closes the descriptor unless close() handed it on.
   ~WsEndpoint() override;
 

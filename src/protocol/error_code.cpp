@@ -12,7 +12,7 @@ struct Entry {
 };
 
 // Indexed by ErrorCode.
-constexpr std::array<Entry, 13> kTable{{
+constexpr std::array<Entry, 14> kTable{{
     {"BAD_REQUEST", 400},
     {"UNAUTHORIZED", 401},
     {"NOT_FOUND", 404},
@@ -26,8 +26,9 @@ constexpr std::array<Entry, 13> kTable{{
     {"FORBIDDEN", 403},
     {"LIMIT_EXCEEDED", 403},
     {"RATE_LIMITED", 429},
+    {"TOKEN_EXPIRED", 401},
 }};
-static_assert(kTable.size() == static_cast<std::size_t>(ErrorCode::rate_limited) + 1);
+static_assert(kTable.size() == static_cast<std::size_t>(ErrorCode::token_expired) + 1);
 
 }  // namespace
 

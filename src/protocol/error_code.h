@@ -20,9 +20,10 @@ enum class ErrorCode : std::uint8_t {
   slow_consumer,       // a subscriber dropped for its full queue (WebSocket only)
   internal,            // 500: the server failed, or is shutting down (WebSocket)
   unavailable,         // 503: the server cannot take it now (past --max-connections, shutting down)
-  forbidden,           // 403: refused to this client (an upgrade from an origin not allowed)
+  forbidden,           // 403: refused to this client (an origin not allowed, a topic its token does not grant)
   limit_exceeded,      // 403: past --max-topics or --max-subscriptions
   rate_limited,        // 429: past --max-publish-rate; not published
+  token_expired,       // a connection's token expired; it closes with 1008 (WebSocket only)
 };
 
 // The contract's spelling of `code` ("BAD_REQUEST", ...).

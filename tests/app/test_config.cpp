@@ -65,7 +65,7 @@ std::vector<OptionCase> option_cases() {
       {"max-message-bytes", "2048", [](const app::Config& c) { return c.server.max_message_bytes == 2048; }},
       {"require-uuid", "false", [](const app::Config& c) { return !c.server.require_uuid; }},
       {"auto-create-topics", "true", [](const app::Config& c) { return c.server.auto_create_topics; }},
-      {"api-key", "k3y", [](const app::Config& c) { return c.server.api_key == "k3y"; }},
+      {"api-key", "k3y", [](const app::Config& c) { return c.server.api_keys == std::vector<std::string>{"k3y"}; }},
       {"max-connections", "10", [](const app::Config& c) { return c.server.max_connections == 10; }},
       {"shutdown-timeout", "3", [](const app::Config& c) { return c.server.shutdown_timeout == 3000ms; }},
       {"log-level", "debug", [](const app::Config& c) { return c.log_level == log::Level::debug; }},
@@ -100,7 +100,8 @@ TEST_CASE("defaults follow the contract's table", "[config]") {
   CHECK(s.max_message_bytes == 1048576);
   CHECK(s.require_uuid);
   CHECK_FALSE(s.auto_create_topics);
-  CHECK(s.api_key.empty());
+  CHECK(s.api_keys.empty());
+  CHECK(s.jwt == nullptr);
   CHECK(s.max_connections == 100000);
   CHECK(s.shutdown_timeout == 10s);
   CHECK(r.config.log_level == log::Level::info);
@@ -274,6 +275,10 @@ TEST_CASE("--help lists every option with its default and variable", "[config][h
       {"require-uuid", "true"},
       {"auto-create-topics", "false"},
       {"api-key", "\"\""},
+      {"jwt-secret", "\"\""},
+      {"jwt-public-key", "\"\""},
+      {"jwt-issuer", "\"\""},
+      {"jwt-audience", "\"\""},
       {"max-connections", "100000"},
       {"max-subscriptions", "1000"},
       {"max-topics", "100000"},
@@ -303,11 +308,30 @@ TEST_CASE("--version prints the version", "[config]") {
 }
 
 TEST_CASE("--api-key takes one key or several separated by commas, none empty", "[config][invalid]") {
-  CHECK(parse({"--api-key", "new,old"}).config.server.api_key == "new,old");
-  for (const char* bad : {",", "a,", ",a", "a,,b"}) {
+  CHECK(parse({"--api-key", "new,old"}).config.server.api_keys == std::vector<std::string>{"new", "old"});
+  for (const char* bad : {",", "k3y,", ",k3y", "k3y,,b"}) {
     CAPTURE(bad);
-    check_invalid(parse({std::string("--api-key=") + bad}), "--api-key");
+    const ConfigResult r = parse({std::string("--api-key=") + bad});
+    check_invalid(r, "--api-key");
+    CHECK_THAT(r.text, !ContainsSubstring("k3y"));  // keys are never shown
   }
+}
+
+TEST_CASE("--jwt-secret and --jwt-public-key: one of them, a secret of 32 bytes, a key of a known kind",
+          "[config][invalid]") {
+  const std::string secret(32, 's');
+  const ConfigResult hs = parse({"--jwt-secret", secret, "--jwt-issuer", "i", "--jwt-audience", "a"});
+  REQUIRE(hs.outcome == ConfigOutcome::run);
+  REQUIRE(hs.config.server.jwt);
+  CHECK(hs.config.server.jwt->algorithm() == auth::JwtAlgorithm::hs256);
+  const ConfigResult short_secret = parse({"--jwt-secret", "short-s3cret"});
+  check_invalid(short_secret, "--jwt-secret");
+  CHECK_THAT(short_secret.text, !ContainsSubstring("short-s3cret"));
+  check_invalid(parse({}, {{"PUBSUB_JWT_SECRET", "short"}}), "PUBSUB_JWT_SECRET");
+  check_invalid(parse({"--jwt-secret", secret, "--jwt-public-key", "/etc/hostname"}), "--jwt-public-key");
+  check_invalid(parse({"--jwt-public-key", "/nonexistent/key.pem"}), "--jwt-public-key");
+  check_invalid(parse({"--jwt-public-key", "/etc/hostname"}), "--jwt-public-key");
+  check_invalid(parse({"--jwt-issuer", "i"}), "--jwt-issuer");
 }
 
 TEST_CASE("the limits of section 12: defaults, values and bad values", "[config][limits]") {

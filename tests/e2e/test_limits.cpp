@@ -1,7 +1,7 @@
 // End-to-end: the limits of contract section 12 against the real server:
 // --max-subscriptions, --max-topics (REST, auto-create over WebSocket and
 // HTTP), --max-publish-rate (WebSocket and HTTP, the connection staying
-// open) and --allowed-origins.
+// open), --allowed-origins and CORS.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
@@ -114,4 +114,55 @@ TEST_CASE("--allowed-origins: an upgrade from another origin is 403; without an 
   CHECK(WsClient::try_connect(server.port(), "/ws") == 101);
   ServerProcess open;  // the default: any origin
   CHECK(WsClient::try_connect(open.port(), "/ws", {{"Origin", "https://evil.example.com"}}) == 101);
+}
+
+TEST_CASE("CORS: REST answers to a listed Origin carry Access-Control-Allow-Origin; preflights are 204") {
+  ServerProcess server({"--allowed-origins", "https://app.example.com,http://localhost:3000", "--api-key", "k3y"});
+  const Headers key{{"X-API-Key", "k3y"}};
+  const auto with = [&](Headers headers, const std::string& origin) {
+    headers.emplace_back("Origin", origin);
+    return headers;
+  };
+  const HttpResponse listed = http(server.port(), "GET", "/topics", "", with(key, "https://app.example.com"));
+  CHECK(listed.status == 200);
+  CHECK(listed.headers.at("access-control-allow-origin") == "https://app.example.com");
+  CHECK(listed.headers.at("vary") == "Origin");
+  // Errors too, so that the page can read why.
+  const HttpResponse unauthorized = http(server.port(), "GET", "/topics", "", with({}, "http://localhost:3000"));
+  CHECK(unauthorized.status == 401);
+  CHECK(unauthorized.headers.at("access-control-allow-origin") == "http://localhost:3000");
+  for (const char* other : {"https://evil.example.com", "https://app.example.com.evil", "https://app.example.co",
+                            "http://app.example.com", "null"}) {
+    CAPTURE(other);
+    const HttpResponse unlisted = http(server.port(), "GET", "/topics", "", with(key, other));
+    CHECK(unlisted.status == 200);
+    CHECK_FALSE(unlisted.headers.contains("access-control-allow-origin"));
+  }
+  CHECK_FALSE(http(server.port(), "GET", "/topics", "", key).headers.contains("access-control-allow-origin"));
+
+  // Preflights need no credentials.
+  Headers preflight{{"Origin", "https://app.example.com"},
+                    {"Access-Control-Request-Method", "POST"},
+                    {"Access-Control-Request-Headers", "x-api-key, content-type"}};
+  const HttpResponse ok = http(server.port(), "OPTIONS", "/topics/orders/messages", "", preflight);
+  CHECK(ok.status == 204);
+  CHECK(ok.body.empty());
+  CHECK(ok.headers.at("access-control-allow-origin") == "https://app.example.com");
+  CHECK_THAT(ok.headers.at("access-control-allow-methods"), ContainsSubstring("POST"));
+  CHECK_THAT(ok.headers.at("access-control-allow-methods"), ContainsSubstring("DELETE"));
+  for (const char* header : {"Authorization", "X-API-Key", "Content-Type"}) {
+    CHECK_THAT(ok.headers.at("access-control-allow-headers"), ContainsSubstring(header));
+  }
+  preflight[0].second = "https://app.example.com.evil";
+  const HttpResponse refused = http(server.port(), "OPTIONS", "/topics", "", preflight);
+  CHECK(refused.status == 204);
+  CHECK_FALSE(refused.headers.contains("access-control-allow-origin"));
+  CHECK_FALSE(refused.headers.contains("access-control-allow-methods"));
+
+  // Without --allowed-origins: no CORS at all.
+  ServerProcess plain;
+  preflight[0].second = "https://app.example.com";
+  CHECK(http(plain.port(), "OPTIONS", "/topics", "", preflight).status == 405);
+  CHECK_FALSE(http(plain.port(), "GET", "/topics", "", {{"Origin", "https://app.example.com"}})
+                  .headers.contains("access-control-allow-origin"));
 }

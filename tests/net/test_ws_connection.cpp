@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1016,4 +1017,86 @@ TEST_CASE("No idle ping follows the SLOW_CONSUMER error", "[ws_connection]") {
   sweep(shard, c, net::kIdlePingEpochs);
   c.on_writable();
   CHECK(pass(shard, c) == Lines{"error SLOW_CONSUMER", "CLOSE 1008"});
+}
+
+// ------------------------------------------------------------------ tokens
+
+namespace {
+
+// The holder of a token granting subscribe to chat.* and publish to chat.room1.
+std::unique_ptr<auth::Identity> chat_identity(std::int64_t expires_at) {
+  auto identity = std::make_unique<auth::Identity>();
+  identity->subject = "alice";
+  identity->expires_at = expires_at;
+  REQUIRE(identity->grants.subscribe.add("chat.*"));
+  REQUIRE(identity->grants.publish.add("chat.room1"));
+  return identity;
+}
+
+}  // namespace
+
+TEST_CASE("A token's grants decide each subscribe and publish; refusals are FORBIDDEN and the connection stays",
+          "[ws_connection][auth]") {
+  TestShard shard;
+  for (const char* topic : {"chat.room1", "chat.room2", "chatroom"}) shard.broker.create_topic(topic);
+  WsConnection c(shard.context, 1, "", chat_identity(std::numeric_limits<std::int64_t>::max()));
+  REQUIRE(c.identity() != nullptr);
+  CHECK(c.identity()->subject == "alice");
+  CHECK(shard.context.token_expiries.size() == 1);
+
+  feed(c, subscribe_request("chat.room2", 0, "s-1") + subscribe_request("chatroom", 0, "s-2"));
+  CHECK(pass(shard, c) == Lines{"ack 0 s-1", "error FORBIDDEN s-2"});
+  CHECK(shard.broker.topic_stats("chatroom")->subscribers == 0);
+  // Twice each: the second answer comes from the cached decision.
+  feed(c, text(publish_json("chat.room1", "1", "p-1")) + text(publish_json("chat.room2", "2", "p-2")) +
+              text(publish_json("chat.room1", "3", "p-3")) + text(publish_json("chat.room2", "4", "p-4")));
+  CHECK(pass(shard, c) == Lines{"ack 1 p-1", "error FORBIDDEN p-2", "ack 2 p-3", "error FORBIDDEN p-4"});
+  CHECK(shard.broker.topic_stats("chat.room2")->messages == 0);
+  CHECK(c.state() == State::open);
+}
+
+TEST_CASE("A connection without a token may do everything and is not tracked for expiry", "[ws_connection][auth]") {
+  TestShard shard;
+  shard.broker.create_topic("chatroom");
+  WsConnection c(shard.context, 1, "");
+  CHECK(c.identity() == nullptr);
+  CHECK(shard.context.token_expiries.empty());
+  feed(c, subscribe_request("chatroom", 0, "s-1") + text(publish_json("chatroom", "1", "p-1")));
+  CHECK(pass(shard, c) == Lines{"ack 0 s-1", "event 1", "ack 1 p-1"});
+}
+
+TEST_CASE("open -> draining -> closing: an expired token sends TOKEN_EXPIRED after the queued events, then 1008",
+          "[ws_connection][auth]") {
+  TestShard shard;
+  shard.broker.create_topic("chat.room1");
+  {
+    WsConnection c(shard.context, 1, "", chat_identity(1000));
+    REQUIRE(shard.context.token_expiries.begin()->first == 1000);
+    feed(c, subscribe_request("chat.room1", 0, "s-2"));
+    CHECK(pass(shard, c) == Lines{"ack 0 s-2"});
+    publish(shard, "chat.room1");
+
+    c.on_token_expired();
+    CHECK(shard.context.token_expiries.empty());
+    CHECK(c.close_reason() == CloseReason::token_expired);
+    CHECK(shard.broker.topic_stats("chat.room1")->subscribers == 0);
+    publish(shard, "chat.room1");   // after the expiry: not delivered
+    feed(c, ping_request("late"));  // not answered
+    CHECK(pass(shard, c) == Lines{"event 1", "error TOKEN_EXPIRED", "CLOSE 1008"});
+    CHECK(c.state() == State::closing);
+    c.on_token_expired();  // once only
+    feed(c, close_frame(1008));
+    CHECK(c.state() == State::closed);
+  }
+  CHECK(shard.context.token_expiries.empty());
+}
+
+TEST_CASE("A connection destroyed before its token expires leaves the expiry list", "[ws_connection][auth]") {
+  TestShard shard;
+  {
+    WsConnection a(shard.context, 1, "", chat_identity(2000));
+    WsConnection b(shard.context, 2, "", chat_identity(2000));
+    CHECK(shard.context.token_expiries.size() == 2);
+  }
+  CHECK(shard.context.token_expiries.empty());
 }

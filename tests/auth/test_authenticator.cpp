@@ -1,0 +1,110 @@
+// Unit tests of credentials and grants (auth/authenticator.h,
+// auth/topic_patterns.h): API keys, bearer headers, what a token's holder
+// may do.
+#include "auth/authenticator.h"
+
+#include <catch2/catch_test_macros.hpp>
+
+#include "support/jwt_signer.h"
+
+using namespace pubsub;
+using auth::Authenticator;
+
+namespace {
+
+const std::string kSecret = "a-test-secret-of-at-least-32-bytes!!";
+
+std::shared_ptr<const auth::JwtVerifier> hs256() {
+  return std::make_shared<const auth::JwtVerifier>(auth::JwtVerifier::with_secret(kSecret, {}));
+}
+
+std::string token(const std::string& grants) {
+  return testing::hs256_token(
+      kSecret, R"({"sub":"bob","exp":)" + std::to_string(testing::now_seconds() + 60) + R"(,"pubsub":)" + grants + "}");
+}
+
+}  // namespace
+
+TEST_CASE("patterns: a name matches itself; a prefix and * match what starts with the prefix") {
+  auth::TopicPatterns patterns;
+  REQUIRE(patterns.add("chat.*"));
+  REQUIRE(patterns.add("news"));
+  CHECK(patterns.matches("chat.room1"));
+  CHECK(patterns.matches("chat."));
+  CHECK_FALSE(patterns.matches("chatroom"));
+  CHECK_FALSE(patterns.matches("chat"));
+  CHECK(patterns.matches("news"));
+  CHECK_FALSE(patterns.matches("news.today"));
+  CHECK_FALSE(patterns.matches("new"));
+  auth::TopicPatterns all;
+  REQUIRE(all.add("*"));
+  CHECK(all.matches("anything"));
+  auth::TopicPatterns none;
+  CHECK(none.empty());
+  CHECK_FALSE(none.matches("anything"));
+  CHECK_FALSE(none.add("a b"));
+  CHECK_FALSE(none.add("**"));
+  CHECK_FALSE(none.add(std::string(256, 'a')));
+  CHECK(none.add(std::string(254, 'a') + "*"));
+}
+
+TEST_CASE("api keys: any of the configured keys, whole") {
+  const Authenticator keys({"new", "old"}, nullptr);
+  CHECK(keys.api_key_accepted("new"));
+  CHECK(keys.api_key_accepted("old"));
+  CHECK_FALSE(keys.api_key_accepted("new,old"));
+  CHECK_FALSE(keys.api_key_accepted("ne"));
+  CHECK_FALSE(keys.api_key_accepted(""));
+  CHECK(auth::api_key_matches("s3cret", "s3cret"));
+  CHECK_FALSE(auth::api_key_matches("s3cret", "s3creT"));
+  CHECK_FALSE(auth::api_key_matches("s3cret", "s3cret0"));
+  CHECK_FALSE(auth::api_key_matches("s3cret", "s3cre"));
+}
+
+TEST_CASE("bearer_token reads the Authorization header's token") {
+  CHECK(auth::bearer_token("Bearer abc.def.ghi") == "abc.def.ghi");
+  CHECK(auth::bearer_token("bearer   abc ") == "abc");
+  CHECK(auth::bearer_token("BEARER x") == "x");
+  CHECK_FALSE(auth::bearer_token("Basic dXNlcjpwYXNz"));
+  CHECK_FALSE(auth::bearer_token("Bearer"));
+  CHECK_FALSE(auth::bearer_token("Bearer "));
+  CHECK_FALSE(auth::bearer_token("Bearerabc"));
+}
+
+TEST_CASE("authenticate: nothing configured accepts anyone with every grant") {
+  const Authenticator open;
+  CHECK_FALSE(open.required());
+  const auth::Authentication result = open.authenticate({}, testing::now_seconds());
+  CHECK(result.accepted);
+  CHECK(result.identity == nullptr);
+  CHECK(auth::may_administer(result.identity.get()));
+  CHECK(auth::may_publish(result.identity.get(), "x"));
+}
+
+TEST_CASE("authenticate: an API key grants everything; a token what it lists") {
+  const Authenticator both({"k3y"}, hs256());
+  const std::int64_t now = testing::now_seconds();
+  auth::Authentication by_key = both.authenticate({"k3y", std::nullopt}, now);
+  CHECK(by_key.accepted);
+  CHECK(by_key.identity == nullptr);
+  const std::string t = token(R"({"subscribe":["chat.*"],"publish":["chat.room1"]})");
+  auth::Authentication by_token = both.authenticate({std::nullopt, t}, now);
+  REQUIRE(by_token.accepted);
+  REQUIRE(by_token.identity);
+  CHECK(by_token.identity->subject == "bob");
+  CHECK(auth::may_subscribe(by_token.identity.get(), "chat.room2"));
+  CHECK_FALSE(auth::may_subscribe(by_token.identity.get(), "chatroom"));
+  CHECK(auth::may_publish(by_token.identity.get(), "chat.room1"));
+  CHECK_FALSE(auth::may_publish(by_token.identity.get(), "chat.room2"));
+  CHECK_FALSE(auth::may_administer(by_token.identity.get()));
+  // A wrong key beside a valid token: the token decides.
+  CHECK(both.authenticate({"wrong", t}, now).accepted);
+  CHECK_FALSE(both.authenticate({"wrong", std::nullopt}, now).accepted);
+  CHECK_FALSE(both.authenticate({}, now).accepted);
+  const auth::Authentication bad = both.authenticate({std::nullopt, t + "x"}, now);
+  CHECK_FALSE(bad.accepted);
+  CHECK(bad.refusal == auth::describe(auth::TokenError::signature));
+  // Keys alone: a token is no credential.
+  const Authenticator keys_only({"k3y"}, nullptr);
+  CHECK_FALSE(keys_only.authenticate({std::nullopt, t}, now).accepted);
+}
