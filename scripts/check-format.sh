@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 format=clang-format-19
-command -v "$format" >/dev/null || { echo "check-format: $format is not installed (scripts/deps.sh --format installs it)"; exit 1; }
+command -v "$format" >/dev/null || { echo "check-format: $format is not installed (scripts/deps.sh --tests installs it)"; exit 1; }
 mapfile -t files < <(git ls-files '*.cpp' '*.h')
 if [ "${1:-}" = "--fix" ]; then
   "$format" -i --style=file "${files[@]}"

@@ -2,20 +2,21 @@
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
 # 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, OpenSSL 3 and
 # Catch2 3;
-# with --format also clang-format 19, for scripts/check-format.sh (the test
-# command asks for it; building and serving do not).
+# with --tests (or its older name --format) also what only the test command
+# needs: clang-format 19 for scripts/check-format.sh, and Node.js, which
+# runs the JavaScript examples the end-to-end tests check.
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
 
 need_boost_ver=1.83
-with_format=false
-[ "${1:-}" = "--format" ] && with_format=true
+for_tests=false
+case "${1:-}" in --tests | --format) for_tests=true ;; esac
 
 have_all() {
   command -v meson >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
-    { ! $with_format || command -v clang-format-19 >/dev/null; } &&
+    { ! $for_tests || { command -v clang-format-19 >/dev/null && command -v node >/dev/null; }; } &&
     pkg-config --exists catch2-with-main &&
     pkg-config --exists 'openssl >= 3.0' &&
     [ -f /usr/include/boost/version.hpp ] &&
@@ -45,7 +46,7 @@ fi
 
 . /etc/os-release
 packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev)
-$with_format && packages_common+=(clang-format-19)
+$for_tests && packages_common+=(clang-format-19 nodejs)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -75,6 +75,16 @@ std::string KeyPair::public_pem() const {
   return pem;
 }
 
+std::string KeyPair::private_pem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  return pem;
+}
+
 std::string KeyPair::sign(std::string_view data) const {
   EVP_MD_CTX* context = EVP_MD_CTX_new();
   std::size_t size = 0;

@@ -35,6 +35,8 @@ class KeyPair {
   ~KeyPair();
 
   std::string public_pem() const;
+  // The private key as PKCS#8 PEM, for a signer outside the test.
+  std::string private_pem() const;
   // A token over `payload_json` with the key's algorithm (RS256 or ES256)
   // in its header, unless `header_json` is given.
   std::string token(std::string_view payload_json, std::string_view header_json = {}) const;
