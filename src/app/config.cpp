@@ -49,6 +49,8 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
       {"jwt-public-key", "", "accept JSON Web Tokens signed with RS256 or ES256: the PEM file of the RSA or P-256 key"},
       {"jwt-issuer", "", "tokens must carry this iss (empty: any)"},
       {"jwt-audience", "", "tokens must name this aud (empty: any)"},
+      {"tls-cert", "", "PEM certificate chain: serve HTTPS and wss:// on the port (with --tls-key; SIGHUP reloads)"},
+      {"tls-key", "", "PEM private key of --tls-cert"},
       {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
       {"max-subscriptions", "1000", "topics one connection may hold; one more subscribe answers LIMIT_EXCEEDED"},
       {"max-topics", "100000", "topics the server holds; past it creating one answers 403 / LIMIT_EXCEEDED"},
@@ -207,6 +209,15 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.auto_create_topics = boolean(v("auto-create-topics"));
   s.api_keys = comma_list(v("api-key"), "one key, or several separated by commas, none of them empty", true);
   s.jwt = jwt_verifier(v("jwt-secret"), v("jwt-public-key"), v("jwt-issuer"), v("jwt-audience"));
+  s.tls_certificate = v("tls-cert").value;
+  s.tls_key = v("tls-key").value;
+  if (s.tls_certificate.empty() != s.tls_key.empty()) {
+    throw Invalid(v("tls-cert").origin + " and " + v("tls-key").origin + " go together: give both or neither");
+  }
+  if (!s.tls_certificate.empty()) {
+    read_file(v("tls-cert"));
+    read_file(v("tls-key"));
+  }
   s.max_connections = integer(v("max-connections"), 1, std::numeric_limits<std::uint32_t>::max());
   s.max_subscriptions = integer(v("max-subscriptions"), 1, std::numeric_limits<std::uint32_t>::max());
   s.max_topics = integer(v("max-topics"), 1, std::numeric_limits<std::uint32_t>::max());

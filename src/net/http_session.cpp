@@ -6,6 +6,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <type_traits>
 
 #include "common/log.h"
 #include "net/linger.h"
@@ -13,6 +15,7 @@
 #include "net/server_state.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
+#include "net/tls.h"
 #include "protocol/websocket_handshake.h"
 
 namespace pubsub::net {
@@ -28,18 +31,27 @@ constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 // Responses to pipelined requests held before writing at the most.
 constexpr std::size_t kMaxHeldResponses = 64 * 1024;
 
+// A connection's stream is a beast::tcp_stream, or a tls_stream over one.
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, tls_stream>;
+
+template <class Stream>
+beast::tcp_stream& tcp_layer(Stream& stream) {
+  return beast::get_lowest_layer(stream);
+}
+
 // Answers the upgrade `request` with Beast's handshake (the 101, or Beast's
 // refusal of what our checks let through), written within
-// kHandshakeTimeout. Returns the socket once the 101 went out, or nullopt.
-task<std::optional<tcp::socket>> accept_websocket(beast::tcp_stream stream,
-                                                  const http::request<http::string_body>& request) {
-  websocket::stream<beast::tcp_stream> handshake(std::move(stream));
+// kHandshakeTimeout. Returns true once the 101 went out.
+template <class Stream>
+task<bool> accept_websocket(Stream& stream, const http::request<http::string_body>& request) {
+  websocket::stream<Stream&> handshake(stream);
   handshake.set_option(
       websocket::stream_base::decorator([](websocket::response_type& res) { res.set(http::field::server, "pubsub"); }));
-  handshake.next_layer().expires_after(kHandshakeTimeout);
+  tcp_layer(stream).expires_after(kHandshakeTimeout);
   auto [ec] = co_await handshake.async_accept(request, nothrow);
-  if (ec) co_return std::nullopt;
-  co_return handshake.next_layer().release_socket();
+  tcp_layer(stream).expires_never();
+  co_return !ec;
 }
 
 // ------------------------------------------------------------------ HTTP session
@@ -85,19 +97,28 @@ void append_response(std::string& out, const RestResponse& rest, unsigned versio
 }
 
 // Ends the server's side of the connection: the client reads the end of
-// the stream once it has read the responses before it.
-void end_output(beast::tcp_stream& stream) {
+// the stream once it has read the responses before it (over TLS, after
+// close_notify).
+template <class Stream>
+task<void> end_output(Stream& stream) {
+  if constexpr (kIsTls<Stream>) {
+    tcp_layer(stream).expires_after(kFinalFlushTimeout);
+    co_await stream.async_shutdown(nothrow);
+  }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  tcp_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 // Sends `rest` and closes gently (see linger_close).
-task<void> answer_and_close(beast::tcp_stream& stream, const RestResponse& rest) {
-  stream.expires_after(kFinalFlushTimeout);
+template <class Stream>
+task<void> answer_and_close(Stream& stream, const RestResponse& rest) {
+  tcp_layer(stream).expires_after(kFinalFlushTimeout);
   std::string response;
   append_response(response, rest, 11, false);
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), nothrow);
-  if (!ec) co_await linger_close(stream);
+  if (ec) co_return;
+  if constexpr (kIsTls<Stream>) co_await stream.async_shutdown(nothrow);
+  co_await linger_close(tcp_layer(stream));
 }
 
 std::optional<std::string_view> header_value(const http::request<http::string_body>& req, std::string_view name) {
@@ -247,9 +268,10 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
 
 // Writes the responses held in `output` and empties it; false if the write
 // failed.
-task<bool> flush(beast::tcp_stream& stream, std::string& output, std::chrono::steady_clock::duration timeout) {
+template <class Stream>
+task<bool> flush(Stream& stream, std::string& output, std::chrono::steady_clock::duration timeout) {
   if (output.empty()) co_return true;
-  stream.expires_after(timeout);
+  tcp_layer(stream).expires_after(timeout);
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(output), nothrow);
   output.clear();
   co_return !ec;
@@ -273,9 +295,8 @@ bool answer_rest(ServerState& server, std::size_t shard, const http::request<htt
   return keep_alive;
 }
 
-// A connection that asked for the WebSocket upgrade, with its request.
+// The WebSocket upgrade a connection asked for.
 struct Upgrade {
-  beast::tcp_stream stream;
   http::request<http::string_body> request;
   std::string early_input;                   // bytes the client sent after the request, without waiting for the 101
   std::unique_ptr<auth::Identity> identity;  // the token's holder; null: everything granted
@@ -284,8 +305,10 @@ struct Upgrade {
 // Serves HTTP requests on one connection until it closes (nullopt) or asks,
 // properly, for a WebSocket upgrade. Returning ends this coroutine, so that
 // its frame (parser, buffers) is not held for the WebSocket's lifetime.
-task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+// Not inlined: g++ 12 inlines the coroutine's allocation into its caller
+// and then warns (-Wmismatched-new-delete) about Asio's frame allocator.
+template <class Stream>
+[[gnu::noinline]] task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard, Stream& stream) {
   beast::flat_buffer buffer;
   // Responses not yet written: those of pipelined requests wait until the
   // requests already received are answered, then leave in one write.
@@ -302,7 +325,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     // next read of a connection whose response was being written then.
     if (server.counters.shutting_down.load()) {
       co_await flush(stream, output, timeout);
-      end_output(stream);
+      co_await end_output(stream);
       co_return std::nullopt;
     }
     http::request_parser<http::string_body> parser;
@@ -311,11 +334,11 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     // A pipelined request already received is parsed without a read.
     beast::error_code ec = parse_buffered(parser, buffer);
     if (ec == http::error::need_more) {
-      stream.expires_after(timeout);
+      tcp_layer(stream).expires_after(timeout);
       ShardContext& context = *server.shards[shard];
-      context.idle_http.insert(&stream.socket());
+      context.idle_http.insert(&tcp_layer(stream).socket());
       std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, nothrow);
-      context.idle_http.erase(&stream.socket());
+      context.idle_http.erase(&tcp_layer(stream).socket());
     }
     std::size_t body_limit = kMaxRequestBody;
     if (!ec) {
@@ -327,7 +350,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
         parser.eager(true);
         ec = parse_buffered(parser, buffer);
         if (ec == http::error::need_more) {
-          stream.expires_after(timeout);
+          tcp_layer(stream).expires_after(timeout);
           std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, nothrow);
         }
       }
@@ -343,7 +366,8 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       co_return std::nullopt;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == ssl::error::stream_truncated) {
       co_return std::nullopt;
     }
     if (ec) {
@@ -361,8 +385,7 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
       }
       auto early = buffer.cdata();
       std::string early_input(static_cast<const char*>(early.data()), early.size());
-      co_return Upgrade{std::move(stream), std::move(request), std::move(early_input),
-                        std::move(authentication.identity)};
+      co_return Upgrade{std::move(request), std::move(early_input), std::move(authentication.identity)};
     }
 
     const bool keep_alive = answer_rest(server, shard, request, output, publish_budget);
@@ -370,36 +393,61 @@ task<std::optional<Upgrade>> http_session(ServerState& server, std::size_t shard
     // pipelining client gets its responses in one write, not one each).
     if (keep_alive && buffer.size() > 0 && output.size() < kMaxHeldResponses) continue;
     if (!co_await flush(stream, output, timeout) || !keep_alive) {
-      end_output(stream);
+      co_await end_output(stream);
       co_return std::nullopt;
     }
   }
 }
 
-}  // namespace
-
-task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket) {
-  std::optional<Upgrade> upgrade = co_await http_session(server, shard, tcp::socket(std::move(socket)));
-  if (!upgrade) co_return std::nullopt;
-  std::optional<tcp::socket> upgraded = co_await accept_websocket(std::move(upgrade->stream), upgrade->request);
-  if (!upgraded) co_return std::nullopt;
-  beast::error_code ec;
-  const tcp protocol = upgraded->local_endpoint(ec).protocol();
-  if (ec) co_return std::nullopt;
-  const int descriptor = upgraded->release(ec);
-  if (ec) co_return std::nullopt;
-  co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input), std::move(upgrade->identity)};
+// Serves a TLS connection: the handshake, then HTTP as over plain TCP; an
+// upgraded connection keeps its TLS stream.
+// Not inlined, as http_session.
+[[gnu::noinline]] task<std::optional<WebSocketStart>> serve_https(ServerState& server, std::size_t shard,
+                                                                  tcp::socket socket) {
+  auto channel = std::make_shared<TlsChannel>(server.tls->current(), std::move(socket));
+  if (!co_await tls_handshake(*channel)) co_return std::nullopt;
+  std::optional<Upgrade> upgrade = co_await http_session(server, shard, channel->stream);
+  if (!upgrade || !co_await accept_websocket(channel->stream, upgrade->request)) co_return std::nullopt;
+  co_return WebSocketStart{-1, tcp::v4(), std::move(upgrade->early_input), std::move(upgrade->identity),
+                           std::move(channel)};
 }
 
 // Answers a connection past --max-connections with 503 and closes it.
-task<void> reject_session(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+template <class Stream>
+task<void> reject(Stream& stream) {
   beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
   parser.header_limit(kMaxRequestHeader);
-  stream.expires_after(kHandshakeTimeout);
+  tcp_layer(stream).expires_after(kHandshakeTimeout);
   co_await http::async_read_header(stream, buffer, parser, nothrow);
   co_await answer_and_close(stream, rest_error(ErrorCode::unavailable, "too many connections"));
+}
+
+}  // namespace
+
+task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket) {
+  if (server.tls) co_return co_await serve_https(server, shard, tcp::socket(std::move(socket)));
+  beast::tcp_stream stream(tcp::socket(std::move(socket)));
+  std::optional<Upgrade> upgrade = co_await http_session(server, shard, stream);
+  if (!upgrade || !co_await accept_websocket(stream, upgrade->request)) co_return std::nullopt;
+  tcp::socket upgraded = stream.release_socket();
+  beast::error_code ec;
+  const tcp protocol = upgraded.local_endpoint(ec).protocol();
+  if (ec) co_return std::nullopt;
+  const int descriptor = upgraded.release(ec);
+  if (ec) co_return std::nullopt;
+  co_return WebSocketStart{descriptor, protocol, std::move(upgrade->early_input), std::move(upgrade->identity),
+                           nullptr};
+}
+
+task<void> reject_session(const ServerState& server, tcp::socket socket) {
+  if (server.tls) {
+    TlsChannel channel(server.tls->current(), std::move(socket));
+    if (co_await tls_handshake(channel)) co_await reject(channel.stream);
+  } else {
+    beast::tcp_stream stream(std::move(socket));
+    co_await reject(stream);
+  }
 }
 
 }  // namespace pubsub::net

@@ -17,15 +17,17 @@
 namespace pubsub::net {
 
 struct ServerState;
+struct TlsChannel;
 
 // A connection that speaks WebSocket now: its descriptor (no longer
-// registered with any io_context), the bytes the client sent after its
-// upgrade request, and whose token it presented.
+// registered with any io_context) or its TLS channel, the bytes the
+// client sent after its upgrade request, and whose token it presented.
 struct WebSocketStart {
-  int descriptor;
+  int descriptor;  // -1 over TLS
   tcp protocol;
   std::string early_input;
   std::unique_ptr<auth::Identity> identity;  // null: an API key, or no authentication
+  std::shared_ptr<TlsChannel> tls;           // null over plain TCP
 };
 
 // Serves HTTP requests until the connection closes (nullopt) or upgrades;
@@ -34,6 +36,6 @@ struct WebSocketStart {
 task<std::optional<WebSocketStart>> serve_http(ServerState& server, std::size_t shard, shard_socket socket);
 
 // Answers a connection past --max-connections with 503 and closes it.
-task<void> reject_session(tcp::socket socket);
+task<void> reject_session(const ServerState& server, tcp::socket socket);
 
 }  // namespace pubsub::net

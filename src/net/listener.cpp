@@ -75,7 +75,7 @@ task<void> accept_loop(ServerState& server, tcp::acceptor& acceptor) {
     if (server.connections.load(std::memory_order_relaxed) >=
         static_cast<std::int64_t>(server.options.max_connections)) {
       server.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(ioc, reject_session(tcp::socket(std::move(socket))), log_session_exception);
+      asio::co_spawn(ioc, reject_session(server, tcp::socket(std::move(socket))), log_session_exception);
       continue;
     }
     asio::co_spawn(ioc, connection_session(server, shard, std::move(socket)), log_session_exception);

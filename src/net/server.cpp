@@ -20,6 +20,7 @@
 #include "net/server_state.h"
 #include "net/session.h"
 #include "net/shard.h"
+#include "net/tls.h"
 
 namespace pubsub::net {
 
@@ -30,6 +31,7 @@ struct Server::Impl : ServerState {
 
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
+  std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS
 
   // run() waits on these for the shutdown and for the threads to finish.
   std::mutex run_mutex;
@@ -44,12 +46,26 @@ void Server::Impl::begin_shutdown() {
   boost::system::error_code ignored;
   acceptor->close(ignored);
   signals->cancel(ignored);
+  if (reload_signal) reload_signal->cancel(ignored);
   for (auto& shard : shards) {
     asio::post(shard->ioc, [s = shard.get()] { s->begin_shutdown(); });
   }
   std::lock_guard lock(run_mutex);
   run_changed.notify_all();
 }
+
+namespace {
+
+// Reloads the TLS certificate and key on each SIGHUP until the shutdown.
+task<void> reload_loop(asio::signal_set& signals, TlsContext& tls) {
+  for (;;) {
+    auto [ec, signal] = co_await signals.async_wait(nothrow);
+    if (ec) co_return;
+    tls.reload();
+  }
+}
+
+}  // namespace
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -76,6 +92,10 @@ int Server::run() {
   s.signals->async_wait([&s](const boost::system::error_code& ec, int) {
     if (!ec) s.begin_shutdown();
   });
+  if (s.tls) {
+    s.reload_signal.emplace(main_ioc, SIGHUP);
+    asio::co_spawn(main_ioc, reload_loop(*s.reload_signal, *s.tls), asio::detached);
+  }
   asio::co_spawn(main_ioc, accept_loop(s, *s.acceptor), log_session_exception);
   if (s.options.heartbeat_interval.count() > 0) {
     for (auto& shard : s.shards) {

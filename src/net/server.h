@@ -37,19 +37,23 @@ struct ServerOptions {
   std::size_t max_topics = 100'000;
   std::uint32_t max_publish_rate = 0;        // per connection and second; 0: no limit
   std::vector<std::string> allowed_origins;  // empty: any
+  // PEM files; both set: the port serves TLS (HTTPS and wss://), reloaded on SIGHUP.
+  std::string tls_certificate;
+  std::string tls_key;
   std::chrono::milliseconds shutdown_timeout{10'000};
 };
 
 class Server {
  public:
+  // Throws std::runtime_error if the TLS certificate or key cannot be used.
   explicit Server(ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   // Binds the listener, prints "listening on HOST:PORT" to standard output,
-  // serves until SIGINT/SIGTERM or request_stop(), then shuts down
-  // gracefully. Returns the process exit code (0 after a clean shutdown).
+  // serves until SIGINT/SIGTERM or request_stop() (SIGHUP reloads the TLS
+  // certificate and key), then shuts down gracefully. Returns the process exit code (0 after a clean shutdown).
   // Throws std::system_error if the address cannot be bound.
   int run();
 

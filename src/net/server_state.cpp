@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "net/shard.h"
+#include "net/tls.h"
 
 namespace pubsub::net {
 namespace {
@@ -34,6 +35,7 @@ ServerState::ServerState(ServerOptions opts)
       connection_settings(net::connection_settings(options)),
       authenticator(options.api_keys, options.jwt),
       broker(broker_options(options), frames) {
+  if (!options.tls_certificate.empty()) tls = std::make_unique<TlsContext>(options.tls_certificate, options.tls_key);
   for (std::size_t i = 0; i < broker.shard_count(); ++i) {
     shards.push_back(std::make_unique<ShardContext>(*this, broker.shard(i)));
   }

@@ -22,6 +22,7 @@
 namespace pubsub::net {
 
 struct ShardContext;
+class TlsContext;
 
 struct ServerState {
   explicit ServerState(ServerOptions opts);
@@ -36,7 +37,8 @@ struct ServerState {
   ServerOptions options;
   ConnectionSettings connection_settings;
   auth::Authenticator authenticator;
-  ConnectionCounters counters;  // shutting down, slow consumers, connection ids
+  std::unique_ptr<TlsContext> tls;  // null: plain TCP
+  ConnectionCounters counters;      // shutting down, slow consumers, connection ids
   ProtocolFrames frames;
   core::Broker broker;
   std::vector<std::unique_ptr<ShardContext>> shards;  // destroyed before broker

@@ -69,6 +69,27 @@ task<void> websocket_session(ShardContext& shard, ConnectionSlot slot, Handover 
   endpoint.close(std::move(slot));
 }
 
+// The same over TLS: reads are asynchronous reads of the TLS stream.
+task<void> tls_websocket_session(ShardContext& shard, ConnectionSlot slot, Handover handover,
+                                 std::shared_ptr<TlsChannel> tls) {
+  WsEndpoint endpoint(shard, std::move(tls), open_websocket(shard.server, handover.identity.get()),
+                      handover.early_input ? std::move(*handover.early_input) : std::string(),
+                      std::move(handover.identity));
+  handover.early_input.reset();
+  for (;;) {
+    const WsConnection::Action action = endpoint.next_action();
+    if (action == WsConnection::Action::finish) break;
+    if (action == WsConnection::Action::wait_wake) {
+      co_await endpoint.wait();
+      continue;
+    }
+    auto [ec, n] = co_await endpoint.read_tls();
+    endpoint.on_tls_read(ec, n);
+  }
+  websocket_closed(shard.server, endpoint);
+  endpoint.close(std::move(slot));
+}
+
 }  // namespace
 
 void log_session_exception(std::exception_ptr error) {
@@ -87,11 +108,14 @@ task<void> connection_session(ServerState& server, std::size_t shard, shard_sock
   std::unique_ptr<std::string> early;
   if (!start->early_input.empty()) early = std::make_unique<std::string>(std::move(start->early_input));
   ShardContext& context = *server.shards[shard];
-  asio::co_spawn(
-      context.ioc,
-      websocket_session(context, std::move(slot),
-                        Handover{start->descriptor, start->protocol, std::move(early), std::move(start->identity)}),
-      log_session_exception);
+  Handover handover{start->descriptor, start->protocol, std::move(early), std::move(start->identity)};
+  if (start->tls) {
+    asio::co_spawn(context.ioc,
+                   tls_websocket_session(context, std::move(slot), std::move(handover), std::move(start->tls)),
+                   log_session_exception);
+    co_return;
+  }
+  asio::co_spawn(context.ioc, websocket_session(context, std::move(slot), std::move(handover)), log_session_exception);
 }
 
 }  // namespace pubsub::net

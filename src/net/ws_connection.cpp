@@ -115,15 +115,19 @@ WsConnection::Action WsConnection::next_action() {
 void WsConnection::on_read(std::size_t n) {
   std::vector<char>& buffer = context_.read_buffer;
   maybe_readable_ = n == buffer.size();
+  on_input(std::span<char>(buffer.data(), n));
+}
+
+void WsConnection::on_input(std::span<char> bytes) {
   last_input_epoch_ = context_.idle_epoch;
-  // Parse in the shared buffer unless a frame's head waits in unread_.
+  // Parse where the bytes are unless a frame's head waits in unread_.
   if (!unread_) {
-    std::span<char> input(buffer.data(), n);
+    std::span<char> input = bytes;
     consume(input);
     if (!input.empty()) unread_ = std::make_unique<std::string>(input.data(), input.size());
     return;
   }
-  unread_->append(buffer.data(), n);
+  unread_->append(bytes.data(), bytes.size());
   std::span<char> input(unread_->data(), unread_->size());
   consume(input);
   keep_unread(input);

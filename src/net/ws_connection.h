@@ -77,6 +77,10 @@ class WsConnection : public core::Subscriber {
   std::span<char> read_space() { return context_.read_buffer; }
   // `n` bytes were read into read_space().
   void on_read(std::size_t n);
+  // `input` was read into a buffer of the connection's own (a TLS
+  // connection decrypts into its own buffer, as its reads can overlap
+  // others'). Leaves the readiness to the caller.
+  void on_input(std::span<char> input);
   // The socket had nothing to read.
   void on_read_would_block() { maybe_readable_ = false; }
   // The peer ended its stream (`error` false) or the socket failed.

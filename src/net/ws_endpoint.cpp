@@ -16,12 +16,15 @@
 #include "net/session.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
+#include "net/tls.h"
 
 namespace pubsub::net {
 namespace {
 
 // Buffers per gathered write.
 constexpr std::size_t kMaxGather = 64;
+// The most a TLS write gathers: four full records.
+constexpr std::size_t kTlsWriteChunk = 64 * 1024;
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
@@ -49,8 +52,28 @@ WsEndpoint::WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::u
   }
 }
 
+WsEndpoint::WsEndpoint(ShardContext& shard, std::shared_ptr<TlsChannel> tls, std::uint64_t id, std::string early_input,
+                       std::unique_ptr<auth::Identity> identity)
+    : WsConnection(shard.context, id, std::move(early_input), std::move(identity)),
+      descriptor_(-1),
+      ipv6_(false),
+      tls_(std::move(tls)) {
+  tls_->owner = this;
+  tls_->shard_context = &shard.ioc;
+}
+
 WsEndpoint::~WsEndpoint() {
   if (descriptor_ >= 0) ::close(release());
+  if (tls_) {
+    tls_->owner = nullptr;
+    boost::system::error_code ignored;
+    boost::beast::get_lowest_layer(tls_->stream).socket().close(ignored);
+  }
+}
+
+void WsEndpoint::abandon() {
+  wait_.drop();
+  cancel_tls();  // a session reading over TLS ends too
 }
 
 ShardContext& WsEndpoint::shard() { return *context().owner; }
@@ -80,8 +103,107 @@ void WsEndpoint::on_readiness(std::uint32_t events) {
 
 void WsEndpoint::flush() {
   if (!begin_flush()) return;
-  send();
+  if (tls_) {
+    send_tls();
+  } else {
+    send();
+  }
   settle();
+}
+
+// ------------------------------------------------------------------ TLS
+
+void WsEndpoint::start_tls_read(asio::any_completion_handler<void(boost::system::error_code, std::size_t)> handler) {
+  tls_->reading = true;
+  tls_->stream.async_read_some(asio::buffer(tls_->input), std::move(handler));
+}
+
+void WsEndpoint::on_tls_read(boost::system::error_code ec, std::size_t n) {
+  tls_->reading = false;
+  if (ec) {
+    const bool clean = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+    return on_read_end(!clean);
+  }
+  on_input(std::span<char>(tls_->input.data(), n));
+}
+
+void WsEndpoint::cancel_tls() {
+  if (!tls_ || !tls_->reading) return;
+  boost::system::error_code ignored;
+  boost::beast::get_lowest_layer(tls_->stream).socket().cancel(ignored);
+}
+
+// One write at a time: the frames the writer holds are gathered into the
+// channel's output (one pass's frames become a few full TLS records), and
+// the writer refills from the queue while the write is under way. Its
+// completion asks for the next end-of-pass flush (on_writable).
+void WsEndpoint::send_tls() {
+  TlsChannel& channel = *tls_;
+  if (channel.writing) return on_send_blocked();
+  channel.output.clear();
+  std::array<WriteBuffer, kMaxGather> pieces;
+  while (!writer().empty() && channel.output.size() < kTlsWriteChunk) {
+    const std::size_t count = writer().gather(pieces);
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      channel.output.append(pieces[i].data, pieces[i].size);
+      n += pieces[i].size;
+    }
+    on_sent(n);
+  }
+  if (channel.output.empty()) return;
+  channel.writing = true;
+  on_send_blocked();
+  asio::async_write(channel.stream, asio::buffer(channel.output),
+                    [tls = tls_](boost::system::error_code ec, std::size_t) {
+                      tls->writing = false;
+                      if (tls->owner == nullptr) {
+                        // The connection ended gently during the write: its close follows.
+                        if (tls->closing_slot) {
+                          ConnectionSlot slot = std::move(*tls->closing_slot);
+                          tls->closing_slot.reset();
+                          std::string pending = std::move(tls->close_output);
+                          asio::co_spawn(*tls->shard_context, tls_close(tls, std::move(pending), std::move(slot)),
+                                         log_session_exception);
+                        }
+                        return;
+                      }
+                      WsEndpoint& owner = *tls->owner;
+                      if (ec) {
+                        owner.on_send_failed();
+                      } else {
+                        owner.on_writable();
+                      }
+                      owner.settle();
+                    });
+}
+
+void WsEndpoint::close_tls(ConnectionSlot slot) {
+  std::shared_ptr<TlsChannel> channel = std::move(tls_);
+  channel->owner = nullptr;
+  boost::system::error_code ignored;
+  if (state() != State::closed) {
+    boost::beast::get_lowest_layer(channel->stream).socket().close(ignored);
+    return;
+  }
+  std::string pending;
+  std::array<WriteBuffer, kMaxGather> pieces;
+  while (!writer().empty()) {
+    const std::size_t count = writer().gather(pieces);
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      pending.append(pieces[i].data, pieces[i].size);
+      n += pieces[i].size;
+    }
+    writer().consume(writer_pool(), n);
+  }
+  if (channel->writing) {
+    channel->closing_slot.emplace(std::move(slot));
+    channel->close_output = std::move(pending);
+    return;
+  }
+  asio::co_spawn(shard().ioc, tls_close(std::move(channel), std::move(pending), std::move(slot)),
+                 log_session_exception);
 }
 
 void WsEndpoint::send() {
@@ -107,6 +229,7 @@ void WsEndpoint::send() {
 }
 
 void WsEndpoint::close(ConnectionSlot slot) {
+  if (tls_) return close_tls(std::move(slot));
   if (descriptor_ < 0) return;
   if (state() != State::closed) {
     ::close(release());

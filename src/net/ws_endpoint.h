@@ -6,15 +6,21 @@
 // any other call into the state machine (a sweep, a tick, the shutdown)
 // lets it resume a session whose wait is over (settle).
 //
-// The socket is a bare descriptor: reads and writes are plain non-blocking
-// system calls (a gathered write per loop pass), readiness comes from the
-// shard's set, and the session's one pending wait is held in place
-// (pending_wait.h). An idle connection is its coroutine frame and nothing
-// else.
+// Over plain TCP the socket is a bare descriptor: reads and writes are
+// plain non-blocking system calls (a gathered write per loop pass),
+// readiness comes from the shard's set, and the session's one pending wait
+// is held in place (pending_wait.h). An idle connection is its coroutine
+// frame and nothing else.
+//
+// Over TLS (tls.h) the connection keeps the TLS stream of its HTTP phase:
+// the session reads with an asynchronous read into the channel's own
+// buffer, and each loop pass's frames are gathered into one write of up to
+// 64 KiB (full TLS records), one write at a time.
 //
 // Lives in its session coroutine's frame; shard thread only.
 #pragma once
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,12 +33,16 @@
 namespace pubsub::net {
 
 struct ShardContext;
+struct TlsChannel;
 
 class WsEndpoint final : public WsConnection {
  public:
   // Takes over `descriptor` (a connected TCP socket of `protocol`); if the
   // shard cannot watch it, the connection is lost at once.
   WsEndpoint(ShardContext& shard, int descriptor, tcp protocol, std::uint64_t id, std::string early_input,
+             std::unique_ptr<auth::Identity> identity);
+  // Takes over a TLS connection.
+  WsEndpoint(ShardContext& shard, std::shared_ptr<TlsChannel> tls, std::uint64_t id, std::string early_input,
              std::unique_ptr<auth::Identity> identity);
   // Closes the descriptor unless close() handed it on.
   ~WsEndpoint() override;
@@ -42,6 +52,14 @@ class WsEndpoint final : public WsConnection {
   // One non-blocking read into the shard's buffer, reported to the state
   // machine.
   void read();
+  // Over TLS, reads are asynchronous: co_await read_tls(), then report
+  // what it gave with on_tls_read().
+  bool tls() const { return tls_ != nullptr; }
+  auto read_tls() {
+    return asio::async_initiate<decltype(nothrow), void(boost::system::error_code, std::size_t)>(
+        [this](auto handler) { start_tls_read(std::move(handler)); }, nothrow);
+  }
+  void on_tls_read(boost::system::error_code ec, std::size_t n);
   // The wait next_action() asked for (wait_readable or wait_wake): it ends
   // when settle() finds it due. One deferred operation, co-awaited without
   // a coroutine frame of its own.
@@ -64,19 +82,29 @@ class WsEndpoint final : public WsConnection {
   // Writes what the connection has queued, until it is all out or the
   // socket is full; then settle().
   void flush();
-  // Resumes the session if its wait is due.
+  // Resumes the session if its wait is due (over TLS, ends its read once
+  // the connection has ended).
   void settle() {
     if (wait_.pending() && wake_due()) wait_.complete();
+    if (tls_ && wake_due_for_read()) cancel_tls();
   }
   // The shard's epoll set says the socket is ready (EPOLL* `events`).
   void on_readiness(std::uint32_t events);
   // Destroys the session's pending wait, and with it the session: for a
   // shard stopped with sessions still waiting (a shutdown that timed out).
-  void abandon() { wait_.drop(); }
+  void abandon();
 
  private:
   // Writes the writer's bytes until it is empty or the socket is full.
   void send();
+  // Over TLS: starts one write of what the writer holds, unless one is
+  // under way.
+  void send_tls();
+  void start_tls_read(asio::any_completion_handler<void(boost::system::error_code, std::size_t)> handler);
+  bool wake_due_for_read() const { return state() == State::closed || state() == State::lost; }
+  // Ends the TLS read under way, if any.
+  void cancel_tls();
+  void close_tls(ConnectionSlot slot);
   // Stops watching the descriptor and forgets it; returns it.
   int release();
 
@@ -85,6 +113,7 @@ class WsEndpoint final : public WsConnection {
   int descriptor_;
   bool ipv6_;
   PendingWait wait_;
+  std::shared_ptr<TlsChannel> tls_;  // null over plain TCP
 };
 
 }  // namespace pubsub::net
