@@ -12,6 +12,7 @@
 #   REPEAT=5 SCENARIOS="latency slow" SERVERS=pubsub scripts/bench.sh
 #   THREADS=2 STYLES=per-frame DURATION=3 SCENARIOS="s2 s6" scripts/bench.sh
 #   SERVERS=pubsub THREADS=2 SCENARIOS="topics http" scripts/bench.sh
+#   REPEAT=2 SCENARIOS=tokens scripts/bench.sh         (S1 and S6 with and without a token)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -118,6 +119,24 @@ for scenario in $SCENARIOS; do
     # 20 000 frames of 16 KiB pass the default 16 MiB byte bound.
     s7) every s7 "${big_queues[@]}" --max-queue-bytes 1073741824 -- --topics 1 --subscribers 100 --publishers 1 \
           --payload 16384 ;;
+    tokens)
+      # S1 and S6 with every connection holding a token (grants "*"), each
+      # run beside the same run without authentication, REPEAT times.
+      secret=bench-secret-bench-secret-bench-secret
+      token=$(PUBSUB_JWT_SECRET=$secret node examples/issue_token.mjs --sub bench --subscribe '*' --publish '*' \
+              --admin --ttl 86400)
+      for _ in $(seq "$REPEAT"); do
+        for threads in $THREADS; do
+          for style in $STYLES; do
+            run s1-open pubsub "$threads" "$style" "${big_queues[@]}" -- --topics 1 --subscribers 100 --publishers 1
+            run s1-token pubsub "$threads" "$style" "${big_queues[@]}" --jwt-secret "$secret" -- --topics 1 \
+              --subscribers 100 --publishers 1 --token "$token"
+            run s6-open pubsub "$threads" "$style" "${big_queues[@]}" -- --topics 1000 --subscribers 5 --publishers 8
+            run s6-token pubsub "$threads" "$style" "${big_queues[@]}" --jwt-secret "$secret" -- --topics 1000 \
+              --subscribers 5 --publishers 8 --token "$token"
+          done
+        done
+      done ;;
     latency|slow)
       half_s1_rate
       # Tail latency on a shared 2-core machine varies from run to run:

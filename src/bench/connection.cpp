@@ -47,7 +47,7 @@ asio::awaitable<bool> Connection::open(const Options& o, tcp::endpoint server, s
   std::string request = "GET /ws HTTP/1.1\r\nHost: " + o.host +
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
-  if (!o.api_key.empty()) request += "X-API-Key: " + o.api_key + "\r\n";
+  request += credential_headers(o);
   request += "\r\n";
   auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(request), nothrow);
   if (wec) co_return false;

@@ -102,11 +102,7 @@ void append_http_request(std::string& out, const Options& o, std::string_view me
   out += "\r\nContent-Type: application/json\r\nContent-Length: ";
   out += std::to_string(body.size());
   out += "\r\n";
-  if (!o.api_key.empty()) {
-    out += "X-API-Key: ";
-    out += o.api_key;
-    out += "\r\n";
-  }
+  out += credential_headers(o);
   out += "\r\n";
   out += body;
 }

@@ -42,8 +42,9 @@ po::options_description describe(Options& o) {
       ("retain", po::value(&o.retain)->default_value(o.retain),
        "topics mode: messages published into each filled topic (keep it within --history-size)")  //
       ("retain-topics", po::value(&o.retain_topics)->default_value(o.retain_topics),
-       "topics mode: how many topics to fill")                                  //
-      ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")  //
+       "topics mode: how many topics to fill")                                                             //
+      ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")                             //
+      ("token", po::value(&o.token), "a JSON Web Token for REST and the upgrade (Authorization: Bearer)")  //
       ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix),
        "topic names: PREFIX-0, PREFIX-1, ...")                                                                        //
       ("server-pid", po::value(&o.server_pid)->default_value(0), "server process to sample (CPU per delivery, RSS)")  //
@@ -97,6 +98,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     return std::nullopt;
   }
   return o;
+}
+
+std::string credential_headers(const Options& o) {
+  std::string out;
+  if (!o.api_key.empty()) out += "X-API-Key: " + o.api_key + "\r\n";
+  if (!o.token.empty()) out += "Authorization: Bearer " + o.token + "\r\n";
+  return out;
 }
 
 }  // namespace pubsub::bench

@@ -33,6 +33,7 @@ struct Options {
   int retain = 0;              // topics mode: messages retained per filled topic
   int retain_topics = 10000;   // topics mode: topics whose history is filled
   std::string api_key;
+  std::string token;  // a JSON Web Token, sent as Authorization: Bearer
   std::string topic_prefix = "bench";
   int server_pid = 0;
   bool json = false;
@@ -43,5 +44,8 @@ struct Options {
 // (printed to standard output), 2 for a bad option (explained on standard
 // error).
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+// The header lines (each ending in CRLF) that carry --api-key and --token.
+std::string credential_headers(const Options& o);
 
 }  // namespace pubsub::bench

@@ -93,7 +93,7 @@ bool RawConnection::upgrade(const Options& o) {
   std::string request = "GET /ws HTTP/1.1\r\nHost: " + o.host +
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
-  if (!o.api_key.empty()) request += "X-API-Key: " + o.api_key + "\r\n";
+  request += credential_headers(o);
   request += "\r\n";
   if (!send_all_blocking(request)) return false;
   std::string response;

@@ -18,7 +18,7 @@ int http_status(const Options& o, const std::string& method, const std::string& 
         method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
         "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
         "\r\n";
-    if (!o.api_key.empty()) req += "X-API-Key: " + o.api_key + "\r\n";
+    req += credential_headers(o);
     req += "\r\n" + body;
     asio::write(s, asio::buffer(req));
     std::string response;

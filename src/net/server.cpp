@@ -31,7 +31,7 @@ struct Server::Impl : ServerState {
 
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
-  std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS
+  std::optional<asio::signal_set> reload_signal;  // SIGHUP
 
   // run() waits on these for the shutdown and for the threads to finish.
   std::mutex run_mutex;
@@ -56,12 +56,17 @@ void Server::Impl::begin_shutdown() {
 
 namespace {
 
-// Reloads the TLS certificate and key on each SIGHUP until the shutdown.
-task<void> reload_loop(asio::signal_set& signals, TlsContext& tls) {
+// Reloads the TLS certificate and key (if any) on each SIGHUP until the
+// shutdown. Without TLS, SIGHUP is logged and otherwise ignored.
+task<void> reload_loop(asio::signal_set& signals, TlsContext* tls) {
   for (;;) {
     auto [ec, signal] = co_await signals.async_wait(nothrow);
     if (ec) co_return;
-    tls.reload();
+    if (tls) {
+      tls->reload();
+    } else {
+      log::info("SIGHUP: nothing to reload (no --tls-cert)");
+    }
   }
 }
 
@@ -92,10 +97,8 @@ int Server::run() {
   s.signals->async_wait([&s](const boost::system::error_code& ec, int) {
     if (!ec) s.begin_shutdown();
   });
-  if (s.tls) {
-    s.reload_signal.emplace(main_ioc, SIGHUP);
-    asio::co_spawn(main_ioc, reload_loop(*s.reload_signal, *s.tls), asio::detached);
-  }
+  s.reload_signal.emplace(main_ioc, SIGHUP);
+  asio::co_spawn(main_ioc, reload_loop(*s.reload_signal, s.tls.get()), asio::detached);
   asio::co_spawn(main_ioc, accept_loop(s, *s.acceptor), log_session_exception);
   if (s.options.heartbeat_interval.count() > 0) {
     for (auto& shard : s.shards) {

@@ -277,4 +277,9 @@ TEST_CASE("--tls-cert and --tls-key go together; unreadable or unusable files st
       run_pubsubd({"--port", "0", "--tls-cert", certificate.cert, "--tls-key", "/etc/hostname"});
   CHECK(mismatched.exit_code == 1);
   CHECK_THAT(mismatched.err, ContainsSubstring("/etc/hostname"));
+  // Without TLS, SIGHUP changes nothing (it does not stop the server).
+  ServerProcess plain;
+  plain.signal(SIGHUP);
+  REQUIRE(eventually([&] { return plain.log().find("nothing to reload") != std::string::npos; }));
+  CHECK(http(plain.port(), "GET", "/health").status == 200);
 }
