@@ -4,6 +4,8 @@
 #   build-test  every unit and end-to-end test (optimised, assertions on);
 #   build-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   build-tsan  the concurrency suite under ThreadSanitizer;
+#   build-fuzz  each libFuzzer target of tests/fuzz/ for 8 seconds
+#               (scripts/fuzz.sh, with clang; each target counts once);
 #   container   the image built with podman and checked over its port
 #               (skipped, saying why, where podman cannot work).
 # Installs missing build dependencies first; a second run rebuilds only what
@@ -11,7 +13,7 @@
 # exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh --format || exit 1
+bash scripts/deps.sh --tests || exit 1
 
 configure() {
   local dir=$1; shift
@@ -53,17 +55,31 @@ configure build-tsan -Db_sanitize=thread -Dcpp_args=-Wno-tsan &&
   { echo "build-tsan: build failed"; exit 1; }
 run_suite build-tsan --no-rebuild --suite concurrency
 
+# A short fuzzing run, to catch a target that no longer builds or a crash
+# that is found at once; scripts/fuzz.sh alone fuzzes for longer.
+echo "=== fuzz: scripts/fuzz.sh 8"
+rm -f build-fuzz/fuzz-results.txt
+bash scripts/fuzz.sh 8 || status=1
+
 echo "=== container: scripts/container-test.sh"
 bash scripts/container-test.sh build-test
 container=$?
 [ $container -eq 0 ] || [ $container -eq 77 ] || status=1
 
-python3 - "$container" "$format" build-test build-asan build-tsan <<'PY'
+python3 - "$container" "$format" build-fuzz/fuzz-results.txt build-test build-asan build-tsan <<'PY'
 import json, sys
 container = int(sys.argv.pop(1))
 format_ok = int(sys.argv.pop(1)) == 0
+fuzz_results = sys.argv.pop(1)
 passed, failed, skipped = int(container == 0), int(container not in (0, 77)), int(container == 77)
 passed, failed = passed + format_ok, failed + (not format_ok)
+# One line per fuzz target, "PASS ..." or "FAIL ..."; none: the build failed.
+try:
+    fuzz_lines = open(fuzz_results).read().splitlines()
+except OSError:
+    fuzz_lines = []
+fuzz_passed = sum(line.startswith("PASS ") for line in fuzz_lines)
+passed, failed = passed + fuzz_passed, failed + (len(fuzz_lines) - fuzz_passed) + (not fuzz_lines)
 for d in sys.argv[1:]:
     try:
         lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()
