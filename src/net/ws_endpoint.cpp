@@ -28,6 +28,19 @@ constexpr std::size_t kTlsWriteChunk = 64 * 1024;
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
+// Appends the next buffers `writer` gathers to `out`; returns their size
+// (the writer still holds them: consume or on_sent them).
+std::size_t append_gathered(FrameWriter& writer, std::string& out) {
+  std::array<WriteBuffer, kMaxGather> pieces;
+  const std::size_t count = writer.gather(pieces);
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    out.append(pieces[i].data, pieces[i].size);
+    n += pieces[i].size;
+  }
+  return n;
+}
+
 // Writes `pending` (the close frame, and what was left before it) within
 // kFinalFlushTimeout, then closes gently (linger_close). The connection
 // keeps its slot until then.
@@ -141,16 +154,8 @@ void WsEndpoint::send_tls() {
   TlsChannel& channel = *tls_;
   if (channel.writing) return on_send_blocked();
   channel.output.clear();
-  std::array<WriteBuffer, kMaxGather> pieces;
-  while (!writer().empty() && channel.output.size() < kTlsWriteChunk) {
-    const std::size_t count = writer().gather(pieces);
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      channel.output.append(pieces[i].data, pieces[i].size);
-      n += pieces[i].size;
-    }
-    on_sent(n);
-  }
+  while (!writer().empty() && channel.output.size() < kTlsWriteChunk)
+    on_sent(append_gathered(writer(), channel.output));
   if (channel.output.empty()) return;
   channel.writing = true;
   on_send_blocked();
@@ -187,16 +192,7 @@ void WsEndpoint::close_tls(ConnectionSlot slot) {
     return;
   }
   std::string pending;
-  std::array<WriteBuffer, kMaxGather> pieces;
-  while (!writer().empty()) {
-    const std::size_t count = writer().gather(pieces);
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      pending.append(pieces[i].data, pieces[i].size);
-      n += pieces[i].size;
-    }
-    writer().consume(writer_pool(), n);
-  }
+  while (!writer().empty()) writer().consume(writer_pool(), append_gathered(writer(), pending));
   if (channel->writing) {
     channel->closing_slot.emplace(std::move(slot));
     channel->close_output = std::move(pending);
@@ -239,16 +235,7 @@ void WsEndpoint::close(ConnectionSlot slot) {
   // of its own; then the peer may still be sending.
   std::string pending;
   pending.reserve(writer().pending());
-  std::array<WriteBuffer, kMaxGather> pieces;
-  while (!writer().empty()) {
-    const std::size_t count = writer().gather(pieces);
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      pending.append(pieces[i].data, pieces[i].size);
-      n += pieces[i].size;
-    }
-    writer().consume(writer_pool(), n);
-  }
+  while (!writer().empty()) writer().consume(writer_pool(), append_gathered(writer(), pending));
   tcp::socket socket(shard().ioc);
   boost::system::error_code ec;
   const int descriptor = release();
