@@ -55,10 +55,23 @@ TEST_CASE("api keys: any of the configured keys, whole") {
   CHECK_FALSE(keys.api_key_accepted("new,old"));
   CHECK_FALSE(keys.api_key_accepted("ne"));
   CHECK_FALSE(keys.api_key_accepted(""));
-  CHECK(auth::api_key_matches("s3cret", "s3cret"));
-  CHECK_FALSE(auth::api_key_matches("s3cret", "s3creT"));
-  CHECK_FALSE(auth::api_key_matches("s3cret", "s3cret0"));
-  CHECK_FALSE(auth::api_key_matches("s3cret", "s3cre"));
+  CHECK_FALSE(keys.api_key_accepted("old,"));
+  const Authenticator one({"only"}, nullptr);
+  CHECK(one.api_key_accepted("only"));
+}
+
+TEST_CASE("api_key_matches compares whole keys") {
+  using auth::api_key_matches;
+  CHECK(api_key_matches("s3cret", "s3cret"));
+  CHECK(api_key_matches("", ""));
+  CHECK_FALSE(api_key_matches("s3cret", "s3creT"));
+  CHECK_FALSE(api_key_matches("s3cret", "x3cret"));
+  CHECK_FALSE(api_key_matches("s3cret", "s3cre"));
+  CHECK_FALSE(api_key_matches("s3cret", "s3cret!"));
+  CHECK_FALSE(api_key_matches("s3cret", "s3cret0"));
+  CHECK_FALSE(api_key_matches("s3cret", ""));
+  CHECK_FALSE(api_key_matches("", "x"));
+  CHECK_FALSE(api_key_matches("ab", std::string_view("ab\0", 3)));
 }
 
 TEST_CASE("bearer_token reads the Authorization header's token") {
