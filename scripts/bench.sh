@@ -13,6 +13,7 @@
 #   THREADS=2 STYLES=per-frame DURATION=3 SCENARIOS="s2 s6" scripts/bench.sh
 #   SERVERS=pubsub THREADS=2 SCENARIOS="topics http" scripts/bench.sh
 #   REPEAT=2 SCENARIOS=tokens scripts/bench.sh         (S1 and S6 with and without a token)
+#   REPEAT=2 SCENARIOS=tls scripts/bench.sh            (S1 and S2 over ws:// and wss://)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -134,6 +135,28 @@ for scenario in $SCENARIOS; do
             run s6-open pubsub "$threads" "$style" "${big_queues[@]}" -- --topics 1000 --subscribers 5 --publishers 8
             run s6-token pubsub "$threads" "$style" "${big_queues[@]}" --jwt-secret "$secret" -- --topics 1000 \
               --subscribers 5 --publishers 8 --token "$token"
+          done
+        done
+      done ;;
+    tls)
+      # S1 and S2 over plain ws:// and over wss:// (TLS 1.3, a P-256
+      # certificate made here), each pair run back to back, REPEAT times.
+      tls_dir=bench-results/tls
+      if [ ! -f "$tls_dir/cert.pem" ]; then
+        mkdir -p "$tls_dir"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj /CN=127.0.0.1 \
+          -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" 2>/dev/null
+      fi
+      tls_flags=(--tls-cert "$tls_dir/cert.pem" --tls-key "$tls_dir/key.pem")
+      for _ in $(seq "$REPEAT"); do
+        for threads in $THREADS; do
+          for style in $STYLES; do
+            run s1-ws pubsub "$threads" "$style" "${big_queues[@]}" -- --topics 1 --subscribers 100 --publishers 1
+            run s1-wss pubsub "$threads" "$style" "${big_queues[@]}" "${tls_flags[@]}" -- --topics 1 \
+              --subscribers 100 --publishers 1 --tls
+            run s2-ws pubsub "$threads" "$style" "${big_queues[@]}" -- --topics 10 --subscribers 100 --publishers 4
+            run s2-wss pubsub "$threads" "$style" "${big_queues[@]}" "${tls_flags[@]}" -- --topics 10 \
+              --subscribers 100 --publishers 4 --tls
           done
         done
       done ;;

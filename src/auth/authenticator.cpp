@@ -14,20 +14,39 @@ bool Authenticator::api_key_accepted(std::string_view candidate) const {
   return accepted;
 }
 
-Authentication Authenticator::authenticate(const PresentedCredentials& presented, std::int64_t now) const {
+const Identity* TokenMemory::recall(std::string_view token, std::int64_t now) const {
+  return holder_ && now < holder_->expires_at && token == token_ ? &*holder_ : nullptr;
+}
+
+const Identity& TokenMemory::remember(std::string_view token, Identity holder) {
+  token_.assign(token);
+  return holder_.emplace(std::move(holder));
+}
+
+Authentication Authenticator::authenticate(const PresentedCredentials& presented, std::int64_t now,
+                                           TokenMemory* memory) const {
   Authentication result;
   if (!required() || (presented.api_key && api_key_accepted(*presented.api_key))) {
     result.accepted = true;
     return result;
   }
   if (presented.token && verifier_) {
+    if (memory != nullptr) result.remembered = memory->recall(*presented.token, now);
+    if (result.remembered != nullptr) {
+      result.accepted = true;
+      return result;
+    }
     TokenCheck check = verifier_->verify(*presented.token, now);
     if (!check.identity) {
       result.refusal = describe(check.error);
       return result;
     }
     result.accepted = true;
-    result.identity = std::make_unique<Identity>(std::move(*check.identity));
+    if (memory != nullptr) {
+      result.remembered = &memory->remember(*presented.token, std::move(*check.identity));
+    } else {
+      result.identity = std::make_unique<Identity>(std::move(*check.identity));
+    }
     return result;
   }
   if (presented.api_key) {
@@ -52,10 +71,9 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   }
   std::string_view rest = authorization.substr(kScheme.size());
   if (rest.front() != ' ') return std::nullopt;
-  rest.remove_prefix(rest.find_first_not_of(' ') == std::string_view::npos ? rest.size() : rest.find_first_not_of(' '));
-  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
-  if (rest.empty()) return std::nullopt;
-  return rest;
+  const std::size_t first = rest.find_first_not_of(' ');
+  if (first == std::string_view::npos) return std::nullopt;
+  return rest.substr(first, rest.find_last_not_of(' ') + 1 - first);
 }
 
 bool may_subscribe(const Identity* identity, std::string_view topic) {

@@ -29,7 +29,30 @@ struct Authentication {
   // The token's holder; null with `accepted` when no credential is
   // needed or an API key was presented: everything is granted.
   std::unique_ptr<Identity> identity;
+  // Instead of `identity`, the holder a TokenMemory keeps.
+  const Identity* remembered = nullptr;
   std::string_view refusal;  // why not, for the 401's message
+
+  // Whoever the request speaks for; null: everything is granted.
+  const Identity* holder() const { return identity ? identity.get() : remembered; }
+};
+
+// The last token one connection had accepted, with its holder: further
+// requests of a keep-alive connection that present the same token are
+// accepted without checking its signature again, until it expires.
+//
+// Belongs to the connection's thread.
+class TokenMemory {
+ public:
+  // The holder of `token` if it is the one remembered and `now` is before
+  // its expiry; otherwise null.
+  const Identity* recall(std::string_view token, std::int64_t now) const;
+  // Remembers `token`, accepted for `holder`, in place of the last one.
+  const Identity& remember(std::string_view token, Identity holder);
+
+ private:
+  std::string token_;
+  std::optional<Identity> holder_;
 };
 
 class Authenticator {
@@ -42,8 +65,11 @@ class Authenticator {
   bool accepts_tokens() const { return verifier_ != nullptr; }
 
   // Checks `presented` at `now` (Unix seconds). A valid API key is
-  // accepted first; otherwise the token decides.
-  Authentication authenticate(const PresentedCredentials& presented, std::int64_t now) const;
+  // accepted first; otherwise the token decides. With `memory`, the token
+  // it remembers is accepted as it was (Authentication::remembered), and a
+  // newly accepted token is remembered there.
+  Authentication authenticate(const PresentedCredentials& presented, std::int64_t now,
+                              TokenMemory* memory = nullptr) const;
 
   // True if `candidate` is one of the API keys. Compares it with every
   // key, each in time independent of where they differ, so the time says

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "bench/stats.h"
+#include "bench/tls_client.h"
 
 namespace pubsub::bench {
 
@@ -44,22 +45,28 @@ asio::awaitable<bool> Connection::open(const Options& o, tcp::endpoint server, s
   auto [ec] = co_await socket_.async_connect(server, nothrow);
   if (ec) co_return false;
   socket_.set_option(tcp::no_delay(true));
+  if (o.tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, tls_client_context());
+    SSL_set_tlsext_host_name(tls_->native_handle(), o.host.c_str());
+    auto [hec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, nothrow);
+    if (hec) co_return false;
+  }
   std::string request = "GET /ws HTTP/1.1\r\nHost: " + o.host +
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
   request += credential_headers(o);
   request += "\r\n";
-  auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(request), nothrow);
+  auto [wec, wn] = co_await write_all(asio::buffer(request));
   if (wec) co_return false;
   std::string response;
-  auto [rec, rn] = co_await asio::async_read_until(socket_, asio::dynamic_buffer(response), "\r\n\r\n", nothrow);
+  auto [rec, rn] = co_await read_head(response);
   if (rec || response.compare(0, 12, "HTTP/1.1 101") != 0) co_return false;
   in_.append(std::string_view(response).substr(rn));
   co_return true;
 }
 
 asio::awaitable<bool> Connection::send(const std::string& bytes) {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), nothrow);
+  auto [ec, n] = co_await write_all(asio::buffer(bytes));
   co_return !ec;
 }
 

@@ -2,13 +2,15 @@
 // chosen source address, with a chosen receive buffer), the upgrade
 // handshake, whole-frame writes, and reads that hand every text message to
 // a callback (server frames read by protocol/client_frames.h; pings
-// answered, fragments joined). Also the subscribe exchange.
+// answered, fragments joined). With --tls it speaks TLS over the same
+// socket. Also the subscribe exchange.
 //
 // Not thread-safe: a connection is used by the coroutines of the one
 // io_context thread it was made on.
 #pragma once
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -53,7 +55,8 @@ class Connection {
   explicit Connection(asio::io_context& ioc) : socket_(ioc) {}
 
   // Connects to `server` (from `source` if given, with SO_RCVBUF set to
-  // `receive_buffer` first if > 0) and upgrades to WebSocket at /ws.
+  // `receive_buffer` first if > 0), runs the TLS handshake with --tls, and
+  // upgrades to WebSocket at /ws.
   // Returns false if any step failed.
   asio::awaitable<bool> open(const Options& o, tcp::endpoint server, std::optional<asio::ip::address> source,
                              int receive_buffer = 0);
@@ -70,7 +73,21 @@ class Connection {
   void close();
 
  private:
+  // One read of what has arrived, a read up to the end of an HTTP head, or
+  // a write of all of `bytes`, through the TLS stream if there is one.
+  auto read_some(asio::mutable_buffer into) {
+    return tls_ ? tls_->async_read_some(into, nothrow) : socket_.async_read_some(into, nothrow);
+  }
+  auto read_head(std::string& into) {
+    return tls_ ? asio::async_read_until(*tls_, asio::dynamic_buffer(into), "\r\n\r\n", nothrow)
+                : asio::async_read_until(socket_, asio::dynamic_buffer(into), "\r\n\r\n", nothrow);
+  }
+  auto write_all(asio::const_buffer bytes) {
+    return tls_ ? asio::async_write(*tls_, bytes, nothrow) : asio::async_write(socket_, bytes, nothrow);
+  }
+
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // with --tls
   ReceiveBuffer in_;
   std::string partial_;
   std::string pong_;
@@ -82,7 +99,7 @@ asio::awaitable<bool> subscribe(Connection& c, const std::string& topic);
 
 template <typename OnText>
 asio::awaitable<bool> Connection::read(OnText&& on_text) {
-  auto [ec, n] = co_await socket_.async_read_some(in_.free_space(16384), nothrow);
+  auto [ec, n] = co_await read_some(in_.free_space(16384));
   if (ec) co_return false;
   in_.commit(n);
   std::size_t pos = 0;

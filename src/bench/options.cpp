@@ -45,6 +45,8 @@ po::options_description describe(Options& o) {
        "topics mode: how many topics to fill")                                                             //
       ("api-key", po::value(&o.api_key), "X-API-Key for REST and the upgrade")                             //
       ("token", po::value(&o.token), "a JSON Web Token for REST and the upgrade (Authorization: Bearer)")  //
+      ("tls", po::bool_switch(&o.tls),
+       "speak TLS (wss://, https://) without checking the server's certificate; not in http-publish mode")  //
       ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix),
        "topic names: PREFIX-0, PREFIX-1, ...")                                                                        //
       ("server-pid", po::value(&o.server_pid)->default_value(0), "server process to sample (CPU per delivery, RSS)")  //
@@ -69,6 +71,7 @@ const char* invalid_combination(const Options& o) {
     if (o.mode != "throughput") return "--client-style per-frame is a throughput mode style";
     if (o.client_threads != 1) return "--client-style per-frame runs on one client thread (--client-threads 1)";
   }
+  if (o.tls && o.mode == "http-publish") return "--tls is not supported in http-publish mode";
   if (o.poll_interval_us < 0) return "--poll-interval-us must be >= 0";
   return nullptr;
 }

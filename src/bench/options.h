@@ -34,6 +34,7 @@ struct Options {
   int retain_topics = 10000;   // topics mode: topics whose history is filled
   std::string api_key;
   std::string token;  // a JSON Web Token, sent as Authorization: Bearer
+  bool tls = false;   // wss:// and https://, the certificate not checked
   std::string topic_prefix = "bench";
   int server_pid = 0;
   bool json = false;

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ RawConnection::~RawConnection() { close(); }
 
 RawConnection::RawConnection(RawConnection&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      tls_(std::move(other.tls_)),
       closed_(other.closed_),
       kept_(std::move(other.kept_)),
       unsent_(std::move(other.unsent_)),
@@ -52,6 +54,7 @@ RawConnection& RawConnection::operator=(RawConnection&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
+    tls_ = std::move(other.tls_);
     closed_ = other.closed_;
     kept_ = std::move(other.kept_);
     unsent_ = std::move(other.unsent_);
@@ -62,6 +65,7 @@ RawConnection& RawConnection::operator=(RawConnection&& other) noexcept {
 }
 
 void RawConnection::close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -76,12 +80,27 @@ bool RawConnection::open(const Options& o, const ServerAddress& server, int rece
   if (::connect(fd_, reinterpret_cast<const sockaddr*>(&server.address), server.size) != 0) return false;
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (o.tls && !(tls_ = TlsSession::connect(fd_, o.host))) return false;
   return upgrade(o);
+}
+
+long RawConnection::send_some(const char* data, std::size_t size) {
+  return tls_ ? tls_->write(data, size) : static_cast<long>(::send(fd_, data, size, MSG_NOSIGNAL));
+}
+
+long RawConnection::receive_some(char* data, std::size_t size) {
+  return tls_ ? tls_->read(data, size) : static_cast<long>(::recv(fd_, data, size, 0));
+}
+
+bool RawConnection::more_to_read() const {
+  if (tls_->buffered()) return true;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 bool RawConnection::send_all_blocking(std::string_view bytes) {
   while (!bytes.empty()) {
-    ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    long sent = send_some(bytes.data(), bytes.size());
     if (sent < 0 && errno == EINTR) continue;
     if (sent <= 0) return false;
     bytes.remove_prefix(static_cast<std::size_t>(sent));
@@ -100,7 +119,7 @@ bool RawConnection::upgrade(const Options& o) {
   std::size_t end = std::string::npos;
   while ((end = response.find("\r\n\r\n")) == std::string::npos && response.size() < kMaxHandshakeBytes) {
     char chunk[2048];
-    ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
+    long got = receive_some(chunk, sizeof chunk);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
     response.append(chunk, static_cast<std::size_t>(got));
@@ -137,7 +156,7 @@ bool RawConnection::send_frame(std::string_view frame) {
     return flush();
   }
   for (;;) {
-    ssize_t sent = ::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL);
+    long sent = send_some(frame.data(), frame.size());
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
     std::size_t taken = sent < 0 ? 0 : static_cast<std::size_t>(sent);
@@ -148,7 +167,7 @@ bool RawConnection::send_frame(std::string_view frame) {
 
 bool RawConnection::flush() {
   while (!unsent_.empty()) {
-    ssize_t sent = ::send(fd_, unsent_.data(), unsent_.size(), MSG_NOSIGNAL);
+    long sent = send_some(unsent_.data(), unsent_.size());
     if (sent < 0 && errno == EINTR) continue;
     if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
     unsent_.erase(0, static_cast<std::size_t>(sent));
@@ -160,7 +179,7 @@ long RawConnection::receive(ReadBuffer& buffer, std::size_t& room) {
   if (buffer.size() < kept_.size() + kMinReadRoom) buffer.resize(kept_.size() + kMinReadRoom);
   if (!kept_.empty()) std::memcpy(buffer.data(), kept_.data(), kept_.size());
   room = buffer.size() - kept_.size();
-  return static_cast<long>(::recv(fd_, buffer.data() + kept_.size(), room, 0));
+  return receive_some(buffer.data() + kept_.size(), room);
 }
 
 RawConnection::Control RawConnection::control_or_fragment(const protocol::ServerFrame& frame) {

@@ -1,7 +1,7 @@
 // A client WebSocket connection on a bare socket, for the per-frame client
 // style: set up with blocking calls (connect, upgrade, subscribe), then
 // driven by an epoll loop through non-blocking reads of whatever arrived and
-// one send() per frame. Server frames are read by protocol/client_frames.h;
+// one send() per frame (with --tls, one TLS record per frame). Server frames are read by protocol/client_frames.h;
 // pings are answered, fragments joined, and the server's close frame ends
 // the connection.
 //
@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 
 #include "bench/options.h"
 #include "bench/stats.h"
+#include "bench/tls_client.h"
 #include "protocol/client_frames.h"
 
 namespace pubsub::bench {
@@ -47,7 +49,7 @@ class RawConnection {
   RawConnection& operator=(RawConnection&& other) noexcept;
 
   // Connects (blocking, 5 s timeouts; SO_RCVBUF set to `receive_buffer`
-  // first if > 0) and upgrades to WebSocket at /ws with o's API key.
+  // first if > 0), runs the TLS handshake with --tls, and upgrades to WebSocket at /ws with o's API key.
   // Returns false if any step failed.
   bool open(const Options& o, const ServerAddress& server, int receive_buffer = 0);
 
@@ -61,7 +63,7 @@ class RawConnection {
   // The socket, for epoll; -1 before open() and after close().
   int fd() const { return fd_; }
 
-  // Sends `frame` with one send(). Whatever the socket does not take now
+  // Sends `frame` with one send() (one SSL_write with --tls). Whatever the socket does not take now
   // (or all of it, if earlier bytes still wait) is kept, in order, for
   // flush(). Returns false if the connection failed.
   bool send_frame(std::string_view frame);
@@ -99,13 +101,20 @@ class RawConnection {
   bool upgrade(const Options& o);
   // Sends all of `bytes` on the blocking socket; false on failure or timeout.
   bool send_all_blocking(std::string_view bytes);
+  // One send() or recv(), through the TLS session if there is one; the
+  // result as send() and recv() give it.
+  long send_some(const char* data, std::size_t size);
+  long receive_some(char* data, std::size_t size);
+  // With TLS: true while the session or the socket holds unread bytes.
+  bool more_to_read() const;
 
   int fd_ = -1;
-  bool closed_ = false;  // the server's close frame came
-  std::string kept_;     // the head of an incomplete frame, from the last read
-  std::string unsent_;   // bytes send() did not take yet
-  std::string partial_;  // fragments of a message (this server does not send them)
-  std::string control_;  // a pong being built
+  std::unique_ptr<TlsSession> tls_;  // with --tls
+  bool closed_ = false;              // the server's close frame came
+  std::string kept_;                 // the head of an incomplete frame, from the last read
+  std::string unsent_;               // bytes send() did not take yet
+  std::string partial_;              // fragments of a message (this server does not send them)
+  std::string control_;              // a pong being built
 };
 
 template <typename OnText>
@@ -142,8 +151,9 @@ bool RawConnection::read_available(ReadBuffer& buffer, OnText&& on_text) {
     if (closed_) return false;
     kept_.assign(bytes.substr(used));
     // A read that did not fill the room found the socket empty: asking
-    // again would only answer EAGAIN.
-    if (static_cast<std::size_t>(got) < room) return true;
+    // again would only answer EAGAIN. (A TLS read returns one record at a
+    // time, so there the socket itself is asked.)
+    if (tls_ ? !more_to_read() : static_cast<std::size_t>(got) < room) return true;
   }
 }
 

@@ -20,7 +20,8 @@ void print_json_field(std::ostream& out, const char* key, double value, bool las
 
 void print_throughput_json(const Options& o, const ThroughputResult& r) {
   std::ostringstream out;
-  out << "{\"mode\":\"throughput\",\"client_style\":\"" << o.client_style << "\",";
+  out << "{\"mode\":\"throughput\",\"client_style\":\"" << o.client_style << "\",\"tls\":" << (o.tls ? "true" : "false")
+      << ",";
   if (o.client_style == "per-frame") out << "\"poll_interval_us\":" << o.poll_interval_us << ",";
   out << "\"topics\":" << o.topics << ",\"subscribers_per_topic\":" << o.subscribers
       << ",\"publishers\":" << o.publishers << ",\"payload_bytes\":" << o.payload << ",\"rate\":" << o.rate
@@ -57,6 +58,7 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
     std::printf("  client style    batched: %d thread(s), each publisher writes its window at once\n",
                 o.client_threads);
   }
+  if (o.tls) std::printf("  transport       TLS (wss://)\n");
   if (r.slow_per_topic > 0) {
     std::printf("  slow            %d subscriber(s) per topic never read (not counted below)\n", r.slow_per_topic);
   }

@@ -2,7 +2,10 @@
 #include "bench/rest_client.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <iostream>
+
+#include "bench/tls_client.h"
 
 namespace pubsub::bench {
 
@@ -20,10 +23,18 @@ int http_status(const Options& o, const std::string& method, const std::string& 
         "\r\n";
     req += credential_headers(o);
     req += "\r\n" + body;
-    asio::write(s, asio::buffer(req));
     std::string response;
     boost::system::error_code ec;
-    asio::read(s, asio::dynamic_buffer(response), ec);
+    if (o.tls) {
+      asio::ssl::stream<tcp::socket&> tls(s, tls_client_context());
+      SSL_set_tlsext_host_name(tls.native_handle(), o.host.c_str());
+      tls.handshake(asio::ssl::stream_base::client);
+      asio::write(tls, asio::buffer(req));
+      asio::read(tls, asio::dynamic_buffer(response), ec);
+    } else {
+      asio::write(s, asio::buffer(req));
+      asio::read(s, asio::dynamic_buffer(response), ec);
+    }
     if (response.size() < 12) return 0;
     return std::stoi(response.substr(9, 3));
   } catch (const std::exception&) {

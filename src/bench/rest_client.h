@@ -11,7 +11,7 @@
 namespace pubsub::bench {
 
 // Sends one HTTP request to the server of `o` (with its API key, if any)
-// and returns the response's status, or 0 if there was none.
+// (over TLS with --tls) and returns the response's status, or 0 if there was none.
 int http_status(const Options& o, const std::string& method, const std::string& target, const std::string& body);
 
 // Returns the name of topic `index`: PREFIX-index.

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/string_hash.h"
 #include "core/encoders.h"
 #include "core/event.h"
 #include "core/shard.h"
@@ -168,17 +169,12 @@ class Broker {
   // Shard `shard` no longer holds `count` subscriptions of `topic`.
   void left(Topic& topic, std::size_t shard, std::size_t count);
 
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   const BrokerOptions options_;
   const FrameEncoder& encoder_;
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::shared_mutex registry_mutex_;  // guards topics_
   // Keyed by a view of the topic's own name (each entry holds the topic).
-  std::unordered_map<std::string_view, TopicRef, NameHash, std::equal_to<>> topics_;
+  std::unordered_map<std::string_view, TopicRef, StringHash, std::equal_to<>> topics_;
 };
 
 }  // namespace pubsub::core

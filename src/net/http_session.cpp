@@ -112,13 +112,15 @@ task<void> end_output(Stream& stream) {
 // Sends `rest` and closes gently (see linger_close).
 template <class Stream>
 task<void> answer_and_close(Stream& stream, const RestResponse& rest) {
-  tcp_layer(stream).expires_after(kFinalFlushTimeout);
   std::string response;
   append_response(response, rest, 11, false);
-  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), nothrow);
-  if (ec) co_return;
-  if constexpr (kIsTls<Stream>) co_await stream.async_shutdown(nothrow);
-  co_await linger_close(tcp_layer(stream));
+  if constexpr (kIsTls<Stream>) {
+    co_await finish_tls(stream, response);
+  } else {
+    tcp_layer(stream).expires_after(kFinalFlushTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), nothrow);
+    if (!ec) co_await linger_close(tcp_layer(stream));
+  }
 }
 
 std::optional<std::string_view> header_value(const http::request<http::string_body>& req, std::string_view name) {
@@ -137,7 +139,11 @@ std::optional<std::string_view> bearer_of(const http::request<http::string_body>
 // the query parameters browsers can set instead.
 auth::Authentication authenticate_upgrade(const ServerState& server, const http::request<http::string_body>& req) {
   const auth::Authenticator& authenticator = server.authenticator;
-  if (!authenticator.required()) return {true, nullptr, {}};
+  if (!authenticator.required()) {
+    auth::Authentication open;
+    open.accepted = true;
+    return open;
+  }
   const std::string_view target(req.target().data(), req.target().size());
   std::optional<std::string> query_key;
   std::optional<std::string> query_token;
@@ -281,13 +287,16 @@ task<bool> flush(Stream& stream, std::string& output, std::chrono::steady_clock:
 // whether it keeps the connection open: if the client asks to and the
 // server is not shutting down.
 bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
-                 std::string& output, std::optional<common::TokenBucket>& publish_budget) {
+                 std::string& output, std::optional<common::TokenBucket>& publish_budget,
+                 auth::TokenMemory& token_memory) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view method(request.method_string().data(), request.method_string().size());
+  RestContext context = server.rest_context(shard, publish_budget ? &*publish_budget : nullptr);
+  context.token_memory = &token_memory;
   const RestResponse rest =
       is_preflight(server.options, request)
           ? RestResponse{204, {}, {}}
-          : handle_rest(server.broker, server.rest_context(shard, publish_budget ? &*publish_budget : nullptr),
+          : handle_rest(server.broker, context,
                         {method, target, request.body(), header_value(request, "X-API-Key"), bearer_of(request)});
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
@@ -316,6 +325,7 @@ template <class Stream>
   const auto timeout = request_timeout(server.options);
   // --max-publish-rate holds for HTTP publishes per connection too.
   std::optional<common::TokenBucket> publish_budget;
+  auth::TokenMemory token_memory;  // the last token accepted on this connection
   if (server.options.max_publish_rate > 0) {
     publish_budget.emplace(server.options.max_publish_rate, common::TokenBucket::Clock::now());
   }
@@ -388,7 +398,7 @@ template <class Stream>
       co_return Upgrade{std::move(request), std::move(early_input), std::move(authentication.identity)};
     }
 
-    const bool keep_alive = answer_rest(server, shard, request, output, publish_budget);
+    const bool keep_alive = answer_rest(server, shard, request, output, publish_budget, token_memory);
     // More requests already received: answer them before writing (a
     // pipelining client gets its responses in one write, not one each).
     if (keep_alive && buffer.size() > 0 && output.size() < kMaxHeldResponses) continue;

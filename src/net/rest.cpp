@@ -51,8 +51,7 @@ RestResponse create_topic(core::Broker& broker, std::string_view body) {
   NameMember member;
   const protocol::ObjectScan scan = protocol::scan_object(body, member);
   if (scan == protocol::ObjectScan::too_deep) {
-    return rest_error(ErrorCode::bad_request,
-                      "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
+    return rest_error(ErrorCode::bad_request, protocol::too_deep_error("body"));
   }
   if (scan != protocol::ObjectScan::ok) {
     return rest_error(ErrorCode::bad_request, R"(body must be a JSON object like {"name":"orders"})");
@@ -241,10 +240,11 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   bool public_route = method == "GET" && path == "/health";
   auth::Authentication authentication;
   if (!public_route) {
-    authentication = context.authenticator.authenticate({request.api_key, request.token}, auth::unix_now());
+    authentication =
+        context.authenticator.authenticate({request.api_key, request.token}, auth::unix_now(), context.token_memory);
     if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
   }
-  const auth::Identity* identity = authentication.identity.get();
+  const auth::Identity* identity = authentication.holder();
   if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");
   if (path == "/stats") return method == "GET" ? stats(broker, context) : method_not_allowed("GET");
   if (path == "/topics") {

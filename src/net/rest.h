@@ -56,6 +56,8 @@ struct RestContext {
   bool require_uuid = true;
   // The connection's --max-publish-rate budget; null: no limit.
   common::TokenBucket* publish_budget = nullptr;
+  // The connection's last accepted token; null: every token is verified.
+  auth::TokenMemory* token_memory = nullptr;
 };
 
 // Answers one REST request. On the thread of `context.shard` (a publish

@@ -114,8 +114,7 @@ RestResponse publish_batch(core::Broker& broker, const RestContext& context, std
   BatchMembers members;
   const protocol::ObjectScan scan = protocol::scan_object(body, members);
   if (scan == protocol::ObjectScan::too_deep) {
-    return rest_error(ErrorCode::bad_request,
-                      "body has JSON nesting deeper than " + std::to_string(protocol::kMaxJsonDepth) + " levels");
+    return rest_error(ErrorCode::bad_request, protocol::too_deep_error("body"));
   }
   if (scan != protocol::ObjectScan::ok || !members.messages || members.messages->type != protocol::JsonType::array) {
     return rest_error(ErrorCode::bad_request, R"(body must be {"messages":[{"id":...,"payload":...}, ...]})");

@@ -45,6 +45,9 @@ struct ShardContext {
   asio::steady_timer spare_trim{ioc};  // frees unused spare queues and buffers
   bool spare_trim_running = false;
   std::vector<WsConnection*> flushing;  // a write list's previous contents, reused
+  // Handlers of this pass that only took note of a finished TLS write:
+  // they do not count toward the pass's bound (see run_shard).
+  int write_completions = 0;
 
   // The end of a loop pass (see run_shard).
   void end_pass();

@@ -59,20 +59,24 @@ task<bool> tls_handshake(TlsChannel& channel) {
   co_return !ec;
 }
 
-task<void> tls_close(std::shared_ptr<TlsChannel> channel, std::string pending, [[maybe_unused]] ConnectionSlot slot) {
-  boost::beast::tcp_stream& tcp_layer = boost::beast::get_lowest_layer(channel->stream);
+task<void> finish_tls(tls_stream& stream, std::string_view pending) {
+  boost::beast::tcp_stream& tcp_layer = boost::beast::get_lowest_layer(stream);
   tcp_layer.expires_after(kFinalFlushTimeout);
   if (!pending.empty()) {
-    auto [ec, n] = co_await asio::async_write(channel->stream, asio::buffer(pending), nothrow);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(pending), nothrow);
     if (ec) co_return;
   }
   // close_notify; the peer's answer is not awaited.
   tcp_layer.expires_after(kFinalFlushTimeout);
-  auto [ec] = co_await channel->stream.async_shutdown(nothrow);
+  auto [ec] = co_await stream.async_shutdown(nothrow);
   if (ec && ec != ssl::error::stream_truncated && ec != asio::error::eof) {
     log::debug("TLS shutdown failed", {{"error", ec.message()}});
   }
   co_await linger_close(tcp_layer);
+}
+
+task<void> tls_close(std::shared_ptr<TlsChannel> channel, std::string pending, [[maybe_unused]] ConnectionSlot slot) {
+  co_await finish_tls(channel->stream, pending);
 }
 
 }  // namespace pubsub::net

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/asio_support.h"
@@ -73,9 +74,13 @@ struct TlsChannel {
 // The TLS handshake, within kHandshakeTimeout; false if it failed.
 task<bool> tls_handshake(TlsChannel& channel);
 
-// Ends a TLS connection gently: writes `pending` (a close frame), sends
+// Ends a TLS connection gently: writes `pending` (if any), sends
 // close_notify, then lingers as linger_close does; each step within
-// kFinalFlushTimeout. Keeps `channel` and `slot` until done.
+// kFinalFlushTimeout. `stream` must outlive the call.
+task<void> finish_tls(tls_stream& stream, std::string_view pending);
+
+// finish_tls for a WebSocket connection's channel, with `pending` its close
+// frame. Keeps `channel` and `slot` until done.
 task<void> tls_close(std::shared_ptr<TlsChannel> channel, std::string pending, ConnectionSlot slot);
 
 }  // namespace pubsub::net

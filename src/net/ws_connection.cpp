@@ -7,6 +7,7 @@
 
 #include "auth/authenticator.h"
 #include "common/log.h"
+#include "common/string_hash.h"
 #include "core/broker.h"
 #include "net/broker_frames.h"
 #include "net/timeouts.h"
@@ -39,11 +40,6 @@ void erase_from(std::vector<WsConnection*>& list, WsConnection* connection) {
 // Publishes granted or refused, remembered per topic: a publish checks
 // one decision, not the token's patterns. Bounded; past it, forgotten.
 constexpr std::size_t kMaxPublishDecisions = 1024;
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-};
 
 }  // namespace
 

@@ -174,6 +174,7 @@ void WsEndpoint::send_tls() {
                         return;
                       }
                       WsEndpoint& owner = *tls->owner;
+                      owner.shard().write_completions += 1;
                       if (ec) {
                         owner.on_send_failed();
                       } else {

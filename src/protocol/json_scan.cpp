@@ -7,6 +7,10 @@
 #include "common/text.h"
 
 namespace pubsub::protocol {
+
+std::string too_deep_error(std::string_view what) {
+  return std::string(what) + " has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }

@@ -28,6 +28,10 @@ struct JsonValue {
 // hostile input (scan_json: false; scan_object: too_deep).
 inline constexpr int kMaxJsonDepth = 512;
 
+// The error for JSON nested too deep: "<what> has JSON nesting deeper
+// than 512 levels".
+std::string too_deep_error(std::string_view what);
+
 enum class ObjectScan { ok, invalid_json, too_deep, not_an_object };
 
 // Receives each member of a scanned object: the key as it appears between

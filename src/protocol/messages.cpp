@@ -11,11 +11,6 @@ namespace {
 
 constexpr std::string_view kTopicRule = "1-255 characters of A-Z a-z 0-9 . _ - :";
 
-// The error of a frame nested deeper than the scanner goes.
-std::string too_deep_message() {
-  return "message has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-}
-
 // Keeps the last value of each member the request parser cares about.
 struct RequestMembers final : MemberVisitor {
   std::optional<JsonValue> type, topic, client_id, message, last_n, since_seq, epoch, request_id;
@@ -181,7 +176,7 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   RequestMembers m;
   switch (scan_object(frame, m)) {
     case ObjectScan::invalid_json: return fail(result, "message is not valid JSON");
-    case ObjectScan::too_deep: return fail(result, too_deep_message());
+    case ObjectScan::too_deep: return fail(result, too_deep_error("message"));
     case ObjectScan::not_an_object: return fail(result, "message must be a JSON object");
     case ObjectScan::ok: break;
   }
@@ -231,9 +226,7 @@ MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& 
   const std::string what = field_prefix.empty() ? "body" : std::string(field_prefix.substr(0, field_prefix.size() - 1));
   switch (scan_object(text, members)) {
     case ObjectScan::invalid_json: result.error = what + " is not valid JSON"; return result;
-    case ObjectScan::too_deep:
-      result.error = what + " has JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-      return result;
+    case ObjectScan::too_deep: result.error = too_deep_error(what); return result;
     case ObjectScan::not_an_object: result.error = what + " must be a JSON object with id and payload"; return result;
     case ObjectScan::ok: break;
   }

@@ -25,6 +25,42 @@ std::string token(const std::string& grants) {
 
 }  // namespace
 
+TEST_CASE("a token memory: the remembered token is accepted without a new check until it expires") {
+  const Authenticator tokens({}, hs256());
+  const std::int64_t now = testing::now_seconds();
+  auth::TokenMemory memory;
+  const std::string t = token(R"({"subscribe":["chat.*"]})");
+  auth::Authentication first = tokens.authenticate({std::nullopt, t}, now, &memory);
+  REQUIRE(first.accepted);
+  CHECK(first.identity == nullptr);  // kept by the memory instead
+  REQUIRE(first.holder() != nullptr);
+  CHECK(first.holder()->subject == "bob");
+  CHECK(auth::may_subscribe(first.holder(), "chat.a"));
+  CHECK(memory.recall(t, now) == first.holder());
+  // The same token again is the remembered holder, not a new one.
+  CHECK(tokens.authenticate({std::nullopt, t}, now, &memory).holder() == first.holder());
+  // Another token is checked: a forged one is refused, and forgets nothing.
+  CHECK_FALSE(tokens.authenticate({std::nullopt, t + "x"}, now, &memory).accepted);
+  CHECK(memory.recall(t, now) != nullptr);
+  // Past its expiry (exp + the skew) the token is checked again, and refused.
+  const std::int64_t expires_at = first.holder()->expires_at;
+  CHECK(memory.recall(t, expires_at - 1) != nullptr);
+  CHECK(memory.recall(t, expires_at) == nullptr);
+  const auth::Authentication late = tokens.authenticate({std::nullopt, t}, expires_at, &memory);
+  CHECK_FALSE(late.accepted);
+  CHECK(late.refusal == auth::describe(auth::TokenError::expired));
+  // What is recalled is decided by the memory alone: a string it holds is
+  // accepted without a signature check, which is why only a verified token
+  // is ever remembered.
+  auth::Identity holder;
+  holder.subject = "carol";
+  holder.expires_at = now + 10;
+  memory.remember("not-a-jwt", holder);
+  CHECK(tokens.authenticate({std::nullopt, "not-a-jwt"}, now, &memory).holder()->subject == "carol");
+  CHECK(memory.recall(t, now) == nullptr);
+  CHECK_FALSE(tokens.authenticate({std::nullopt, "not-a-jwt"}, now).accepted);
+}
+
 TEST_CASE("patterns: a name matches itself; a prefix and * match what starts with the prefix") {
   auth::TopicPatterns patterns;
   REQUIRE(patterns.add("chat.*"));

@@ -722,4 +722,26 @@ boost::json::object publish_request(const std::string& topic, const boost::json:
   return request;
 }
 
+Certificate::Certificate(const std::string& name) {
+  static int count = 0;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("pubsub-e2e-tls-" + std::to_string(::getpid()) + "-" + std::to_string(++count));
+  std::filesystem::create_directories(path);
+  dir = path.string();
+  cert = (path / "cert.pem").string();
+  key = (path / "key.pem").string();
+  make(name, cert, key);
+}
+
+Certificate::~Certificate() { std::filesystem::remove_all(dir); }
+
+void Certificate::make(const std::string& name, const std::string& cert, const std::string& key) {
+  const char* openssl = std::getenv("OPENSSL");
+  REQUIRE(openssl != nullptr);
+  const ProcessResult made = run_program(
+      openssl, {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                "-out", cert, "-days", "1", "-subj", "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1"});
+  REQUIRE(made.exit_code == 0);
+}
+
 }  // namespace pubsub::e2e

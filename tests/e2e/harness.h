@@ -241,6 +241,23 @@ std::optional<std::chrono::milliseconds> time_until_closed(std::uint16_t port, c
 // GET /health's "subscribers".
 std::int64_t health_subscribers(std::uint16_t port);
 
+// A self-signed certificate for 127.0.0.1 named `name`, made by the openssl
+// command ($OPENSSL), in a directory of the test's own that the destructor
+// removes.
+struct Certificate {
+  std::string dir;
+  std::string cert;
+  std::string key;
+
+  explicit Certificate(const std::string& name);
+  ~Certificate();
+  Certificate(const Certificate&) = delete;
+  Certificate& operator=(const Certificate&) = delete;
+
+  // Makes a new pair for `name` at the paths `cert` and `key`.
+  static void make(const std::string& name, const std::string& cert, const std::string& key);
+};
+
 }  // namespace pubsub::e2e
 
 #include "harness_inl.h"

@@ -54,6 +54,23 @@ TEST_CASE("throughput mode: every publish reaches every subscriber, as the serve
   CHECK(stats.at("bench-0").at("messages").as_int64() + stats.at("bench-1").at("messages").as_int64() == published);
 }
 
+TEST_CASE("over TLS (--tls) both client styles run on wss:// and every stream arrives whole and in order") {
+  const Certificate certificate("pubsub-bench");
+  // Queues deep enough that a loaded machine announces no drops.
+  ServerProcess server({"--threads", "2", "--tls-cert", certificate.cert, "--tls-key", certificate.key, "--max-queue",
+                        "100000", "--max-queue-bytes", "1073741824"});
+  for (const char* style : {"batched", "per-frame"}) {
+    INFO("client style " << style);
+    auto r = run_bench(server, {"--tls", "--client-style", style, "--topics", "3", "--subscribers", "4", "--publishers",
+                                "2", "--payload", "3000", "--topic-prefix", style});
+    CHECK(r.at("tls").as_bool());
+    check_streams_whole(r, 4);
+  }
+  // Without --tls the same port refuses to speak WebSocket: the run fails.
+  auto plain = run_program(bench_binary(), {"--port", std::to_string(server.port()), "--duration", "0.5"}, {}, 60s);
+  CHECK(plain.exit_code != 0);
+}
+
 TEST_CASE("a fixed rate is honoured, and slow subscribers are left out of the count") {
   ServerProcess server;
   auto r = run_bench(server, {"--subscribers", "20", "--rate", "500", "--slow-fraction", "0.1"});

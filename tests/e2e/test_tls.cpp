@@ -34,33 +34,6 @@ using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
-// A self-signed certificate for 127.0.0.1 named `name`, made by the openssl
-// command, in a directory of the test's own.
-struct Certificate {
-  std::filesystem::path dir;
-  std::string cert;
-  std::string key;
-
-  explicit Certificate(const std::string& name) {
-    static int count = 0;
-    dir = std::filesystem::temp_directory_path() /
-          ("pubsub-e2e-tls-" + std::to_string(::getpid()) + "-" + std::to_string(++count));
-    std::filesystem::create_directories(dir);
-    cert = (dir / "cert.pem").string();
-    key = (dir / "key.pem").string();
-    make(name, cert, key);
-  }
-  ~Certificate() { std::filesystem::remove_all(dir); }
-
-  static void make(const std::string& name, const std::string& cert, const std::string& key) {
-    const ProcessResult made = run_program(
-        std::getenv("OPENSSL"),
-        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-         cert, "-days", "1", "-subj", "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1"});
-    REQUIRE(made.exit_code == 0);
-  }
-};
-
 // Runs `ioc` until the operation started by `start` completes, for at most
 // 10 s; returns its error (timed_out if it did not complete).
 template <class Start>
@@ -244,7 +217,7 @@ TEST_CASE("SIGHUP reloads the certificate for new connections; open ones keep th
   REQUIRE_FALSE(open.upgrade());
   CHECK(open.server_name() == "pubsub-before");
 
-  const std::string old_cert = (certificate.dir / "old.pem").string();
+  const std::string old_cert = (std::filesystem::path(certificate.dir) / "old.pem").string();
   std::filesystem::copy_file(certificate.cert, old_cert);
   Certificate::make("pubsub-after", certificate.cert, certificate.key);
   server.signal(SIGHUP);

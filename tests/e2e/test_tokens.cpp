@@ -171,6 +171,33 @@ TEST_CASE("grants over REST: reading needs any token, admin changes topics, publ
   CHECK(http(server.port(), "GET", "/topics", "", {{"Authorization", "Bearer x.y.z"}}).status == 401);
 }
 
+TEST_CASE("one keep-alive connection, several tokens: each request gets its own token's grants") {
+  ServerProcess server({"--jwt-secret", kSecret});
+  const std::string admin = signer::hs256_token(kSecret, claims(R"({"admin":true})"));
+  const std::string reader = signer::hs256_token(kSecret, claims("{}"));
+  auto post = [](const std::string& token, const std::string& name) {
+    const std::string body = R"({"name":")" + name + R"("})";
+    return "POST /topics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  // The connection's remembered token must neither lend its grants to the
+  // next token nor accept a forgery of it.
+  const std::vector<HttpResponse> answers =
+      raw_http_responses(server.port(),
+                         post(admin, "kept.a") + post(admin, "kept.b") + post(reader, "kept.c") +
+                             post(admin, "kept.d") + post(admin + "x", "kept.e") + post(admin, "kept.f"),
+                         6);
+  REQUIRE(answers.size() == 6);
+  CHECK(answers[0].status == 201);
+  CHECK(answers[1].status == 201);
+  CHECK(answers[2].status == 403);
+  CHECK(answers[3].status == 201);
+  CHECK(answers[4].status == 401);
+  CHECK(answers[5].status == 201);
+  const auto topics = http(server.port(), "GET", "/topics", "", bearer(reader)).json().at("topics").as_array();
+  CHECK(topics.size() == 4);
+}
+
 TEST_CASE("a connection's token expires: TOKEN_EXPIRED without request_id, then close 1008; resume goes on") {
   ServerProcess server({"--jwt-secret", kSecret});
   REQUIRE(create_topic(server.port(), "chat.room1",
