@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
-# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, OpenSSL 3 and
-# Catch2 3;
+# 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, OpenSSL 3,
+# hiredis and Catch2 3;
 # with --tests (or its older name --format) also what only the test command
-# needs: clang-format 19 for scripts/check-format.sh, and Node.js, which
-# runs the JavaScript examples the end-to-end tests check.
+# needs: clang-format 19 for scripts/check-format.sh, Node.js, which runs
+# the JavaScript examples the end-to-end tests check, and Valkey, the server
+# the Redis client's tests start.
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
@@ -16,9 +17,11 @@ case "${1:-}" in --tests | --format) for_tests=true ;; esac
 have_all() {
   command -v meson >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
-    { ! $for_tests || { command -v clang-format-19 >/dev/null && command -v node >/dev/null; }; } &&
+    { ! $for_tests || { command -v clang-format-19 >/dev/null && command -v node >/dev/null &&
+      command -v valkey-server >/dev/null; }; } &&
     pkg-config --exists catch2-with-main &&
     pkg-config --exists 'openssl >= 3.0' &&
+    pkg-config --exists hiredis &&
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
     ls /usr/lib/*/libboost_program_options.so >/dev/null 2>&1 &&
@@ -45,9 +48,11 @@ else
 fi
 
 . /etc/os-release
-packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev)
+packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev libhiredis-dev)
 $for_tests && packages_common+=(clang-format-19 nodejs)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
+# Valkey is in Debian from trixie on; bookworm has it in backports.
+$for_tests && packages_new+=(valkey-server)
 
 export DEBIAN_FRONTEND=noninteractive
 case "${VERSION_CODENAME:-}" in

@@ -1,0 +1,67 @@
+// A private Valkey (or Redis) server for the Redis client's tests: the
+// binary named by $VALKEY_SERVER, on 127.0.0.1 and a free port, without
+// persistence, its files in a temporary directory. A test can kill it,
+// pause it (SIGSTOP) and start it again on the same port. Without
+// $VALKEY_SERVER the constructor throws, failing the test with a message
+// that says what to install.
+//
+// Also: running an io_context until a condition holds.
+//
+// Each object belongs to the thread that created it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pubsub::redis::testing {
+
+using namespace std::chrono_literals;
+
+class ServerProcess {
+ public:
+  // Starts the server with `extra_args` after the standard ones, and waits
+  // until it answers.
+  explicit ServerProcess(std::vector<std::string> extra_args = {});
+  // Kills the server and removes its directory.
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  // "redis://" + credentials + "127.0.0.1:port" + path.
+  std::string url(const std::string& credentials = {}, const std::string& path = {}) const;
+
+  // SIGKILL, and waits for the exit.
+  void kill();
+  // Starts it again on the same port (after kill()), empty.
+  void restart();
+  // SIGSTOP: connections are accepted by the kernel, nothing is answered.
+  void pause();
+  // SIGCONT.
+  void resume();
+  // What the server wrote.
+  std::string log() const;
+
+ private:
+  void launch();
+  void wait_until_answering();
+
+  std::string binary_;
+  std::vector<std::string> extra_args_;
+  std::string directory_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Runs `io` until `done()` holds or `timeout` passes; returns done().
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s);
+// Runs `io` for `duration`.
+void run_for(boost::asio::io_context& io, std::chrono::milliseconds duration);
+
+}  // namespace pubsub::redis::testing
