@@ -350,9 +350,8 @@ template <class Stream>
       std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, nothrow);
       context.idle_http.erase(&tcp_layer(stream).socket());
     }
-    std::size_t body_limit = kMaxRequestBody;
     if (!ec) {
-      body_limit = request_body_limit(server.options, parser.get());
+      const std::size_t body_limit = request_body_limit(server.options, parser.get());
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;
       } else if (!parser.is_done()) {
@@ -368,7 +367,9 @@ template <class Stream>
     // Whatever comes next, the answers to the requests before go first.
     if (ec && !co_await flush(stream, output, timeout)) co_return std::nullopt;
     if (ec == http::error::body_limit) {
-      co_await answer_and_close(stream, body_too_large(body_limit));
+      // A length past both limits stops the parser in the header, before
+      // body_limit was chosen: the request line says which limit it broke.
+      co_await answer_and_close(stream, body_too_large(request_body_limit(server.options, parser.get())));
       co_return std::nullopt;
     }
     if (ec == http::error::header_limit) {

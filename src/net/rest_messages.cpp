@@ -46,13 +46,18 @@ bool has_malformed_parameter(std::string_view target, std::string_view name) {
   if (q == std::string_view::npos) return false;
   std::string_view query = target.substr(q + 1);
   int seen = 0;
+  bool undecodable = false;
+  std::string decoded;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.substr(0, pair.find('=')) == name) ++seen;
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    ++seen;
+    undecodable |= !percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), decoded);
   }
-  return seen > 1 || (seen == 1 && !query_parameter(target, name));
+  return seen > 1 || undecodable;
 }
 
 std::string_view event_json(const core::Event& event) { return protocol::server_frame_payload(event.bytes()); }

@@ -345,13 +345,21 @@ TEST_CASE("HTTP publishing refuses what the contract refuses") {
   HttpResponse too_big = http(server.port(), "POST", "/topics/m/messages", big);
   CHECK(too_big.status == 413);
   CHECK(too_big.json().at("error").at("code") == "PAYLOAD_TOO_LARGE");
+  CHECK_THAT(too_big.body, ContainsSubstring("--max-message-bytes (1000 bytes)"));
   CHECK(http(server.port(), "GET", "/topics/m").json().at("seq") == 0);  // nothing published
   // Bodies up to --max-message-bytes pass, though other requests stop at 64 KiB.
   ServerProcess roomy({"--max-message-bytes", "200000"});
   REQUIRE(create_topic(roomy.port(), "m") == 201);
   const std::string large = json::serialize(json::object{{"id", uuid()}, {"payload", std::string(100000, 'y')}});
   CHECK(http(roomy.port(), "POST", "/topics/m/messages", large).status == 201);
-  CHECK(http(roomy.port(), "POST", "/topics", large).status == 413);
+  const HttpResponse not_a_publish = http(roomy.port(), "POST", "/topics", large);
+  CHECK(not_a_publish.status == 413);
+  CHECK_THAT(not_a_publish.body, ContainsSubstring("larger than 64 KiB"));
+  // Past both limits the 413 still names the limit the request broke.
+  const std::string huge = json::serialize(json::object{{"id", uuid()}, {"payload", std::string(300000, 'z')}});
+  const HttpResponse past_both = http(roomy.port(), "POST", "/topics/m/messages", huge);
+  CHECK(past_both.status == 413);
+  CHECK_THAT(past_both.body, ContainsSubstring("--max-message-bytes (200000 bytes)"));
 }
 
 TEST_CASE("--auto-create-topics creates the topic of an HTTP publish") {
