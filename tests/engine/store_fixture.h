@@ -23,17 +23,6 @@ namespace pubsub::engine::testing {
 using namespace pubsub::redis::testing;
 namespace asio = boost::asio;
 
-inline redis::RedisUrl url_of(const std::string& text) {
-  auto parsed = redis::parse_redis_url(text);
-  REQUIRE(parsed.url.has_value());
-  return *parsed.url;
-}
-
-// Fast reconnection, so that tests do not wait for the default backoff.
-inline redis::ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000ms) {
-  return {command_timeout, 20ms, 100ms};
-}
-
 inline void start_and_wait_up(asio::io_context& io, RedisStore& store) {
   store.start();
   INFO(store.last_error());

@@ -164,4 +164,12 @@ void run_for(boost::asio::io_context& io, std::chrono::milliseconds duration) {
   run_until(io, [deadline] { return std::chrono::steady_clock::now() >= deadline; }, duration + 1s);
 }
 
+RedisUrl url_of(const std::string& text) {
+  auto parsed = parse_redis_url(text);
+  if (!parsed.url) throw std::runtime_error("a test's Redis URL does not parse: " + parsed.error);
+  return *parsed.url;
+}
+
+ConnectionOptions quick_options(std::chrono::milliseconds command_timeout) { return {command_timeout, 20ms, 100ms}; }
+
 }  // namespace pubsub::redis::testing

@@ -5,7 +5,8 @@
 // $VALKEY_SERVER the constructor throws, failing the test with a message
 // that says what to install.
 //
-// Also: running an io_context until a condition holds.
+// Also: running an io_context until a condition holds, and the URL and
+// connection options the tests use.
 //
 // Each object belongs to the thread that created it.
 #pragma once
@@ -18,6 +19,9 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "redis/connection.h"
+#include "redis/redis_url.h"
 
 namespace pubsub::redis::testing {
 
@@ -58,6 +62,11 @@ class ServerProcess {
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
+
+// The parsed form of a URL the test wrote (throws if it does not parse).
+RedisUrl url_of(const std::string& text);
+// Fast reconnection, so that tests do not wait for the default backoff.
+ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000ms);
 
 // Runs `io` until `done()` holds or `timeout` passes; returns done().
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s);

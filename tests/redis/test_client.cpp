@@ -17,17 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-RedisUrl url_of(const std::string& text) {
-  auto parsed = parse_redis_url(text);
-  REQUIRE(parsed.url.has_value());
-  return *parsed.url;
-}
-
-// Fast reconnection, so that tests do not wait for the default backoff.
-ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000ms) {
-  return {command_timeout, 20ms, 100ms};
-}
-
 // Sends one command and runs the loop until its reply.
 Reply call(asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,
            std::chrono::milliseconds timeout = 5s) {

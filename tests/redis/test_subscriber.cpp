@@ -17,16 +17,6 @@ using namespace pubsub::redis::testing;
 
 namespace {
 
-RedisUrl url_of(const std::string& text) {
-  auto parsed = parse_redis_url(text);
-  REQUIRE(parsed.url.has_value());
-  return *parsed.url;
-}
-
-ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000ms) {
-  return {command_timeout, 20ms, 100ms};
-}
-
 // What a subscriber told, in order.
 struct Heard {
   std::vector<std::pair<std::string, std::string>> messages;
