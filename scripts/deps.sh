@@ -4,8 +4,9 @@
 # hiredis and Catch2 3;
 # with --tests (or its older name --format) also what only the test command
 # needs: clang-format 19 for scripts/check-format.sh, Node.js, which runs
-# the JavaScript examples the end-to-end tests check, and Valkey, the server
-# the Redis client's tests start.
+# the JavaScript examples the end-to-end tests check, npm, which installs
+# the linters of the API descriptions, Valkey, the server the Redis
+# client's tests start, and Prometheus for promtool, which checks /metrics.
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
@@ -18,7 +19,7 @@ have_all() {
   command -v meson >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
     { ! $for_tests || { command -v clang-format-19 >/dev/null && command -v node >/dev/null &&
-      command -v valkey-server >/dev/null; }; } &&
+      command -v npm >/dev/null && command -v valkey-server >/dev/null && command -v promtool >/dev/null; }; } &&
     pkg-config --exists catch2-with-main &&
     pkg-config --exists 'openssl >= 3.0' &&
     pkg-config --exists hiredis &&
@@ -49,7 +50,10 @@ fi
 
 . /etc/os-release
 packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev libhiredis-dev)
-$for_tests && packages_common+=(clang-format-19 nodejs)
+$for_tests && packages_common+=(clang-format-19 nodejs prometheus)
+# npm installs the linters of the API descriptions (tests/api/lint.sh). A
+# Node.js that brings its own npm needs no Debian npm (and may refuse it).
+$for_tests && ! command -v npm >/dev/null && packages_common+=(npm)
 packages_new=(libboost${need_boost_ver}-dev "libboost-program-options${need_boost_ver}-dev" "libboost-json${need_boost_ver}-dev" libcatch2-dev meson)
 # Valkey is in Debian from trixie on; bookworm has it in backports.
 $for_tests && packages_new+=(valkey-server)

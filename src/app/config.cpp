@@ -59,6 +59,8 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
       {"allowed-origins", "",
        "origins (https://app.example.com) allowed to open /ws, separated by commas; an upgrade with another "
        "Origin header gets 403 (empty: any)"},
+      {"metrics-topics", "false",
+       "GET /metrics also reports each topic (label topic): published, subscriptions, dropped (true or false)"},
       {"shutdown-timeout", "10", "seconds to flush queues on SIGINT/SIGTERM before closing"},
       {"log-level", "info", "debug, info, warn or error"},
       {"log-format", "text", "text or json (one object per line)"},
@@ -223,6 +225,7 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.max_topics = integer(v("max-topics"), 1, std::numeric_limits<std::uint32_t>::max());
   s.max_publish_rate = static_cast<std::uint32_t>(integer(v("max-publish-rate"), 0, 1'000'000'000));
   s.allowed_origins = comma_list(v("allowed-origins"), "origins separated by commas, none of them empty");
+  s.metrics_topics = boolean(v("metrics-topics"));
   s.shutdown_timeout = seconds(v("shutdown-timeout"));
   config.log_level = choice<log::Level>(v("log-level"), {{"debug", log::Level::debug},
                                                          {"info", log::Level::info},

@@ -1,6 +1,7 @@
 // Events; see event.h.
 #include "core/event.h"
 
+#include <chrono>
 #include <cstring>
 #include <new>
 
@@ -9,7 +10,12 @@
 namespace pubsub::core {
 
 Event::Event(TopicRef topic, std::uint64_t seq, std::uint32_t size)
-    : size_(size), seq_(seq), topic_(std::move(topic)) {}
+    : size_(size),
+      seq_(seq),
+      accepted_ns_(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count())),
+      topic_(std::move(topic)) {}
 
 EventRef Event::make(TopicRef topic, std::uint64_t seq, std::string_view bytes) {
   void* memory = ::operator new(sizeof(Event) + bytes.size());

@@ -37,6 +37,9 @@ class Event {
   std::string_view bytes() const { return {reinterpret_cast<const char*>(this + 1), size_}; }
   std::size_t size() const { return size_; }
   std::uint64_t seq() const { return seq_; }
+  // When the publish was accepted: steady-clock nanoseconds (the delivery
+  // latency of GET /metrics is measured from it).
+  std::uint64_t accepted_ns() const { return accepted_ns_; }
   Topic& topic() const { return *topic_; }
   const TopicRef& topic_ref() const { return topic_; }
   // References held now (the history's, the shards'); for tests.
@@ -57,6 +60,7 @@ class Event {
   mutable std::atomic<std::uint32_t> refs_{0};
   const std::uint32_t size_;
   const std::uint64_t seq_;
+  const std::uint64_t accepted_ns_;
   const TopicRef topic_;
   // The bytes follow the header in the same allocation.
 };

@@ -24,6 +24,7 @@
 #include "core/mpsc_queue.h"
 #include "core/outbound.h"
 #include "core/subscription_index.h"
+#include "metrics/counter.h"
 
 namespace pubsub::core {
 
@@ -62,6 +63,10 @@ class Shard {
   std::string& scratch() { return scratch_; }
   // The spare queues of this shard's subscribers (backlog.h).
   BacklogPool& backlogs() { return backlogs_; }
+  // Events this shard's subscribers dropped (drop_oldest), ever. Counted
+  // on the shard's thread; read on any.
+  std::uint64_t dropped_events() const { return dropped_events_.value(); }
+  void count_dropped_event() { dropped_events_.add(); }
 
  private:
   friend class Broker;
@@ -88,6 +93,7 @@ class Shard {
   std::vector<Shard*> receivers_;  // handed items during this pass
   std::vector<OutboundRef> dropped_;
   std::string scratch_;
+  metrics::ThreadCounter dropped_events_;
   BacklogPool backlogs_;
 };
 

@@ -149,6 +149,7 @@ bool Subscriber::drop_oldest_event() {
     it->second += 1;
   }
   topic->count_drop(shard_.index());
+  shard_.count_dropped_event();
   if (dropped_total_++ == 0) on_overflow(OverflowPolicy::drop_oldest);
   b.queued_bytes -= victim->frame->size();
   shard_.retire(std::move(victim->frame));

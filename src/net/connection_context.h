@@ -19,6 +19,7 @@
 
 #include "core/shard.h"
 #include "net/frame_writer.h"
+#include "net/metrics_counts.h"
 
 namespace pubsub::net {
 
@@ -39,6 +40,9 @@ struct ConnectionCounters {
   std::atomic<bool> shutting_down{false};
   std::atomic<std::uint64_t> slow_consumer_disconnects{0};
   std::atomic<std::uint64_t> next_connection_id{1};
+  // Accepted, rejected, ended (GET /metrics); counted through const
+  // references to the server too.
+  mutable ServerCounts counts;
 };
 
 // What one read takes from a socket, into the buffer the shard's
@@ -64,6 +68,7 @@ struct ConnectionContext {
   // Connections opened with a token, by the Unix second it expires.
   std::multimap<std::int64_t, WsConnection*> token_expiries;
   std::uint32_t idle_epoch = 0;  // idle sweeps so far (see timeouts.h)
+  ShardCounts counts;            // this shard's share of GET /metrics
 };
 
 }  // namespace pubsub::net

@@ -90,7 +90,9 @@ void append_response(std::string& out, const RestResponse& rest, unsigned versio
     out += "\r\n";
     return;
   }
-  out += "Content-Type: application/json\r\nContent-Length: ";
+  out += "Content-Type: ";
+  out += rest.content_type;
+  out += "\r\nContent-Length: ";
   out += std::to_string(rest.body.size());
   out += "\r\n\r\n";
   out += rest.body;
@@ -222,15 +224,23 @@ std::string_view handshake_defect(const http::request<http::string_body>& req) {
 RestResponse upgrade_refusal(const ServerState& server, const http::request<http::string_body>& req,
                              auth::Authentication& authentication) {
   const std::string_view target(req.target().data(), req.target().size());
-  if (target_path(target) != "/ws")
+  ServerCounts& counts = server.counters.counts;
+  if (target_path(target) != "/ws") {
+    counts.count_rejected(RejectReason::bad_request);
     return rest_error(ErrorCode::not_found, "WebSocket upgrades are served at /ws only");
+  }
   authentication = authenticate_upgrade(server, req);
-  if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
+  if (!authentication.accepted) {
+    counts.count_rejected(RejectReason::unauthorized);
+    return rest_error(ErrorCode::unauthorized, authentication.refusal);
+  }
   if (!origin_allowed(server.options, req)) {
+    counts.count_rejected(RejectReason::forbidden_origin);
     return rest_error(ErrorCode::forbidden, "this origin may not open /ws (--allowed-origins)");
   }
   if (server.counters.shutting_down.load()) return rest_error(ErrorCode::unavailable, "server is shutting down");
   if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
+    counts.count_rejected(RejectReason::bad_request);
     return rest_error(ErrorCode::bad_request, defect);
   }
   return {};

@@ -69,12 +69,14 @@ task<void> accept_loop(ServerState& server, tcp::acceptor& acceptor) {
       continue;
     }
     failures.succeeded();
+    server.counters.counts.accepted.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto& ioc = server.shards[shard]->ioc;
     if (server.connections.load(std::memory_order_relaxed) >=
         static_cast<std::int64_t>(server.options.max_connections)) {
       server.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      server.counters.counts.count_rejected(RejectReason::max_connections);
       asio::co_spawn(ioc, reject_session(server, tcp::socket(std::move(socket))), log_session_exception);
       continue;
     }

@@ -1,7 +1,10 @@
-// REST routes of section 6; see rest.h.
+// The REST routes of sections 6, 9 and 10 and the API descriptions; see rest.h.
 #include "net/rest.h"
 
+#include <array>
+
 #include "core/broker.h"
+#include "net/metrics_page.h"
 #include "net/rest_messages.h"
 #include "protocol/json_scan.h"
 #include "protocol/messages.h"
@@ -13,6 +16,78 @@ using protocol::append_json_string;
 using protocol::ErrorCode;
 
 constexpr std::string_view kNameRule = "topic name must be 1-255 characters of A-Z a-z 0-9 . _ - :";
+
+// The routes, indexed by Route: handle_rest matches paths against them.
+enum class Route : std::uint8_t {
+  health,
+  stats,
+  metrics,
+  topics,
+  topic,
+  messages,
+  batch,
+  websocket,
+  openapi,
+  asyncapi
+};
+constexpr std::array<RestRoute, 10> kRoutes{{
+    {"/health", "GET", true},
+    {"/stats", "GET", false},
+    {"/metrics", "GET", false},
+    {"/topics", "GET, POST", false},
+    {"/topics/{name}", "GET, DELETE", false},
+    {"/topics/{name}/messages", "GET, POST", false},
+    {"/topics/{name}/messages:batch", "POST", false},
+    {"/ws", "GET", false},
+    {"/openapi.yaml", "GET", true},
+    {"/asyncapi.yaml", "GET", true},
+}};
+static_assert(kRoutes.size() == static_cast<std::size_t>(Route::asyncapi) + 1);
+
+constexpr std::string_view kTopicPrefix = "/topics/";
+constexpr std::string_view kNameParameter = "{name}";
+
+const RestRoute& route_of(Route route) { return kRoutes[static_cast<std::size_t>(route)]; }
+
+// A path matched to its route; for a topic's routes, with the name as it
+// is in the path (percent-encoded).
+struct RouteMatch {
+  Route route;
+  std::string_view raw_name;
+};
+
+// Finds the route of `path`. Under /topics/, what follows the name's first
+// slash must be the rest of a route's path ("messages", "messages:batch");
+// otherwise the slash is part of the name, which it makes invalid (400).
+std::optional<RouteMatch> match_route(std::string_view path) {
+  if (path.starts_with(kTopicPrefix)) {
+    const std::string_view after_prefix = path.substr(kTopicPrefix.size());
+    const std::size_t slash = after_prefix.find('/');
+    for (const Route route : {Route::messages, Route::batch}) {
+      const std::string_view pattern = route_of(route).path;
+      const std::string_view after_name = pattern.substr(pattern.find(kNameParameter) + kNameParameter.size());
+      if (slash != std::string_view::npos && after_prefix.substr(slash) == after_name) {
+        return RouteMatch{route, after_prefix.substr(0, slash)};
+      }
+    }
+    return RouteMatch{Route::topic, after_prefix};
+  }
+  for (std::size_t i = 0; i < kRoutes.size(); ++i) {
+    if (kRoutes[i].path == path) return RouteMatch{static_cast<Route>(i), {}};
+  }
+  return std::nullopt;
+}
+
+// Returns true if `route` answers `method` (methods are case-sensitive).
+bool answers(const RestRoute& route, std::string_view method) {
+  std::string_view methods = route.methods;
+  while (!methods.empty()) {
+    const std::size_t comma = methods.find(", ");
+    if (methods.substr(0, comma) == method) return true;
+    methods = comma == std::string_view::npos ? std::string_view{} : methods.substr(comma + 2);
+  }
+  return false;
+}
 
 RestResponse ok(unsigned status, std::string body) { return {status, std::move(body), {}}; }
 
@@ -88,39 +163,18 @@ RestResponse list_topics(const core::Broker& broker) {
   return ok(200, std::move(body));
 }
 
-// A topic path: the name, and what follows it: "" (the topic itself),
-// "messages" or "messages:batch". Any other slash is part of the name,
-// which it makes invalid (400).
-struct TopicPath {
-  std::string_view raw_name;
-  std::string_view rest;
-};
-
-TopicPath split_topic_path(std::string_view after_prefix) {
-  const auto slash = after_prefix.find('/');
-  if (slash == std::string_view::npos) return {after_prefix, {}};
-  const std::string_view rest = after_prefix.substr(slash + 1);
-  if (rest != "messages" && rest != "messages:batch") return {after_prefix, {}};
-  return {after_prefix.substr(0, slash), rest};
-}
-
+// GET or DELETE /topics/{name}, and the routes of its messages.
 RestResponse topic_route(core::Broker& broker, const RestContext& context, const RestRequest& request,
-                         const auth::Identity* identity, std::string_view after_prefix) {
+                         const auth::Identity* identity, const RouteMatch& match) {
   const std::string_view method = request.method;
-  const TopicPath path = split_topic_path(after_prefix);
-  const bool messages = path.rest == "messages";
-  const bool batch = path.rest == "messages:batch";
-  if (messages && method != "GET" && method != "POST") return method_not_allowed("GET, POST");
-  if (batch && method != "POST") return method_not_allowed("POST");
-  if (path.rest.empty() && method != "GET" && method != "DELETE") return method_not_allowed("GET, DELETE");
   std::string name;
-  if (!percent_decode(path.raw_name, name))
+  if (!percent_decode(match.raw_name, name))
     return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
   if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
-  if (messages && method == "GET") return read_history(broker, name, request.target);
-  if (messages || batch) {
+  if (match.route == Route::messages && method == "GET") return read_history(broker, name, request.target);
+  if (match.route != Route::topic) {
     if (!auth::may_publish(identity, name)) return forbidden("publishing to '" + name + "'");
-    return publish_messages(broker, context, name, request.body, batch);
+    return publish_messages(broker, context, name, request.body, match.route == Route::batch);
   }
   if (method == "DELETE") {
     if (!auth::may_administer(identity)) return forbidden("admin (deleting topics)");
@@ -171,6 +225,18 @@ RestResponse stats(const core::Broker& broker, const RestContext& context) {
   body += R"(,"slow_consumer_disconnects":)" + std::to_string(c.slow_consumer_disconnects) + '}';
   return ok(200, std::move(body));
 }
+
+// The 404 of a path no route matches.
+RestResponse no_route(std::string_view path) {
+  std::string shown(path.substr(0, 200));
+  for (char& c : shown) {
+    if (c < 0x20 || c > 0x7e) c = '?';  // keep the body valid UTF-8 whatever the target holds
+  }
+  return rest_error(ErrorCode::not_found, "no route for " + shown);
+}
+
+// An API description, as served.
+RestResponse yaml(std::string_view text) { return {200, std::string(text), {}, "application/yaml"}; }
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -234,36 +300,41 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
   return std::nullopt;
 }
 
+std::span<const RestRoute> rest_routes() { return kRoutes; }
+
 RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request) {
-  std::string_view path = target_path(request.target);
-  std::string_view method = request.method;
-  bool public_route = method == "GET" && path == "/health";
+  const std::string_view path = target_path(request.target);
+  const std::string_view method = request.method;
+  const std::optional<RouteMatch> match = match_route(path);
+  const RestRoute* route = match ? &route_of(match->route) : nullptr;
+  // Credentials are checked before routing: an unknown path is 401 too.
   auth::Authentication authentication;
-  if (!public_route) {
+  if (route == nullptr || !route->open || !answers(*route, method)) {
     authentication =
         context.authenticator.authenticate({request.api_key, request.token}, auth::unix_now(), context.token_memory);
     if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
   }
+  if (!match) return no_route(path);
+  if (match->route != Route::websocket && !answers(*route, method)) return method_not_allowed(route->methods);
   const auth::Identity* identity = authentication.holder();
-  if (path == "/health") return method == "GET" ? health(broker, context) : method_not_allowed("GET");
-  if (path == "/stats") return method == "GET" ? stats(broker, context) : method_not_allowed("GET");
-  if (path == "/topics") {
-    if (method == "GET") return list_topics(broker);
-    if (method == "POST") {
+  switch (match->route) {
+    case Route::health: return health(broker, context);
+    case Route::stats: return stats(broker, context);
+    case Route::metrics:
+      if (context.metrics_source == nullptr) return rest_error(ErrorCode::unavailable, "no metrics are kept here");
+      return {200, render_metrics(*context.metrics_source), {}, "text/plain; version=0.0.4; charset=utf-8"};
+    case Route::topics:
+      if (method == "GET") return list_topics(broker);
       if (!auth::may_administer(identity)) return forbidden("admin (creating topics)");
       return create_topic(broker, request.body);
-    }
-    return method_not_allowed("GET, POST");
+    case Route::topic:
+    case Route::messages:
+    case Route::batch: return topic_route(broker, context, request, identity, *match);
+    case Route::openapi: return yaml(openapi_yaml());
+    case Route::asyncapi: return yaml(asyncapi_yaml());
+    case Route::websocket: break;
   }
-  constexpr std::string_view kTopicPrefix = "/topics/";
-  if (path.starts_with(kTopicPrefix))
-    return topic_route(broker, context, request, identity, path.substr(kTopicPrefix.size()));
-  if (path == "/ws") return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
-  std::string shown(path.substr(0, 200));
-  for (char& c : shown) {
-    if (c < 0x20 || c > 0x7e) c = '?';  // keep the body valid UTF-8 whatever the target holds
-  }
-  return rest_error(ErrorCode::not_found, "no route for " + shown);
+  return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
 }
 
 }  // namespace pubsub::net

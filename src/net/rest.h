@@ -1,6 +1,7 @@
 // The REST API of sections 6, 9 and 10 as a function from a request to a
-// response: routing, authentication, bodies and error bodies. The HTTP
-// transport (Beast) lives in http_session.cpp and only adapts to this.
+// response: routing, authentication, bodies and error bodies, and the API
+// descriptions it serves. The HTTP transport (Beast) lives in
+// http_session.cpp and only adapts to this.
 //
 // Any thread, except for publishing (see handle_rest): reads the broker
 // through its thread-safe calls only.
@@ -9,11 +10,13 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "auth/authenticator.h"
 #include "common/token_bucket.h"
+#include "net/metrics_counts.h"
 #include "protocol/error_code.h"
 
 namespace pubsub::core {
@@ -21,6 +24,8 @@ class Broker;
 }
 
 namespace pubsub::net {
+
+struct ServerState;
 
 // Figures of the server process shown by /health and /stats.
 struct ServerCounters {
@@ -41,9 +46,30 @@ struct RestRequest {
 
 struct RestResponse {
   unsigned status = 200;
-  std::string body;   // JSON
+  std::string body;   // JSON, unless content_type says otherwise
   std::string allow;  // the Allow header of a 405, else empty
+  // The Content-Type header: a string literal.
+  std::string_view content_type = "application/json";
 };
+
+// One route of the REST API: its path, where {name} stands for a
+// percent-encoded topic name; the methods it answers, as the Allow header
+// of its 405 lists them; and whether those need no credential.
+struct RestRoute {
+  std::string_view path;
+  std::string_view methods;
+  bool open = false;  // answered without a credential, even with --api-key or --jwt-*
+};
+
+// Every route handle_rest knows; /ws included, which it answers with 426
+// (http_session.cpp takes the upgrades). docs/openapi.yaml describes each.
+std::span<const RestRoute> rest_routes();
+
+// The API descriptions served at GET /openapi.yaml and GET /asyncapi.yaml:
+// docs/openapi.yaml and docs/asyncapi.yaml, byte for byte, compiled in
+// (docs/meson.build generates their definitions).
+std::string_view openapi_yaml();
+std::string_view asyncapi_yaml();
 
 struct RestContext {
   const auth::Authenticator& authenticator;
@@ -58,6 +84,10 @@ struct RestContext {
   common::TokenBucket* publish_budget = nullptr;
   // The connection's last accepted token; null: every token is verified.
   auth::TokenMemory* token_memory = nullptr;
+  // The answering shard's counts (HTTP publishes); null: not counted.
+  ShardCounts* counts = nullptr;
+  // The server GET /metrics describes (metrics_page.h); null: 503.
+  const ServerState* metrics_source = nullptr;
 };
 
 // Answers one REST request. On the thread of `context.shard` (a publish

@@ -111,6 +111,7 @@ RestResponse publish_one(core::Broker& broker, const RestContext& context, std::
   const PublishEncoder encoder(parsed.message.id_raw, parsed.message.payload_raw);
   const core::PublishResult result = broker.publish(context.shard, name, context.auto_create_topics, encoder);
   if (!result.found) return not_published(name, result);
+  if (context.counts != nullptr) context.counts->published_http.add();
   return published(name, result, false);
 }
 
@@ -144,6 +145,7 @@ RestResponse publish_batch(core::Broker& broker, const RestContext& context, std
   for (const PublishEncoder& encoder : encoders) pointers.push_back(&encoder);
   const core::PublishResult result = broker.publish_all(context.shard, name, context.auto_create_topics, pointers);
   if (!result.found) return not_published(name, result);
+  if (context.counts != nullptr) context.counts->published_http.add(result.seq - result.first_seq + 1);
   return published(name, result, true);
 }
 

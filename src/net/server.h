@@ -40,6 +40,7 @@ struct ServerOptions {
   // PEM files; both set: the port serves TLS (HTTPS and wss://), reloaded on SIGHUP.
   std::string tls_certificate;
   std::string tls_key;
+  bool metrics_topics = false;  // GET /metrics reports each topic too
   std::chrono::milliseconds shutdown_timeout{10'000};
 };
 

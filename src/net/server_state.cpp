@@ -50,8 +50,11 @@ RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* pu
   figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
   figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
   figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
-  return RestContext{authenticator,        started,       figures, shard, options.auto_create_topics,
-                     options.require_uuid, publish_budget};
+  RestContext context{authenticator,        started,       figures, shard, options.auto_create_topics,
+                      options.require_uuid, publish_budget};
+  context.counts = &shards[shard]->context.counts;
+  context.metrics_source = this;
+  return context;
 }
 
 }  // namespace pubsub::net

@@ -30,6 +30,7 @@ std::uint64_t open_websocket(ServerState& server, const auth::Identity* identity
 
 void websocket_closed(ServerState& server, const WsEndpoint& endpoint) {
   server.websocket_connections.fetch_sub(1, std::memory_order_relaxed);
+  server.counters.counts.count_disconnect(endpoint.close_reason());
   const std::string_view reason = to_string(endpoint.close_reason());
   if (const auth::Identity* identity = endpoint.identity()) {
     log::info("websocket closed", {{"connection", endpoint.id()}, {"sub", identity->subject}, {"reason", reason}});

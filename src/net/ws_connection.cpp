@@ -37,6 +37,12 @@ void erase_from(std::vector<WsConnection*>& list, WsConnection* connection) {
   if (it != list.end()) list.erase(it);
 }
 
+std::uint64_t steady_now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
 // Publishes granted or refused, remembered per topic: a publish checks
 // one decision, not the token's patterns. Bounded; past it, forgotten.
 constexpr std::size_t kMaxPublishDecisions = 1024;
@@ -188,11 +194,20 @@ void WsConnection::handle_item(const protocol::ClientFrameReader::Item& item) {
 // ------------------------------------------------------------------ requests
 
 void WsConnection::handle(std::string_view text) {
-  using protocol::RequestType;
   const protocol::ParseResult parsed = protocol::parse_request(text, {context_.settings.require_uuid});
-  const protocol::Request& request = parsed.request;
-  if (!parsed.ok) return reply_error(request.request_id, protocol::ErrorCode::bad_request, parsed.error);
+  if (!parsed.ok) {
+    reply_error(parsed.request.request_id, protocol::ErrorCode::bad_request, parsed.error);
+    if (parsed.type_known) context_.counts.count_request(parsed.request.type, protocol::ErrorCode::bad_request);
+    return;
+  }
   if (close_reason_ == CloseReason::token_expired) return;  // nothing follows TOKEN_EXPIRED
+  request_error_.reset();
+  handle(parsed.request);
+  context_.counts.count_request(parsed.request.type, request_error_);
+}
+
+void WsConnection::handle(const protocol::Request& request) {
+  using protocol::RequestType;
   if (request.type == RequestType::ping) return reply(frame_pong_reply(scratch(), request.request_id));
   if (context_.counters.shutting_down.load(std::memory_order_relaxed)) {
     return reply_error(request.request_id, protocol::ErrorCode::internal, "server is shutting down");
@@ -249,6 +264,7 @@ void WsConnection::handle_publish(const protocol::Request& request) {
   auto result = shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
   if (result.topic_limit_reached) return topic_limit_reached(request);
   if (!result.found) return topic_not_found(request);
+  context_.counts.published_websocket.add();
   reply(frame_ack(scratch(), request.request_id, request.topic, {std::nullopt, result.seq, std::nullopt}));
 }
 
@@ -256,6 +272,7 @@ void WsConnection::reply(std::string_view frame) { push_control(core::Outbound::
 
 void WsConnection::reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code,
                                std::string_view message) {
+  request_error_ = code;
   reply(frame_error(scratch(), request_id, code, message));
 }
 
@@ -413,17 +430,26 @@ void WsConnection::mark_pending(bool urgent) {
 bool WsConnection::begin_flush() {
   if (pending_ == Pending::none) return false;  // written already in this pass
   pending_ = Pending::none;
+  context_.counts.queue_frames.observe(queued_frames());
   fill_output();
   return true;
 }
 
 void WsConnection::fill_output() {
   if (output_ended()) return;
+  // Events leave for the socket in this pass's write: that is when they
+  // count as delivered, and their latency is measured (one clock read).
+  std::uint64_t now_ns = 0;
   // The SLOW_CONSUMER error is the last frame: it goes out even past the
   // high-water mark, and the close follows once it has reached the socket.
   while (writer_.accepting() || overflowed()) {
     core::OutboundRef frame = pop();
     if (!frame) break;
+    if (const core::Event* event = frame->event()) {
+      if (now_ns == 0) now_ns = steady_now_ns();
+      context_.counts.delivered.add();
+      context_.counts.delivery_latency_ns.observe(now_ns > event->accepted_ns() ? now_ns - event->accepted_ns() : 0);
+    }
     writer_.append(context_.writers, frame);
     written(*frame);
   }

@@ -149,6 +149,7 @@ class WsConnection : public core::Subscriber {
   void keep_unread(std::span<char> rest);
   void handle_item(const protocol::ClientFrameReader::Item& item);
   void handle(std::string_view text);
+  void handle(const protocol::Request& request);
   void handle_subscribe(const protocol::Request& request);
   void handle_publish(const protocol::Request& request);
   void reply(std::string_view json_frame);
@@ -202,6 +203,9 @@ class WsConnection : public core::Subscriber {
   enum class Pending : std::uint8_t { none, events, urgent };
   Pending pending_ = Pending::none;
   bool send_blocked_ = false;  // the socket is full
+  // The error the request being handled was answered with, if any (for
+  // pubsub_requests_total).
+  std::optional<protocol::ErrorCode> request_error_;
 };
 
 }  // namespace pubsub::net

@@ -12,7 +12,7 @@ struct Entry {
 };
 
 // Indexed by ErrorCode.
-constexpr std::array<Entry, 14> kTable{{
+constexpr std::array<Entry, kErrorCodeCount> kTable{{
     {"BAD_REQUEST", 400},
     {"UNAUTHORIZED", 401},
     {"NOT_FOUND", 404},
@@ -28,7 +28,7 @@ constexpr std::array<Entry, 14> kTable{{
     {"RATE_LIMITED", 429},
     {"TOKEN_EXPIRED", 401},
 }};
-static_assert(kTable.size() == static_cast<std::size_t>(ErrorCode::token_expired) + 1);
+static_assert(!kTable.back().name.empty(), "one entry per ErrorCode");
 
 }  // namespace
 

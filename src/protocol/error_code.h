@@ -4,6 +4,7 @@
 // Pure; any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -25,6 +26,10 @@ enum class ErrorCode : std::uint8_t {
   rate_limited,        // 429: past --max-publish-rate; not published
   token_expired,       // a connection's token expired; it closes with 1008 (WebSocket only)
 };
+
+// How many codes there are: ErrorCode's values are 0 to kErrorCodeCount - 1
+// (keep token_expired, or its successor, last).
+inline constexpr std::size_t kErrorCodeCount = static_cast<std::size_t>(ErrorCode::token_expired) + 1;
 
 // The contract's spelling of `code` ("BAD_REQUEST", ...).
 std::string_view to_string(ErrorCode code);

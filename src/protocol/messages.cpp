@@ -47,12 +47,13 @@ bool decode_token(JsonValue token, std::string& out) {
 }
 
 bool parse_type(std::string_view name, RequestType& out) {
-  if (name == "subscribe") out = RequestType::subscribe;
-  else if (name == "unsubscribe") out = RequestType::unsubscribe;
-  else if (name == "publish") out = RequestType::publish;
-  else if (name == "ping") out = RequestType::ping;
-  else return false;
-  return true;
+  for (std::size_t i = 0; i < kRequestTypes.size(); ++i) {
+    if (name == kRequestTypes[i]) {
+      out = static_cast<RequestType>(i);
+      return true;
+    }
+  }
+  return false;
 }
 
 // Reads a non-negative JSON integer spelled with digits only; larger values
@@ -140,6 +141,13 @@ void open_frame(std::string& out, std::string_view type, std::optional<std::stri
   }
 }
 
+// Appends an info frame's ,"msg":"<message>".
+void append_info_message(std::string& out, std::string_view message) {
+  out += R"(,"msg":")";
+  out += message;
+  out += '"';
+}
+
 void close_frame(std::string& out, std::string_view ts) {
   out += R"(,"ts":")";
   out += ts;
@@ -190,6 +198,7 @@ ParseResult parse_request(std::string_view frame, const ParseOptions& options) {
   if (!m.type || m.type->type != JsonType::string || !decode_token(*m.type, text) || !parse_type(text, req.type)) {
     return fail(result, "type is required and must be one of subscribe, unsubscribe, publish, ping");
   }
+  result.type_known = true;
   if (req.type == RequestType::ping) {
     result.ok = true;
     return result;
@@ -237,7 +246,7 @@ MessageBodyResult parse_message_body(std::string_view text, const ParseOptions& 
 
 void write_ack(std::string& out, std::optional<std::string_view> request_id, std::string_view topic,
                std::string_view ts, const AckPosition& position) {
-  open_frame(out, "ack", request_id, topic.size() + 64);
+  open_frame(out, frame_type::ack, request_id, topic.size() + 64);
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"status":"ok")";
@@ -255,7 +264,7 @@ void write_ack(std::string& out, std::optional<std::string_view> request_id, std
 
 void write_error(std::string& out, std::optional<std::string_view> request_id, ErrorCode code, std::string_view message,
                  std::string_view ts) {
-  open_frame(out, "error", request_id, message.size());
+  open_frame(out, frame_type::error, request_id, message.size());
   out += R"(,"error":{"code":")";
   out += to_string(code);
   out += R"(","message":)";
@@ -265,36 +274,37 @@ void write_error(std::string& out, std::optional<std::string_view> request_id, E
 }
 
 void write_pong(std::string& out, std::optional<std::string_view> request_id, std::string_view ts) {
-  open_frame(out, "pong", request_id, 0);
+  open_frame(out, frame_type::pong, request_id, 0);
   close_frame(out, ts);
 }
 
 void write_heartbeat(std::string& out, std::string_view ts) {
-  open_frame(out, "info", std::nullopt, 0);
-  out += R"(,"msg":"ping")";
+  open_frame(out, frame_type::info, std::nullopt, 0);
+  append_info_message(out, info_message::heartbeat);
   close_frame(out, ts);
 }
 
 void write_topic_deleted(std::string& out, std::string_view topic, std::string_view ts) {
-  open_frame(out, "info", std::nullopt, topic.size());
+  open_frame(out, frame_type::info, std::nullopt, topic.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
-  out += R"(,"msg":"topic_deleted")";
+  append_info_message(out, info_message::topic_deleted);
   close_frame(out, ts);
 }
 
 void write_dropped(std::string& out, std::string_view topic, std::uint64_t count, std::string_view ts) {
-  open_frame(out, "info", std::nullopt, topic.size());
+  open_frame(out, frame_type::info, std::nullopt, topic.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
-  out += R"(,"msg":"dropped","dropped":)";
+  append_info_message(out, info_message::dropped);
+  out += R"(,"dropped":)";
   append_decimal(out, count);
   close_frame(out, ts);
 }
 
 void write_event(std::string& out, std::string_view topic, std::string_view message_id_raw,
                  std::string_view payload_raw, std::uint64_t seq, std::string_view ts) {
-  open_frame(out, "event", std::nullopt, topic.size() + message_id_raw.size() + payload_raw.size());
+  open_frame(out, frame_type::event, std::nullopt, topic.size() + message_id_raw.size() + payload_raw.size());
   out += R"(,"topic":)";
   append_json_string(out, topic);
   out += R"(,"message":{"id":)";

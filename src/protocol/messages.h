@@ -13,10 +13,9 @@
 
 #include "common/text.h"
 #include "protocol/error_code.h"
+#include "protocol/message_types.h"
 
 namespace pubsub::protocol {
-
-enum class RequestType { subscribe, unsubscribe, publish, ping };
 
 // Returns true if `name` is 1 to 255 bytes of A-Z a-z 0-9 . _ - :
 bool is_valid_topic_name(std::string_view name);
@@ -44,6 +43,8 @@ struct Request {
 // offending field (and `request.request_id` holds the id to echo, if any).
 struct ParseResult {
   bool ok = false;
+  // The frame named a known type (request.type), even if it was refused.
+  bool type_known = false;
   Request request;
   std::string error;
 };

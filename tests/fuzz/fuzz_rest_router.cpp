@@ -11,7 +11,8 @@
 // signed with "fuzz-secret". Each input gets a broker of its own, of at
 // most 4 topics of 4 messages each, and at most 16 requests.
 //
-// Checks: a status in 100..599, a body that is a JSON object, an error body
+// Checks: a status in 100..599, a body that is a JSON object (or a YAML
+// API description, answered to an open route), an error body
 // {"error":{"code":...,"message":...}} exactly when the status is an error
 // (a shutting-down /health aside), the Allow header exactly on a 405, a 401
 // for a request without credentials when the server asks for them, never
@@ -129,8 +130,22 @@ void check_url_helpers(const Request& request) {
   }
 }
 
+// True for a request that needs no credential: GET /health or an API
+// description (the open routes, each of one method).
+bool open_route(const Request& request) {
+  const std::string_view path = net::target_path(request.target);
+  for (const net::RestRoute& route : net::rest_routes()) {
+    if (route.open && route.path == path && route.methods == request.method) return true;
+  }
+  return false;
+}
+
 void check_response(const net::RestResponse& response, const Request& request, const net::RestContext& context) {
   FUZZ_CHECK(response.status >= 100 && response.status <= 599);
+  if (response.content_type != "application/json") {  // an API description
+    FUZZ_CHECK(response.content_type == "application/yaml" && response.status == 200 && open_route(request));
+    return;
+  }
   Object body;
   FUZZ_CHECK(protocol::scan_object(response.body, body) == protocol::ObjectScan::ok);
   FUZZ_CHECK(response.allow.empty() == (response.status != 405));
@@ -150,7 +165,7 @@ void check_response(const net::RestResponse& response, const Request& request, c
   }
 
   const auth::Authenticator& authenticator = context.authenticator;
-  if (authenticator.required() && !health && !request.key && !request.token) {
+  if (authenticator.required() && !open_route(request) && !request.key && !request.token) {
     FUZZ_CHECK(response.status == 401 && code == R"("UNAUTHORIZED")");
   }
   // An API key grants everything; so does a server without credentials.

@@ -7,12 +7,14 @@
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/broker.h"
 #include "core/fakes.h"
@@ -343,6 +345,52 @@ TEST_CASE("wrong methods are 405 with an Allow header", "[rest][routing]") {
   CHECK(r.allow == c.allow);
   CHECK(error_code(r.body) == R"("METHOD_NOT_ALLOWED")");
   CHECK(rest.broker.topic_count() == 1);  // nothing created or deleted
+}
+
+TEST_CASE("every route of rest_routes() is served: its methods routed, others 405 with its Allow", "[rest][routing]") {
+  Rest rest;
+  rest.broker.create_topic("orders");
+  for (const net::RestRoute& route : net::rest_routes()) {
+    std::string target(route.path);
+    if (const std::size_t at = target.find("{name}"); at != std::string::npos) target.replace(at, 6, "orders");
+    CAPTURE(target);
+    const RestResponse other = rest.call("PATCH", target);
+    if (target == "/ws") {  // not an upgrade: 426 whatever the method
+      CHECK(other.status == 426);
+      continue;
+    }
+    CHECK(other.status == 405);
+    CHECK(other.allow == route.methods);
+    std::string_view methods = route.methods;
+    while (!methods.empty()) {
+      const std::string_view method = methods.substr(0, methods.find(", "));
+      methods.remove_prefix(std::min(methods.size(), method.size() + 2));
+      CAPTURE(method);
+      const RestResponse r = rest.call(method, target);
+      CHECK(r.status != 405);
+      if (r.status == 404) CHECK(error_code(r.body) == R"("TOPIC_NOT_FOUND")");  // after DELETE
+      if (r.status == 404) rest.broker.create_topic("orders");
+    }
+  }
+}
+
+TEST_CASE("GET /openapi.yaml and /asyncapi.yaml serve the descriptions as YAML, without credentials",
+          "[rest][routing][auth]") {
+  Rest rest({"s3cret"});
+  for (const auto& [target, text] :
+       {std::pair{"/openapi.yaml", net::openapi_yaml()}, std::pair{"/asyncapi.yaml", net::asyncapi_yaml()}}) {
+    CAPTURE(target);
+    const RestResponse r = rest.get(target);
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "application/yaml");
+    CHECK(r.body == text);
+    CHECK(rest.call("POST", target).status == 401);  // open for GET only
+    CHECK(rest.call("POST", target, "", "s3cret").status == 405);
+  }
+  CHECK(net::openapi_yaml().starts_with("openapi: 3.1"));
+  CHECK(net::asyncapi_yaml().starts_with("asyncapi: 3.0"));
+  CHECK(rest.call("GET", "/health").content_type == "application/json");
+  CHECK(rest.call("GET", "/topics").content_type == "application/json");  // the 401
 }
 
 // ------------------------------------------------------------------ authentication
