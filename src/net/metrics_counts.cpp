@@ -14,13 +14,7 @@ std::string_view to_string(RejectReason reason) {
 }
 
 std::string_view to_string(protocol::RequestType type) {
-  switch (type) {
-    case protocol::RequestType::subscribe: return "subscribe";
-    case protocol::RequestType::unsubscribe: return "unsubscribe";
-    case protocol::RequestType::publish: return "publish";
-    case protocol::RequestType::ping: return "ping";
-  }
-  return "ping";
+  return protocol::kRequestTypes[static_cast<std::size_t>(type)];
 }
 
 std::string label_of(protocol::ErrorCode code) {

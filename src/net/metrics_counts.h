@@ -22,6 +22,7 @@
 #include "metrics/histogram.h"
 #include "net/close_reason.h"
 #include "protocol/error_code.h"
+#include "protocol/message_types.h"
 #include "protocol/messages.h"
 
 namespace pubsub::net {
@@ -31,8 +32,8 @@ enum class RejectReason : std::uint8_t { max_connections, unauthorized, forbidde
 
 inline constexpr std::size_t kRejectReasons = 4;
 inline constexpr std::size_t kCloseReasons = static_cast<std::size_t>(CloseReason::error) + 1;
-inline constexpr std::size_t kErrorCodes = static_cast<std::size_t>(protocol::ErrorCode::token_expired) + 1;
-inline constexpr std::size_t kRequestTypes = static_cast<std::size_t>(protocol::RequestType::ping) + 1;
+inline constexpr std::size_t kErrorCodes = protocol::kErrorCodeCount;
+inline constexpr std::size_t kRequestTypes = protocol::kRequestTypes.size();
 // A request's result: ok, or one of the error codes.
 inline constexpr std::size_t kRequestResults = kErrorCodes + 1;
 
