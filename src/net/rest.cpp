@@ -4,7 +4,6 @@
 #include <array>
 
 #include "core/broker.h"
-#include "net/metrics_page.h"
 #include "net/rest_messages.h"
 #include "protocol/json_scan.h"
 #include "protocol/messages.h"
@@ -321,8 +320,8 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
     case Route::health: return health(broker, context);
     case Route::stats: return stats(broker, context);
     case Route::metrics:
-      if (context.metrics_source == nullptr) return rest_error(ErrorCode::unavailable, "no metrics are kept here");
-      return {200, render_metrics(*context.metrics_source), {}, "text/plain; version=0.0.4; charset=utf-8"};
+      if (!context.render_metrics) return rest_error(ErrorCode::unavailable, "no metrics are kept here");
+      return {200, context.render_metrics(), {}, "text/plain; version=0.0.4; charset=utf-8"};
     case Route::topics:
       if (method == "GET") return list_topics(broker);
       if (!auth::may_administer(identity)) return forbidden("admin (creating topics)");

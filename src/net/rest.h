@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,8 +25,6 @@ class Broker;
 }
 
 namespace pubsub::net {
-
-struct ServerState;
 
 // Figures of the server process shown by /health and /stats.
 struct ServerCounters {
@@ -86,8 +85,8 @@ struct RestContext {
   auth::TokenMemory* token_memory = nullptr;
   // The answering shard's counts (HTTP publishes); null: not counted.
   ShardCounts* counts = nullptr;
-  // The server GET /metrics describes (metrics_page.h); null: 503.
-  const ServerState* metrics_source = nullptr;
+  // Renders GET /metrics (metrics_page.h); empty: 503.
+  std::function<std::string()> render_metrics;
 };
 
 // Answers one REST request. On the thread of `context.shard` (a publish

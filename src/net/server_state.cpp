@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "net/metrics_page.h"
 #include "net/shard.h"
 #include "net/tls.h"
 
@@ -53,7 +54,7 @@ RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* pu
   RestContext context{authenticator,        started,       figures, shard, options.auto_create_topics,
                       options.require_uuid, publish_budget};
   context.counts = &shards[shard]->context.counts;
-  context.metrics_source = this;
+  context.render_metrics = [this] { return net::render_metrics(*this); };
   return context;
 }
 
