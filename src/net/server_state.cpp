@@ -51,11 +51,16 @@ RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* pu
   figures.rejected_connections = rejected_connections.load(std::memory_order_relaxed);
   figures.slow_consumer_disconnects = counters.slow_consumer_disconnects.load(std::memory_order_relaxed);
   figures.shutting_down = counters.shutting_down.load(std::memory_order_relaxed);
-  RestContext context{authenticator,        started,       figures, shard, options.auto_create_topics,
-                      options.require_uuid, publish_budget};
-  context.counts = &shards[shard]->context.counts;
-  context.render_metrics = [this] { return net::render_metrics(*this); };
-  return context;
+  return RestContext{.authenticator = authenticator,
+                     .started = started,
+                     .counters = figures,
+                     .shard = shard,
+                     .auto_create_topics = options.auto_create_topics,
+                     .require_uuid = options.require_uuid,
+                     .publish_budget = publish_budget,
+                     .token_memory = nullptr,
+                     .counts = &shards[shard]->context.counts,
+                     .render_metrics = [this] { return net::render_metrics(*this); }};
 }
 
 }  // namespace pubsub::net
