@@ -14,6 +14,7 @@
 #   SERVERS=pubsub THREADS=2 SCENARIOS="topics http" scripts/bench.sh
 #   REPEAT=2 SCENARIOS=tokens scripts/bench.sh         (S1 and S6 with and without a token)
 #   REPEAT=2 SCENARIOS=tls scripts/bench.sh            (S1 and S2 over ws:// and wss://)
+#   REPEAT=3 SCENARIOS=metrics scripts/bench.sh        (S1, S2, S6 counting for /metrics and not)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -50,6 +51,9 @@ start_server() {  # name, then extra flags
   local log=bench-results/server-$name.log
   case $name in
     pubsub) ./build-release/pubsubd --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
+    # The same server built with -Dmetrics_counting=false (scenario metrics).
+    pubsub-uncounted)
+      ./build-uncounted/pubsubd --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
     node) node "$node_dir/server.mjs" --host 127.0.0.1 --port 0 "$@" >"$log.out" 2>"$log" & ;;
   esac
   server_pid=$!
@@ -66,7 +70,7 @@ stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null |
 run() {  # scenario, server name, threads, client style, server flags..., --, bench flags...
   local scenario=$1 name=$2 threads=$3 style=$4; shift 4
   local server_flags=()
-  [ "$name" = pubsub ] && server_flags+=(--threads "$threads")
+  [[ $name == pubsub* ]] && server_flags+=(--threads "$threads")
   while [ "$1" != "--" ]; do server_flags+=("$1"); shift; done
   shift
   start_server "$name" "${server_flags[@]}"
@@ -75,7 +79,7 @@ run() {  # scenario, server name, threads, client style, server flags..., --, be
            true)
   stop_server
   echo "{\"scenario\":\"$scenario\",\"server\":\"$name\",\"threads\":$threads,\"client_style\":\"$style\",\"result\":${result:-null}}" >>"$out"
-  printf '%-9s %-7s %s %-9s %s\n' "$scenario" "$name" "$threads" "$style" "$result"
+  printf '%-9s %-16s %s %-9s %s\n' "$scenario" "$name" "$threads" "$style" "$result"
 }
 
 # Every server configuration: "pubsub:1", "pubsub:2", "node:1".
@@ -160,6 +164,30 @@ for scenario in $SCENARIOS; do
           done
         done
       done ;;
+    metrics)
+      # What counting for /metrics costs: S1, S2 and S6 against the server
+      # as built and against the same sources built with
+      # -Dmetrics_counting=false, each pair back to back, REPEAT times.
+      if [ ! -f build-uncounted/build.ninja ]; then
+        meson setup build-uncounted --wrap-mode=nodownload -Dbuildtype=release -Dtests=false -Dexamples=false \
+          -Dmetrics_counting=false >/dev/null
+      fi
+      meson compile -C build-uncounted pubsubd >/dev/null
+      for _ in $(seq "$REPEAT"); do
+        for threads in $THREADS; do
+          for style in $STYLES; do
+            for name in pubsub pubsub-uncounted; do
+              run s1 "$name" "$threads" "$style" "${big_queues[@]}" -- --topics 1 --subscribers 100 --publishers 1
+            done
+            for name in pubsub pubsub-uncounted; do
+              run s2 "$name" "$threads" "$style" "${big_queues[@]}" -- --topics 10 --subscribers 100 --publishers 4
+            done
+            for name in pubsub pubsub-uncounted; do
+              run s6 "$name" "$threads" "$style" "${big_queues[@]}" -- --topics 1000 --subscribers 5 --publishers 8
+            done
+          done
+        done
+      done ;;
     latency|slow)
       half_s1_rate
       # Tail latency on a shared 2-core machine varies from run to run:
@@ -214,12 +242,12 @@ echo
 python3 - "$out" <<'EOF'
 import json, sys
 
-print(f"{'scenario':<10}{'server':<8}{'thr':>3}  {'style':<10}{'delivered/s':>12}{'srv us/dlv':>11}"
+print(f"{'scenario':<10}{'server':<17}{'thr':>3}  {'style':<10}{'delivered/s':>12}{'srv us/dlv':>11}"
       f"{'p99 ms':>9}  lost/reordered")
 for line in open(sys.argv[1]):
     row = json.loads(line)
     r = row["result"] or {}
-    head = f"{row['scenario']:<10}{row['server']:<8}{row['threads']:>3}  {row['client_style']:<10}"
+    head = f"{row['scenario']:<10}{row['server']:<17}{row['threads']:>3}  {row['client_style']:<10}"
     if not r:
         print(head + "  (no result)")
     elif r.get("mode") == "connections":

@@ -9,11 +9,21 @@
 #include <atomic>
 #include <cstdint>
 
+// Built with -Dmetrics_counting=false (only to measure what counting costs,
+// docs/benchmarks.md), counters and histograms count nothing.
+#ifndef PUBSUB_METRICS_COUNTING
+#define PUBSUB_METRICS_COUNTING 1
+#endif
+
 namespace pubsub::metrics {
+
+inline constexpr bool kCounting = PUBSUB_METRICS_COUNTING != 0;
 
 class ThreadCounter {
  public:
-  void add(std::uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(std::uint64_t n = 1) {
+    if constexpr (kCounting) value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
  private:

@@ -8,7 +8,7 @@ namespace pubsub::metrics {
 ThreadHistogram::ThreadHistogram(std::span<const std::uint64_t> upper_bounds)
     : bounds_(upper_bounds), buckets_(upper_bounds.size() + 1) {}
 
-void ThreadHistogram::observe(std::uint64_t value) {
+void ThreadHistogram::record(std::uint64_t value) {
   // Few buckets: a linear scan from the small end, where most values fall.
   std::size_t i = 0;
   while (i < bounds_.size() && value > bounds_[i]) ++i;

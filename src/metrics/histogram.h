@@ -31,12 +31,16 @@ class ThreadHistogram {
   explicit ThreadHistogram(std::span<const std::uint64_t> upper_bounds);
 
   // Counts `value` in the first bucket whose bound is >= value.
-  void observe(std::uint64_t value);
+  void observe(std::uint64_t value) {
+    if constexpr (kCounting) record(value);
+  }
 
   // Adds this histogram to `into` (which has no bounds yet, or the same).
   void snapshot_into(HistogramSnapshot& into) const;
 
  private:
+  void record(std::uint64_t value);
+
   std::span<const std::uint64_t> bounds_;
   std::vector<ThreadCounter> buckets_;  // bounds_.size() + 1
   ThreadCounter sum_;

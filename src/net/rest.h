@@ -86,7 +86,7 @@ struct RestContext {
   // The answering shard's counts (HTTP publishes); null: not counted.
   ShardCounts* counts = nullptr;
   // Renders GET /metrics (metrics_page.h); empty: 503.
-  std::function<std::string()> render_metrics;
+  std::function<std::string()> render_metrics = {};
 };
 
 // Answers one REST request. On the thread of `context.shard` (a publish

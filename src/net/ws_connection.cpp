@@ -445,7 +445,8 @@ void WsConnection::fill_output() {
   while (writer_.accepting() || overflowed()) {
     core::OutboundRef frame = pop();
     if (!frame) break;
-    if (const core::Event* event = frame->event()) {
+    const core::Event* event = frame->event();
+    if (metrics::kCounting && event != nullptr) {
       if (now_ns == 0) now_ns = steady_now_ns();
       context_.counts.delivered.add();
       context_.counts.delivery_latency_ns.observe(now_ns > event->accepted_ns() ? now_ns - event->accepted_ns() : 0);
