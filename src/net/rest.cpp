@@ -1,10 +1,12 @@
-// The REST routes of sections 6, 9 and 10 and the API descriptions; see rest.h.
+// The REST routes of sections 6, 9 and 10, the API descriptions and the web
+// console's files; see rest.h.
 #include "net/rest.h"
 
 #include <array>
 
 #include "core/broker.h"
 #include "net/rest_messages.h"
+#include "net/web_assets.h"
 #include "protocol/json_scan.h"
 #include "protocol/messages.h"
 
@@ -27,9 +29,13 @@ enum class Route : std::uint8_t {
   batch,
   websocket,
   openapi,
-  asyncapi
+  asyncapi,
+  console,
+  console_script,
+  console_style,
+  client_script
 };
-constexpr std::array<RestRoute, 10> kRoutes{{
+constexpr std::array<RestRoute, 14> kRoutes{{
     {"/health", "GET", true},
     {"/stats", "GET", false},
     {"/metrics", "GET", false},
@@ -40,8 +46,12 @@ constexpr std::array<RestRoute, 10> kRoutes{{
     {"/ws", "GET", false},
     {"/openapi.yaml", "GET", true},
     {"/asyncapi.yaml", "GET", true},
+    {"/", "GET", true},
+    {"/console.js", "GET", true},
+    {"/console.css", "GET", true},
+    {"/client.js", "GET", true},
 }};
-static_assert(kRoutes.size() == static_cast<std::size_t>(Route::asyncapi) + 1);
+static_assert(kRoutes.size() == static_cast<std::size_t>(Route::client_script) + 1);
 
 constexpr std::string_view kTopicPrefix = "/topics/";
 constexpr std::string_view kNameParameter = "{name}";
@@ -234,8 +244,13 @@ RestResponse no_route(std::string_view path) {
   return rest_error(ErrorCode::not_found, "no route for " + shown);
 }
 
-// An API description, as served.
-RestResponse yaml(std::string_view text) { return {200, std::string(text), {}, "application/yaml"}; }
+// A compiled-in file (an API description, a file of the web console), as
+// served; `content_type` is a string literal.
+RestResponse file(std::string_view text, std::string_view content_type) {
+  return {200, std::string(text), {}, content_type};
+}
+constexpr std::string_view kYaml = "application/yaml";
+constexpr std::string_view kJavaScript = "text/javascript; charset=utf-8";
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -329,8 +344,12 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
     case Route::topic:
     case Route::messages:
     case Route::batch: return topic_route(broker, context, request, identity, *match);
-    case Route::openapi: return yaml(openapi_yaml());
-    case Route::asyncapi: return yaml(asyncapi_yaml());
+    case Route::openapi: return file(openapi_yaml(), kYaml);
+    case Route::asyncapi: return file(asyncapi_yaml(), kYaml);
+    case Route::console: return file(console_html(), "text/html; charset=utf-8");
+    case Route::console_script: return file(console_js(), kJavaScript);
+    case Route::console_style: return file(console_css(), "text/css; charset=utf-8");
+    case Route::client_script: return file(client_js(), kJavaScript);
     case Route::websocket: break;
   }
   return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);

@@ -2,6 +2,7 @@
 // route and status of the contract's section 6, the error bodies, the
 // Allow header of 405s, API-key checks (section 7) and the URL helpers.
 #include "net/rest.h"
+#include "net/web_assets.h"
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -301,8 +302,8 @@ TEST_CASE("GET /stats reports every topic", "[rest][stats]") {
 
 TEST_CASE("unknown paths are 404 NOT_FOUND", "[rest][routing]") {
   Rest rest;
-  auto target = GENERATE(as<std::string>{}, "/", "/nope", "/topicsx", "/topic", "/health/x", "/stats/", "/Topics",
-                         "/TOPICS/x", "//topics", "/health%20", "");
+  auto target = GENERATE(as<std::string>{}, "/nope", "/index.html", "/console", "/client.js/", "/topicsx", "/topic",
+                         "/health/x", "/stats/", "/Topics", "/TOPICS/x", "//topics", "/health%20", "");
   auto method = GENERATE(as<std::string>{}, "GET", "POST", "DELETE");
   CAPTURE(target, method);
   auto r = rest.call(method, target);
@@ -391,6 +392,27 @@ TEST_CASE("GET /openapi.yaml and /asyncapi.yaml serve the descriptions as YAML, 
   CHECK(net::asyncapi_yaml().starts_with("asyncapi: 3.0"));
   CHECK(rest.call("GET", "/health").content_type == "application/json");
   CHECK(rest.call("GET", "/topics").content_type == "application/json");  // the 401
+}
+
+TEST_CASE("GET / and its files serve the web console and the client, without credentials", "[rest][routing][auth]") {
+  Rest rest({"s3cret"});
+  struct Served {
+    std::string_view target, text, content_type;
+  };
+  for (const Served& served : {Served{"/", net::console_html(), "text/html; charset=utf-8"},
+                               Served{"/console.js", net::console_js(), "text/javascript; charset=utf-8"},
+                               Served{"/console.css", net::console_css(), "text/css; charset=utf-8"},
+                               Served{"/client.js", net::client_js(), "text/javascript; charset=utf-8"}}) {
+    CAPTURE(served.target);
+    const RestResponse r = rest.get(served.target);
+    CHECK(r.status == 200);
+    CHECK(r.content_type == served.content_type);
+    CHECK(r.body == served.text);
+    CHECK_FALSE(r.body.empty());
+    CHECK(rest.call("POST", served.target).status == 401);  // open for GET only
+    CHECK(rest.call("DELETE", served.target, "", "s3cret").status == 405);
+  }
+  CHECK(rest.get("/?x=1").body == net::console_html());  // the query is not part of the path
 }
 
 // ------------------------------------------------------------------ authentication
