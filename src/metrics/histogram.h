@@ -5,7 +5,7 @@
 // Values are unsigned integers in the unit the caller chooses
 // (nanoseconds, frames); the exposition converts them (exposition.h).
 //
-// observe(): the owning thread only. snapshot_into(): any thread.
+// observe() and Tally: the owning thread only. snapshot_into(): any thread.
 #pragma once
 
 #include <cstdint>
@@ -32,19 +32,50 @@ class ThreadHistogram {
 
   // Counts `value` in the first bucket whose bound is >= value.
   void observe(std::uint64_t value) {
-    if constexpr (kCounting) record(value);
+    if constexpr (kCounting) {
+      buckets_[bucket_of(value)].add();
+      sum_.add(value);
+    }
   }
+
+  // Observes a run of values (a connection's write of many events): each
+  // value costs its bucket's increment, and the sum is added once, when
+  // the tally ends. A scrape meanwhile sees the buckets ahead of the sum.
+  class Tally {
+   public:
+    explicit Tally(ThreadHistogram& histogram) : histogram_(histogram) {}
+    Tally(const Tally&) = delete;
+    Tally& operator=(const Tally&) = delete;
+    ~Tally() {
+      if (sum_ != 0) histogram_.sum_.add(sum_);
+    }
+    void observe(std::uint64_t value) {
+      if constexpr (kCounting) {
+        histogram_.buckets_[histogram_.bucket_of(value)].add();
+        sum_ += value;
+      }
+    }
+
+   private:
+    ThreadHistogram& histogram_;
+    std::uint64_t sum_ = 0;
+  };
 
   // Adds this histogram to `into` (which has no bounds yet, or the same).
   void snapshot_into(HistogramSnapshot& into) const;
 
  private:
-  void record(std::uint64_t value);
+  // The first bucket whose bound is >= value: a linear scan from the small
+  // end, where most values fall.
+  std::size_t bucket_of(std::uint64_t value) const {
+    std::size_t i = 0;
+    while (i < bounds_.size() && value > bounds_[i]) ++i;
+    return i;
+  }
 
   std::span<const std::uint64_t> bounds_;
-  std::vector<ThreadCounter> buckets_;  // bounds_.size() + 1
+  std::vector<ThreadCounter> buckets_;  // bounds_.size() + 1; their total is the count
   ThreadCounter sum_;
-  ThreadCounter count_;
 };
 
 }  // namespace pubsub::metrics

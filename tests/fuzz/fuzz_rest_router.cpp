@@ -130,8 +130,9 @@ void check_url_helpers(const Request& request) {
   }
 }
 
-// True for a request that needs no credential: GET /health or an API
-// description (the open routes, each of one method).
+// True for a request that needs no credential: GET /health, an API
+// description or a file of the web console (the open routes, each of one
+// method).
 bool open_route(const Request& request) {
   const std::string_view path = net::target_path(request.target);
   for (const net::RestRoute& route : net::rest_routes()) {
@@ -142,8 +143,9 @@ bool open_route(const Request& request) {
 
 void check_response(const net::RestResponse& response, const Request& request, const net::RestContext& context) {
   FUZZ_CHECK(response.status >= 100 && response.status <= 599);
-  if (response.content_type != "application/json") {  // an API description
-    FUZZ_CHECK(response.content_type == "application/yaml" && response.status == 200 && open_route(request));
+  if (response.content_type != "application/json") {  // an API description or a file of the web console
+    FUZZ_CHECK((response.content_type == "application/yaml" || response.content_type.starts_with("text/")) &&
+               response.status == 200 && open_route(request));
     return;
   }
   Object body;

@@ -50,6 +50,30 @@ TEST_CASE("histograms: a value falls in the first bucket whose bound is >= it; s
   CHECK(s.count == 9);
 }
 
+TEST_CASE("histograms: a tally counts each value at once and adds the sum when it ends") {
+  ThreadHistogram h(kBounds);
+  h.observe(7);
+  {
+    ThreadHistogram::Tally tally(h);
+    for (std::uint64_t v : {10, 11, 2000}) tally.observe(v);
+    HistogramSnapshot during;
+    h.snapshot_into(during);
+    CHECK(during.counts == std::vector<std::uint64_t>{2, 1, 0, 1});
+    CHECK(during.count == 4);
+    CHECK(during.sum == 7);  // the tally's sum is not added yet
+  }
+  HistogramSnapshot after;
+  h.snapshot_into(after);
+  CHECK(after.counts == std::vector<std::uint64_t>{2, 1, 0, 1});
+  CHECK(after.count == 4);
+  CHECK(after.sum == 7 + 10 + 11 + 2000);
+  { ThreadHistogram::Tally empty(h); }  // observes nothing, adds nothing
+  HistogramSnapshot unchanged;
+  h.snapshot_into(unchanged);
+  CHECK(unchanged.sum == after.sum);
+  CHECK(unchanged.count == 4);
+}
+
 TEST_CASE("the text format: HELP and TYPE, labels escaped, numbers as Prometheus reads them") {
   ExpositionWriter w;
   w.family("pubsub_disconnects_total", MetricType::counter, "Connections ended, by reason.\nA back\\slash");
