@@ -28,23 +28,8 @@ node=$(command -v "${NODE:-node}") || fail "Node.js is not installed (scripts/de
 PATH="$(dirname "$node"):$PATH"
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true NO_UPDATE_NOTIFIER=1
 
-# Installs the packages unless the installed ones are those of the lock.
-# One install at a time: both lints may start together.
-install() {
-  exec 9<"$here"
-  flock 9 || fail "cannot lock $here"
-  local stamp=$here/node_modules/.installed-lock
-  if [ -f "$stamp" ] && cmp -s "$here/package-lock.json" "$stamp"; then
-    exec 9<&-
-    return 0
-  fi
-  command -v npm >/dev/null || fail "npm is not installed, so the linters cannot be (scripts/deps.sh --tests installs it)"
-  echo "lint.sh: installing the linters: npm ci in $here"
-  (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    fail "npm ci failed in $here: the linters are not installed (is the npm registry reachable?)"
-  cp "$here/package-lock.json" "$stamp"
-  exec 9<&-
-}
+. "$here/../support/npm_ci.sh"
+install() { npm_ci_once "$here" "the linters"; }
 install
 
 case "$what" in

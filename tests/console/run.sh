@@ -26,23 +26,8 @@ chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || fail "$chromium is missing: install Debian's chromium (scripts/deps.sh --tests installs it)"
 export CHROMIUM=$chromium
 
-# Installs the packages unless the installed ones are those of the lock.
-# One install at a time.
-install() {
-  exec 9<"$here"
-  flock 9 || fail "cannot lock $here"
-  local stamp=$here/node_modules/.installed-lock
-  if [ -f "$stamp" ] && cmp -s "$here/package-lock.json" "$stamp"; then
-    exec 9<&-
-    return 0
-  fi
-  command -v npm >/dev/null || fail "npm is not installed, so playwright-core cannot be (scripts/deps.sh --tests installs it)"
-  echo "run.sh: installing playwright-core: npm ci in $here"
-  (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    fail "npm ci failed in $here: playwright-core is not installed (is the npm registry reachable?)"
-  cp "$here/package-lock.json" "$stamp"
-  exec 9<&-
-}
+. "$here/../support/npm_ci.sh"
+install() { npm_ci_once "$here" playwright-core; }
 install
 
 # Run in this process (not a runner's child), so that a timeout's signal

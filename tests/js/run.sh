@@ -32,23 +32,8 @@ PATH="$(dirname "$node"):$PATH"
 export NO_UPDATE_NOTIFIER=1
 [ -n "${PUBSUBD:-}" ] && [ -x "$PUBSUBD" ] || fail "set PUBSUBD to the pubsubd binary (meson test does)"
 
-# Installs ws unless the installed packages are those of the lock. One
-# install at a time: both modes may start together.
-install() {
-  exec 9<"$here"
-  flock 9 || fail "cannot lock $here"
-  local stamp=$here/node_modules/.installed-lock
-  if [ -f "$stamp" ] && cmp -s "$here/package-lock.json" "$stamp"; then
-    exec 9<&-
-    return 0
-  fi
-  command -v npm >/dev/null || fail "npm is not installed, so ws cannot be (scripts/deps.sh --tests installs it)"
-  echo "run.sh: installing ws: npm ci in $here"
-  (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-    fail "npm ci failed in $here: ws is not installed (is the npm registry reachable?)"
-  cp "$here/package-lock.json" "$stamp"
-  exec 9<&-
-}
+. "$here/../support/npm_ci.sh"
+install() { npm_ci_once "$here" ws; }
 
 flags=()
 case "$mode" in
