@@ -53,9 +53,9 @@ std::string label_of(protocol::ErrorCode code);
 struct ShardCounts {
   metrics::ThreadCounter published_websocket;
   metrics::ThreadCounter published_http;
-  metrics::ThreadCounter delivered;
   // Indexed by request_slot().
   std::array<metrics::ThreadCounter, kRequestTypes * kRequestResults> requests;
+  // One observation per delivered event: its count is the number delivered.
   metrics::ThreadHistogram delivery_latency_ns{kDeliveryLatencyBoundsNs};
   metrics::ThreadHistogram queue_frames{kQueueFramesBounds};
 

@@ -20,7 +20,6 @@ using metrics::MetricType;
 struct Totals {
   std::uint64_t published_websocket = 0;
   std::uint64_t published_http = 0;
-  std::uint64_t delivered = 0;
   std::uint64_t dropped = 0;
   std::array<std::uint64_t, kRequestTypes * kRequestResults> requests{};
   metrics::HistogramSnapshot delivery_latency_ns;
@@ -33,7 +32,6 @@ Totals sum_shards(const ServerState& server) {
     const ShardCounts& c = shard->context.counts;
     t.published_websocket += c.published_websocket.value();
     t.published_http += c.published_http.value();
-    t.delivered += c.delivered.value();
     for (std::size_t i = 0; i < t.requests.size(); ++i) t.requests[i] += c.requests[i].value();
     c.delivery_latency_ns.snapshot_into(t.delivery_latency_ns);
     c.queue_frames.snapshot_into(t.queue_frames);
@@ -77,7 +75,7 @@ void message_families(ExpositionWriter& w, const ServerState& server, const Tota
   w.sample("pubsub_messages_published_total", {{"via", "websocket"}}, t.published_websocket);
   w.sample("pubsub_messages_published_total", {{"via", "http"}}, t.published_http);
   w.family("pubsub_messages_delivered_total", MetricType::counter, "Events written to subscribers' sockets.");
-  w.sample("pubsub_messages_delivered_total", {}, t.delivered);
+  w.sample("pubsub_messages_delivered_total", {}, t.delivery_latency_ns.count);  // one latency per delivery
   w.family("pubsub_messages_dropped_total", MetricType::counter,
            "Events dropped from slow subscribers' queues (drop_oldest).");
   w.sample("pubsub_messages_dropped_total", {}, t.dropped);

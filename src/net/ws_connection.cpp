@@ -439,9 +439,9 @@ void WsConnection::fill_output() {
   if (output_ended()) return;
   // Events leave for the socket in this pass's write: that is when they
   // count as delivered, and their latency is measured (one clock read per
-  // write; the count and the latencies' sum are added once per write).
+  // write; the latencies' sum is added once per write). The latency
+  // histogram's count is the delivered total.
   std::uint64_t now_ns = 0;
-  std::uint64_t delivered = 0;
   metrics::ThreadHistogram::Tally latency(context_.counts.delivery_latency_ns);
   // The SLOW_CONSUMER error is the last frame: it goes out even past the
   // high-water mark, and the close follows once it has reached the socket.
@@ -451,13 +451,11 @@ void WsConnection::fill_output() {
     const core::Event* event = frame->event();
     if (metrics::kCounting && event != nullptr) {
       if (now_ns == 0) now_ns = steady_now_ns();
-      ++delivered;
       latency.observe(now_ns > event->accepted_ns() ? now_ns - event->accepted_ns() : 0);
     }
     writer_.append(context_.writers, frame);
     written(*frame);
   }
-  if (delivered != 0) context_.counts.delivered.add(delivered);
   close_if_drained();
 }
 
