@@ -15,13 +15,17 @@
 #   REPEAT=2 SCENARIOS=tokens scripts/bench.sh         (S1 and S6 with and without a token)
 #   REPEAT=2 SCENARIOS=tls scripts/bench.sh            (S1 and S2 over ws:// and wss://)
 #   REPEAT=3 SCENARIOS=metrics scripts/bench.sh        (S1, S2, S6 counting for /metrics and not)
+#   SCENARIOS=cluster scripts/bench.sh                 (S1, S2, S6 and latency on two nodes through a
+#                                                       private valkey-server, beside one node --engine memory)
+#   BUILD=build-other SCENARIOS=cluster scripts/bench.sh   (the binaries of another release build directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-if [ ! -f build-release/build.ninja ]; then
-  meson setup build-release --wrap-mode=nodownload -Dbuildtype=release -Dtests=false
+BUILD=${BUILD:-build-release}
+if [ ! -f "$BUILD/build.ninja" ]; then
+  meson setup "$BUILD" --wrap-mode=nodownload -Dbuildtype=release -Dtests=false
 fi
-meson compile -C build-release pubsubd pubsub-bench >/dev/null
+meson compile -C "$BUILD" pubsubd pubsub-bench >/dev/null
 
 SCENARIOS=${SCENARIOS:-"s1 s2 s3 s5 s6 s7 latency slow s4 topics http"}
 DURATION=${DURATION:-5}
@@ -29,13 +33,13 @@ REPEAT=${REPEAT:-3}
 SERVERS=${SERVERS:-"pubsub node"}
 THREADS=${THREADS:-"1 2"}                   # pubsubd --threads; Node is one thread
 STYLES=${STYLES:-"batched per-frame"}       # pubsub-bench --client-style
-BENCH=./build-release/pubsub-bench
+BENCH=./$BUILD/pubsub-bench
 mkdir -p bench-results
 out="bench-results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 
 # The Node reference is read-only where it is shipped: copy and install it.
 NODE_REF=${NODE_REF:-../shared/reference/node-ws}
-node_dir=build-release/node-ws
+node_dir=$BUILD/node-ws
 if [[ " $SERVERS " == *" node "* ]]; then
   if [ ! -d "$node_dir/node_modules/ws" ]; then
     mkdir -p "$node_dir"
@@ -50,7 +54,7 @@ start_server() {  # name, then extra flags
   local name=$1; shift
   local log=bench-results/server-$name.log
   case $name in
-    pubsub) ./build-release/pubsubd --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
+    pubsub) "./$BUILD/pubsubd" --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
     # The same server built with -Dmetrics_counting=false (scenario metrics).
     pubsub-uncounted)
       ./build-uncounted/pubsubd --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
@@ -65,7 +69,64 @@ start_server() {  # name, then extra flags
   echo "server $name did not start" >&2
   return 1
 }
-stop_server() { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# Scenario cluster: a private valkey-server and two pubsubd nodes sharing it
+# (--engine redis), started afresh for each run like the single servers.
+cluster_dir=
+valkey_pid=
+node_pids=()
+node_ports=()
+start_cluster() {  # threads, then extra pubsubd flags
+  local threads=$1; shift
+  cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench-cluster.XXXXXX")
+  local valkey_port
+  valkey_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  valkey-server --port "$valkey_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$cluster_dir" \
+    --logfile "$cluster_dir/valkey.log" &
+  valkey_pid=$!
+  for _ in $(seq 100); do
+    valkey-cli -p "$valkey_port" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.05
+  done
+  local node log up
+  for node in a b; do
+    log=bench-results/server-cluster-$node.log
+    "./$BUILD/pubsubd" --host 127.0.0.1 --port 0 --log-level warn --threads "$threads" --engine redis \
+      --redis-url "redis://127.0.0.1:$valkey_port" "$@" >"$log.out" 2>"$log" &
+    node_pids+=($!)
+    port=
+    for _ in $(seq 100); do
+      port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log.out")
+      [ -n "$port" ] && break
+      sleep 0.05
+    done
+    [ -n "$port" ] || { echo "cluster node $node did not start" >&2; return 1; }
+    node_ports+=("$port")
+    # Serving topics needs Valkey: /health says 200 once the node reaches it.
+    up=
+    for _ in $(seq 100); do
+      curl -fs -o /dev/null "http://127.0.0.1:$port/health" && { up=1; break; }
+      sleep 0.05
+    done
+    [ -n "$up" ] || { echo "cluster node $node does not reach valkey-server" >&2; return 1; }
+  done
+}
+stop_cluster() {
+  local pid
+  for pid in "${node_pids[@]}" $valkey_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${node_pids[@]}" $valkey_pid; do wait "$pid" 2>/dev/null || true; done
+  node_pids=() node_ports=() valkey_pid=
+  [ -z "$cluster_dir" ] || rm -rf "$cluster_dir"
+  cluster_dir=
+}
+trap 'stop_server; stop_cluster' EXIT
+trap 'exit 130' INT TERM
 
 run() {  # scenario, server name, threads, client style, server flags..., --, bench flags...
   local scenario=$1 name=$2 threads=$3 style=$4; shift 4
@@ -80,6 +141,26 @@ run() {  # scenario, server name, threads, client style, server flags..., --, be
   stop_server
   echo "{\"scenario\":\"$scenario\",\"server\":\"$name\",\"threads\":$threads,\"client_style\":\"$style\",\"result\":${result:-null}}" >>"$out"
   printf '%-9s %-16s %s %-9s %s\n' "$scenario" "$name" "$threads" "$style" "$result"
+}
+
+# One run against the two nodes of start_cluster: subscribers and publishers
+# spread over both, CPU summed over both nodes and valkey-server (and given
+# per process in the result's "servers").
+run_cluster() {  # scenario, threads, client style, pubsubd flags..., --, bench flags...
+  local scenario=$1 threads=$2 style=$3; shift 3
+  local server_flags=()
+  while [ "$1" != "--" ]; do server_flags+=("$1"); shift; done
+  shift
+  local result= bench_flags=()
+  if start_cluster "$threads" "${server_flags[@]}"; then
+    bench_flags=(--port "${node_ports[0]}" --port "${node_ports[1]}" --server-pid "${node_pids[0]}"
+                 --server-pid "${node_pids[1]}" --server-pid "$valkey_pid")
+    result=$(timeout 120 $BENCH "${bench_flags[@]}" --json --duration "$DURATION" --client-style "$style" "$@" ||
+             true)
+  fi
+  stop_cluster
+  echo "{\"scenario\":\"$scenario\",\"server\":\"pubsub-cluster\",\"nodes\":2,\"threads\":$threads,\"client_style\":\"$style\",\"result\":${result:-null}}" >>"$out"
+  printf '%-9s %-16s %s %-9s %s\n' "$scenario" pubsub-cluster "$threads" "$style" "$result"
 }
 
 # Every server configuration: "pubsub:1", "pubsub:2", "node:1".
@@ -234,6 +315,28 @@ for scenario in $SCENARIOS; do
           run http pubsub "$threads" batched -- --mode http-publish --topics 10 --publishers "$1" --window "$2"
         done
       done ;;
+    cluster)
+      # Two nodes through one private valkey-server (--engine redis) against
+      # one node --engine memory, each pair back to back: S1, S2 and S6 at
+      # max rate, then S1 at 10 000 publishes/s for the latency (REPEAT times).
+      command -v valkey-server >/dev/null ||
+        { echo "scenario cluster needs valkey-server (scripts/deps.sh --tests installs it)" >&2; continue; }
+      cluster_flags=("${big_queues[@]}" --auto-create-topics true)
+      for threads in $THREADS; do
+        for style in $STYLES; do
+          for shape in "s1 1 100 1" "s2 10 100 4" "s6 1000 5 8"; do
+            set -- $shape
+            bench_flags=(--topics "$2" --subscribers "$3" --publishers "$4" --payload 100)
+            run "$1" pubsub "$threads" "$style" "${cluster_flags[@]}" -- "${bench_flags[@]}"
+            run_cluster "$1" "$threads" "$style" "${cluster_flags[@]}" -- "${bench_flags[@]}"
+          done
+          for _ in $(seq "$REPEAT"); do
+            bench_flags=(--topics 1 --subscribers 100 --publishers 1 --payload 100 --rate 10000)
+            run latency-10k pubsub "$threads" "$style" "${cluster_flags[@]}" -- "${bench_flags[@]}"
+            run_cluster latency-10k "$threads" "$style" "${cluster_flags[@]}" -- "${bench_flags[@]}"
+          done
+        done
+      done ;;
     *) echo "unknown scenario $scenario" >&2 ;;
   esac
 done
@@ -265,5 +368,8 @@ for line in open(sys.argv[1]):
         lost = r["expected"] - r["delivered"]
         print(head + f"{r['delivered_per_sec']:>12,.0f}{r.get('server_cpu_us_per_delivery', 0):>11.3f}"
               f"{r['latency_ms']['p99']:>9.2f}  {lost}/{r['reordered']}")
+        if r.get("servers"):
+            print(" " * 44 + "us/dlv per process: " +
+                  ", ".join(f"{s['name']} {s['cpu_us_per_delivery']:.3f}" for s in r["servers"]))
 EOF
 echo "results: $out"

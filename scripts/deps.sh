@@ -6,8 +6,9 @@
 # needs: clang-format 19 for scripts/check-format.sh, Node.js, which runs
 # the JavaScript examples the end-to-end tests check, npm, which installs
 # the linters of the API descriptions, Valkey, the server the Redis
-# client's tests start, Prometheus for promtool, which checks /metrics, and
-# Chromium, in which tests/console drives the web console.
+# client's tests start, Prometheus for promtool, which checks /metrics,
+# Chromium, in which tests/console drives the web console, and HAProxy and
+# curl, with which tests/cluster checks the balanced cluster of examples/.
 # On bookworm these come from bookworm-backports. Does nothing when all is
 # already present, so it is cheap to run before every build.
 set -euo pipefail
@@ -21,7 +22,7 @@ have_all() {
     command -v pkg-config >/dev/null && command -v g++ >/dev/null &&
     { ! $for_tests || { command -v clang-format-19 >/dev/null && command -v node >/dev/null &&
       command -v npm >/dev/null && command -v valkey-server >/dev/null && command -v promtool >/dev/null &&
-      [ -x /usr/bin/chromium ]; }; } &&
+      [ -x /usr/bin/chromium ] && [ -x /usr/sbin/haproxy ] && command -v curl >/dev/null; }; } &&
     pkg-config --exists catch2-with-main &&
     pkg-config --exists 'openssl >= 3.0' &&
     pkg-config --exists hiredis &&
@@ -52,7 +53,7 @@ fi
 
 . /etc/os-release
 packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev libhiredis-dev)
-$for_tests && packages_common+=(clang-format-19 nodejs prometheus chromium)
+$for_tests && packages_common+=(clang-format-19 nodejs prometheus chromium haproxy curl)
 # npm installs the linters of the API descriptions (tests/api/lint.sh). A
 # Node.js that brings its own npm needs no Debian npm (and may refuse it).
 $for_tests && ! command -v npm >/dev/null && packages_common+=(npm)

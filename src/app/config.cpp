@@ -12,6 +12,8 @@
 #include <sstream>
 #include <vector>
 
+#include "redis/redis_url.h"
+
 #ifndef PUBSUB_VERSION
 #define PUBSUB_VERSION "0.0.0"
 #endif
@@ -20,6 +22,9 @@ namespace pubsub::app {
 namespace {
 
 namespace po = boost::program_options;
+
+// The one option that may be given several times (its values add up).
+constexpr std::string_view kRepeatable = "redis-url";
 
 struct OptionSpec {
   const char* name;
@@ -61,6 +66,11 @@ std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
        "Origin header gets 403 (empty: any)"},
       {"metrics-topics", "false",
        "GET /metrics also reports each topic (label topic): published, subscriptions, dropped (true or false)"},
+      {"engine", "memory",
+       "where topics live: memory (this process) or redis (Valkey/Redis servers shared by several nodes)"},
+      {"redis-url", "",
+       "with --engine redis: redis://[user:password@]host[:port][/db]; give it again (or separate by commas) to "
+       "spread topics over several servers, in the same order on every node"},
       {"shutdown-timeout", "10", "seconds to flush queues on SIGINT/SIGTERM before closing"},
       {"log-level", "info", "debug, info, warn or error"},
       {"log-format", "text", "text or json (one object per line)"},
@@ -170,6 +180,26 @@ std::shared_ptr<const auth::JwtVerifier> jwt_verifier(const Source& secret, cons
   return nullptr;
 }
 
+// The servers of --redis-url: a comma-separated list of redis:// URLs
+// (the flag given several times is joined so); an error never shows a
+// password.
+std::vector<redis::RedisUrl> redis_urls(const Source& s) {
+  std::vector<redis::RedisUrl> out;
+  for (const std::string& text : comma_list(s, "redis:// URLs separated by commas, none of them empty", true)) {
+    redis::RedisUrlParse parsed = redis::parse_redis_url(text);
+    if (!parsed.url) throw Invalid("invalid value for " + s.origin + ": " + parsed.error);
+    out.push_back(std::move(*parsed.url));
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (out[i].host == out[j].host && out[i].port == out[j].port && out[i].db == out[j].db) {
+        throw Invalid(s.origin + " names " + out[i].endpoint() + " database " + std::to_string(out[i].db) + " twice");
+      }
+    }
+  }
+  return out;
+}
+
 template <typename Enum>
 Enum choice(const Source& s, const std::map<std::string, Enum>& allowed) {
   auto it = allowed.find(s.value);
@@ -227,6 +257,14 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.allowed_origins = comma_list(v("allowed-origins"), "origins separated by commas, none of them empty");
   s.metrics_topics = boolean(v("metrics-topics"));
   s.shutdown_timeout = seconds(v("shutdown-timeout"));
+  s.engine = choice<net::Engine>(v("engine"), {{"memory", net::Engine::memory}, {"redis", net::Engine::redis}});
+  s.redis_urls = redis_urls(v("redis-url"));
+  if (s.engine == net::Engine::redis && s.redis_urls.empty()) {
+    throw Invalid(v("engine").origin + " redis needs " + v("redis-url").origin);
+  }
+  if (s.engine == net::Engine::memory && !s.redis_urls.empty()) {
+    throw Invalid(v("redis-url").origin + " needs --engine redis");
+  }
   config.log_level = choice<log::Level>(v("log-level"), {{"debug", log::Level::debug},
                                                          {"info", log::Level::info},
                                                          {"warn", log::Level::warn},
@@ -245,6 +283,10 @@ ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& e
   described.add_options()("help", "print this help and exit")("version", "print the version and exit");
   for (const auto& spec : specs) {
     std::string help = std::string(spec.help) + "  [" + env_name(spec.name) + "]";
+    if (std::string_view(spec.name) == kRepeatable) {
+      described.add_options()(spec.name, po::value<std::vector<std::string>>()->composing(), help.c_str());
+      continue;
+    }
     described.add_options()(spec.name,
                             po::value<std::string>()->default_value(
                                 spec.default_value, spec.default_value.empty() ? "\"\"" : spec.default_value),
@@ -279,7 +321,11 @@ ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& e
   for (const auto& spec : specs) {
     const auto& entry = vm[spec.name];
     std::string variable = env_name(spec.name);
-    if (!entry.defaulted()) {
+    if (std::string_view(spec.name) == kRepeatable && !entry.empty()) {
+      std::string joined;
+      for (const std::string& one : entry.as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + one;
+      values[spec.name] = {joined, std::string("--") + spec.name};
+    } else if (!entry.empty() && !entry.defaulted()) {
       values[spec.name] = {entry.as<std::string>(), std::string("--") + spec.name};
     } else if (const char* from_env = env(variable.c_str()); from_env != nullptr) {
       values[spec.name] = {from_env, variable + " (--" + spec.name + ")"};

@@ -12,6 +12,7 @@
 
 #include "bench/client_threads.h"
 #include "bench/connection.h"
+#include "bench/node_assignment.h"
 #include "bench/process_sample.h"
 #include "bench/requests.h"
 #include "bench/rest_client.h"
@@ -104,6 +105,13 @@ asio::awaitable<void> publisher_writer(Publisher& p, ThreadStats& stats, const O
   }
 }
 
+// Returns the address of every node, in --port order.
+std::vector<tcp::endpoint> node_endpoints(const Options& o) {
+  std::vector<tcp::endpoint> out;
+  for (std::uint16_t port : o.ports) out.emplace_back(asio::ip::make_address(o.host), port);
+  return out;
+}
+
 // Counts at one moment: published, delivered, acked.
 using WindowCounts = std::array<std::uint64_t, 3>;
 
@@ -113,7 +121,7 @@ class BatchedRun {
   explicit BatchedRun(const Options& o)
       : o_(o),
         threads_(o.client_threads),
-        server_(asio::ip::make_address(o.host), o.port),
+        servers_(node_endpoints(o)),
         slow_(static_cast<int>(o.slow_fraction * o.subscribers + 0.5)) {}
 
   // Opens and subscribes every subscriber (at most 30 s); false if some could not.
@@ -134,8 +142,8 @@ class BatchedRun {
 
   const Options& o_;
   ClientThreads threads_;
-  tcp::endpoint server_;
-  const int slow_;  // per topic
+  const std::vector<tcp::endpoint> servers_;  // one per --port
+  const int slow_;                            // per topic
   RunFlags flags_;
   std::atomic<int> ready_{0}, failed_{0};  // subscribers
   std::vector<std::unique_ptr<Connection>> subscribers_;
@@ -148,11 +156,12 @@ void BatchedRun::spawn_subscriber(int s) {
   // The first `slow_` subscribers of each topic subscribe and then never
   // read (with a small receive buffer, so that the server's queue fills).
   bool is_slow = s / o_.topics < slow_;
+  const std::size_t node = subscriber_node(s, o_.topics, servers_.size());
   subscribers_.push_back(std::make_unique<Connection>(ioc));
   asio::co_spawn(
       ioc,
-      [&, c = subscribers_.back().get(), s, is_slow]() -> asio::awaitable<void> {
-        if (!co_await c->open(o_, server_, std::nullopt, is_slow ? 4096 : 0) ||
+      [&, c = subscribers_.back().get(), s, is_slow, node]() -> asio::awaitable<void> {
+        if (!co_await c->open(o_, servers_[node], std::nullopt, is_slow ? 4096 : 0) ||
             !co_await subscribe(*c, topic_name(o_, s % o_.topics))) {
           failed_++;
           co_return;
@@ -187,8 +196,9 @@ void BatchedRun::start_publishers() {
         std::make_unique<Publisher>(ioc, static_cast<std::uint64_t>(p), topic_name(o_, p % o_.topics)));
     asio::co_spawn(
         ioc,
-        [&, pub = publishers_.back().get()]() -> asio::awaitable<void> {
-          if (!co_await pub->connection.open(o_, server_, std::nullopt)) co_return;
+        [&, pub = publishers_.back().get(),
+         server = servers_[publisher_node(p, servers_.size())]]() -> asio::awaitable<void> {
+          if (!co_await pub->connection.open(o_, server, std::nullopt)) co_return;
           asio::co_spawn(co_await asio::this_coro::executor, publisher_reader(*pub, stats), asio::detached);
           co_await publisher_writer(*pub, stats, o_, flags_);
         },
@@ -204,7 +214,7 @@ WindowCounts BatchedRun::window_counts() const {
 void BatchedRun::measure(ThroughputResult& r) {
   std::this_thread::sleep_for(std::chrono::duration<double>(o_.warmup));
   WindowCounts before = window_counts();
-  ProcSample server_before = sample_process(o_.server_pid);
+  const std::vector<ProcSample> servers_before = sample_processes(o_.server_pids);
   double client_before = client_cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   flags_.measuring = true;
@@ -212,14 +222,13 @@ void BatchedRun::measure(ThroughputResult& r) {
   flags_.measuring = false;
   auto t1 = std::chrono::steady_clock::now();
   WindowCounts after = window_counts();
-  ProcSample server_after = sample_process(o_.server_pid);
+  const std::vector<ProcSample> servers_after = sample_processes(o_.server_pids);
   double client_after = client_cpu_seconds();
   r.seconds = std::chrono::duration<double>(t1 - t0).count();
   r.published_per_sec = static_cast<double>(after[2] - before[2]) / r.seconds;
   r.delivered_per_sec = static_cast<double>(after[1] - before[1]) / r.seconds;
   r.window_deliveries = after[1] - before[1];
-  r.server_cpu_seconds = server_after.cpu_seconds - server_before.cpu_seconds;
-  r.server_rss_kib = server_after.rss_kib;
+  r.set_servers(usage_between(o_.server_pids, servers_before, servers_after));
   r.client_cpu_seconds = client_after - client_before;
 }
 

@@ -2,7 +2,8 @@
 // publishers are coroutines spread over --client-threads Asio threads. Each
 // publisher sends every publish its window (and --rate) allows in one write,
 // then waits for acks (or, paced, up to 500 us), so its frames reach the
-// server in batches.
+// server in batches. With several --port values each connection goes to
+// the node node_assignment.h gives it.
 //
 // Main thread only: run_batched starts, measures and stops the client
 // threads.

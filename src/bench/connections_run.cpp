@@ -10,6 +10,7 @@
 
 #include "bench/client_threads.h"
 #include "bench/connection.h"
+#include "bench/node_assignment.h"
 #include "bench/process_sample.h"
 #include "bench/rest_client.h"
 
@@ -41,10 +42,9 @@ void spawn_held_connection(const Options& o, tcp::endpoint server, asio::io_cont
 
 ConnectionsResult run_connections(const Options& o) {
   raise_fd_limit();
-  tcp::endpoint server(asio::ip::make_address(o.host), o.port);
   ConnectionsResult r;
   r.sources = o.sources > 0 ? o.sources : std::max(1, (o.connections + 24999) / 25000);
-  r.server_rss_before_kib = sample_process(o.server_pid).rss_kib;
+  r.server_rss_before_kib = total_rss_kib(o.server_pids);
   ClientThreads threads(o.client_threads);
   std::vector<std::unique_ptr<Connection>> connections;
   std::atomic<int> ready{0}, failed{0};
@@ -56,14 +56,15 @@ ConnectionsResult run_connections(const Options& o) {
     auto& ioc = threads.context(static_cast<std::size_t>(i % o.client_threads));
     connections.push_back(std::make_unique<Connection>(ioc));
     auto source = asio::ip::make_address_v4(0x7F000001u + 1 + static_cast<unsigned>(i % r.sources));
+    const tcp::endpoint server(asio::ip::make_address(o.host), o.ports[subscriber_node(i, o.topics, o.ports.size())]);
     spawn_held_connection(o, server, ioc, *connections.back(), i, source, ready, failed);
   }
   while (ready + failed < o.connections) std::this_thread::sleep_for(5ms);
   r.open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::this_thread::sleep_for(1s);
-  r.server_rss_held_kib = sample_process(o.server_pid).rss_kib;
+  r.server_rss_held_kib = total_rss_kib(o.server_pids);
   std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
-  r.server_rss_after_hold_kib = sample_process(o.server_pid).rss_kib;
+  r.server_rss_after_hold_kib = total_rss_kib(o.server_pids);
   threads.stop();
   r.held = ready;
   r.failed = failed;

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bench/node_assignment.h"
+
 namespace pubsub::bench {
 namespace {
 
@@ -24,12 +26,12 @@ struct Connection {
   std::string input;
 };
 
-int connect_to(const Options& o) {
+int connect_to(const Options& o, std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(o.port);
+  address.sin_port = htons(port);
   if (::inet_pton(AF_INET, o.host.c_str(), &address.sin_addr) != 1 ||
       ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::close(fd);
@@ -110,9 +112,9 @@ void append_http_request(std::string& out, const Options& o, std::string_view me
 HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec) {
   HttpLoadResult result;
   std::vector<Connection> connections(static_cast<std::size_t>(spec.connections));
-  for (Connection& c : connections) {
-    c.fd = connect_to(o);
-    if (c.fd < 0) result.failed = true;
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    connections[i].fd = connect_to(o, o.ports[publisher_node(static_cast<int>(i), o.ports.size())]);
+    if (connections[i].fd < 0) result.failed = true;
   }
   const Clock::time_point start = Clock::now();
   const Clock::time_point stop = start + std::chrono::duration_cast<Clock::duration>(

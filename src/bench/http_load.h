@@ -33,7 +33,8 @@ struct HttpLoadResult {
   bool failed = false;           // a connection could not be made or broke
 };
 
-// Runs `spec` against the server of `o`.
+// Runs `spec` against the server of `o` (connection i against node
+// publisher_node(i), with several --port values).
 HttpLoadResult run_http_load(const Options& o, const HttpLoadSpec& spec);
 
 // Appends to `out` the request bytes for `method` `target` with `body` to

@@ -2,6 +2,7 @@
 #include "bench/http_publish_run.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "bench/http_load.h"
 #include "bench/process_sample.h"
@@ -28,16 +29,18 @@ HttpPublishResult run_http_publish(const Options& o) {
     r.failed = true;
     return r;
   }
-  const ProcSample server_before = sample_process(o.server_pid);
+  const std::vector<ProcSample> servers_before = sample_processes(o.server_pids);
   const double client_before = client_cpu_seconds();
   spec.seconds = o.duration;
   const HttpLoadResult measured = run_http_load(o, spec);
-  const ProcSample server_after = sample_process(o.server_pid);
+  const std::vector<ProcSample> servers_after = sample_processes(o.server_pids);
   r.published = measured.answered;
   r.refused = measured.unexpected;
   r.seconds = measured.seconds;
   r.failed = measured.failed;
-  r.server_cpu_seconds = server_after.cpu_seconds - server_before.cpu_seconds;
+  for (const ProcessUsage& s : usage_between(o.server_pids, servers_before, servers_after)) {
+    r.server_cpu_seconds += s.cpu_seconds;
+  }
   r.client_cpu_seconds = client_cpu_seconds() - client_before;
   return r;
 }

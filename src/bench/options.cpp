@@ -1,6 +1,7 @@
 // pubsub-bench's command line; see options.h.
 #include "bench/options.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iostream>
 
@@ -15,7 +16,8 @@ po::options_description describe(Options& o) {
   po::options_description d("pubsub-bench options", 120, 60);
   d.add_options()("help", "print this help")                                 //
       ("host", po::value(&o.host)->default_value(o.host), "server address")  //
-      ("port", po::value(&o.port)->default_value(o.port), "server port")     //
+      ("port", po::value(&o.ports)->default_value(o.ports, "8080"),
+       "server port; once per node to spread the connections over several nodes")  //
       ("mode", po::value(&o.mode)->default_value(o.mode),
        "throughput, connections, topics or http-publish")  //
       ("client-style", po::value(&o.client_style)->default_value(o.client_style),
@@ -48,8 +50,9 @@ po::options_description describe(Options& o) {
       ("tls", po::bool_switch(&o.tls),
        "speak TLS (wss://, https://) without checking the server's certificate; not in http-publish mode")  //
       ("topic-prefix", po::value(&o.topic_prefix)->default_value(o.topic_prefix),
-       "topic names: PREFIX-0, PREFIX-1, ...")                                                                        //
-      ("server-pid", po::value(&o.server_pid)->default_value(0), "server process to sample (CPU per delivery, RSS)")  //
+       "topic names: PREFIX-0, PREFIX-1, ...")  //
+      ("server-pid", po::value(&o.server_pids),
+       "server process to sample (CPU per delivery, RSS); once per process to sample several and sum them")  //
       ("json", po::bool_switch(&o.json), "one JSON object instead of text");
   return d;
 }
@@ -73,6 +76,9 @@ const char* invalid_combination(const Options& o) {
   }
   if (o.tls && o.mode == "http-publish") return "--tls is not supported in http-publish mode";
   if (o.poll_interval_us < 0) return "--poll-interval-us must be >= 0";
+  if (o.ports.empty() || std::find(o.ports.begin(), o.ports.end(), 0) != o.ports.end()) {
+    return "--port must be between 1 and 65535";
+  }
   return nullptr;
 }
 
@@ -95,6 +101,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     exit_code = 2;
     return std::nullopt;
   }
+  // --server-pid 0 has always meant "sample nothing".
+  std::erase_if(o.server_pids, [](int pid) { return pid <= 0; });
   if (const char* problem = invalid_combination(o)) {
     std::cerr << "pubsub-bench: " << problem << "\n";
     exit_code = 2;

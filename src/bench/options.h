@@ -1,5 +1,5 @@
-// pubsub-bench's command line: what to run against which server, parsed
-// and checked once at start.
+// pubsub-bench's command line: what to run against which server (or
+// which nodes of one cluster), parsed and checked once at start.
 //
 // Main thread only (parse_options); an Options value is then read-only and
 // may be read from any thread.
@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pubsub::bench {
 
 struct Options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;
+  // --port, once per node: connections are spread over the nodes
+  // (node_assignment.h); REST calls go to the first.
+  std::vector<std::uint16_t> ports{8080};
   std::string mode = "throughput";
   std::string client_style = "batched";  // throughput mode: batched or per-frame
   int topics = 1;
@@ -36,7 +39,9 @@ struct Options {
   std::string token;  // a JSON Web Token, sent as Authorization: Bearer
   bool tls = false;   // wss:// and https://, the certificate not checked
   std::string topic_prefix = "bench";
-  int server_pid = 0;
+  // --server-pid, once per process to sample (the nodes, a Valkey server):
+  // CPU per delivery and RSS are their sum. Never holds a pid <= 0.
+  std::vector<int> server_pids;
   bool json = false;
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/node_assignment.h"
 #include "bench/process_sample.h"
 #include "bench/raw_connection.h"
 #include "bench/requests.h"
@@ -65,8 +66,8 @@ class PerFrameRun {
   void finish(ThroughputResult& r) const;
 
  private:
-  bool open_subscriber(int s, const ServerAddress& server);
-  bool open_publisher(int p, const ServerAddress& server);
+  bool open_subscriber(int s, const std::vector<ServerAddress>& servers);
+  bool open_publisher(int p, const std::vector<ServerAddress>& servers);
   bool watch(Peer& peer);
 
   void handle_ready(std::size_t index, std::uint32_t events);
@@ -102,7 +103,7 @@ class PerFrameRun {
   Phase phase_ = Phase::warmup;
   Clock::time_point start_, pass_now_, window_start_, drain_deadline_;
   Counts before_;
-  ProcSample server_before_;
+  std::vector<ProcSample> servers_before_;
   double client_before_ = 0;
 };
 
@@ -125,23 +126,31 @@ PerFrameRun::~PerFrameRun() {
 
 bool PerFrameRun::open_connections() {
   raise_fd_limit();
-  auto server = resolve_server(o_);
+  std::vector<ServerAddress> servers;
+  for (std::uint16_t port : o_.ports) {
+    auto server = resolve_server(o_, port);
+    if (!server) {
+      std::cerr << "pubsub-bench: --host must be a numeric address\n";
+      return false;
+    }
+    servers.push_back(*server);
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (!server || epoll_fd_ < 0) {
-    std::cerr << "pubsub-bench: --host must be a numeric address\n";
+  if (epoll_fd_ < 0) {
+    std::cerr << "pubsub-bench: epoll_create1 failed\n";
     return false;
   }
   const int subscribers = o_.topics * o_.subscribers;
   peers_.reserve(static_cast<std::size_t>(subscribers + o_.publishers));
   for (int s = 0; s < subscribers; ++s) {
-    if (!open_subscriber(s, *server)) {
+    if (!open_subscriber(s, servers)) {
       std::cerr << "pubsub-bench: only " << s << " of " << subscribers << " subscribers are ready\n";
       return false;
     }
   }
   first_publisher_ = peers_.size();
   for (int p = 0; p < o_.publishers; ++p) {
-    if (!open_publisher(p, *server)) {
+    if (!open_publisher(p, servers)) {
       std::cerr << "pubsub-bench: publisher " << p << " cannot connect\n";
       return false;
     }
@@ -149,14 +158,14 @@ bool PerFrameRun::open_connections() {
   return true;
 }
 
-bool PerFrameRun::open_subscriber(int s, const ServerAddress& server) {
+bool PerFrameRun::open_subscriber(int s, const std::vector<ServerAddress>& servers) {
   // The first `slow_` subscribers of each topic subscribe and then never
   // read (with a small receive buffer, so that the server's queue fills).
   const bool slow = s / o_.topics < slow_;
   Peer& peer = peers_.emplace_back();
   peer.index = peers_.size() - 1;
   peer.id = static_cast<std::uint64_t>(s);
-  if (!peer.connection.open(o_, server, slow ? 4096 : 0) ||
+  if (!peer.connection.open(o_, servers[subscriber_node(s, o_.topics, servers.size())], slow ? 4096 : 0) ||
       !peer.connection.subscribe(topics_[static_cast<std::size_t>(s % o_.topics)], read_buffer_) ||
       !peer.connection.set_nonblocking()) {
     return false;
@@ -164,13 +173,14 @@ bool PerFrameRun::open_subscriber(int s, const ServerAddress& server) {
   return slow || watch(peer);
 }
 
-bool PerFrameRun::open_publisher(int p, const ServerAddress& server) {
+bool PerFrameRun::open_publisher(int p, const std::vector<ServerAddress>& servers) {
   Peer& peer = peers_.emplace_back();
   peer.index = peers_.size() - 1;
   peer.id = static_cast<std::uint64_t>(p);
   peer.publisher = true;
   peer.next_n.assign(topics_.size(), 0);
-  return peer.connection.open(o_, server) && peer.connection.set_nonblocking() && watch(peer);
+  return peer.connection.open(o_, servers[publisher_node(p, servers.size())]) && peer.connection.set_nonblocking() &&
+         watch(peer);
 }
 
 bool PerFrameRun::watch(Peer& peer) {
@@ -322,7 +332,7 @@ void PerFrameRun::advance_phase(ThroughputResult& r) {
 
 void PerFrameRun::begin_window() {
   before_ = counts_;
-  server_before_ = sample_process(o_.server_pid);
+  servers_before_ = sample_processes(o_.server_pids);
   client_before_ = client_cpu_seconds();
   window_start_ = Clock::now();
   phase_ = Phase::measuring;
@@ -332,14 +342,13 @@ void PerFrameRun::begin_window() {
 void PerFrameRun::end_window(ThroughputResult& r) {
   const auto end = Clock::now();
   const Counts after = counts_;
-  const ProcSample server_after = sample_process(o_.server_pid);
+  const std::vector<ProcSample> servers_after = sample_processes(o_.server_pids);
   const double client_after = client_cpu_seconds();
   r.seconds = std::chrono::duration<double>(end - window_start_).count();
   r.published_per_sec = static_cast<double>(after.acked - before_.acked) / r.seconds;
   r.delivered_per_sec = static_cast<double>(after.delivered - before_.delivered) / r.seconds;
   r.window_deliveries = after.delivered - before_.delivered;
-  r.server_cpu_seconds = server_after.cpu_seconds - server_before_.cpu_seconds;
-  r.server_rss_kib = server_after.rss_kib;
+  r.set_servers(usage_between(o_.server_pids, servers_before_, servers_after));
   r.client_cpu_seconds = client_after - client_before_;
   phase_ = Phase::draining;
   drain_deadline_ = end + std::chrono::seconds(5);

@@ -3,7 +3,8 @@
 // epoll loop over non-blocking sockets.
 //
 // - Every connection is opened (blocking) before the loop: subscribers
-//   first, subscriber i on topic i % T, then the publishers.
+//   first, subscriber i on topic i % T, then the publishers; with several
+//   --port values, each on the node node_assignment.h gives it.
 // - Each publisher keeps at most --window publishes unacknowledged and
 //   sends each publish frame with its own send(), as soon as an ack frees a
 //   slot (or, with --rate, as soon as its share of the rate allows).

@@ -42,6 +42,35 @@ ProcSample sample_process(int pid) {
   return out;
 }
 
+std::vector<ProcSample> sample_processes(const std::vector<int>& pids) {
+  std::vector<ProcSample> out;
+  out.reserve(pids.size());
+  for (int pid : pids) out.push_back(sample_process(pid));
+  return out;
+}
+
+long total_rss_kib(const std::vector<int>& pids) {
+  long total = 0;
+  for (const ProcSample& s : sample_processes(pids)) total += s.rss_kib;
+  return total;
+}
+
+std::string process_name(int pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name;
+}
+
+std::vector<ProcessUsage> usage_between(const std::vector<int>& pids, const std::vector<ProcSample>& before,
+                                        const std::vector<ProcSample>& after) {
+  std::vector<ProcessUsage> out;
+  for (std::size_t i = 0; i < pids.size() && i < before.size() && i < after.size(); ++i) {
+    out.push_back({pids[i], process_name(pids[i]), after[i].cpu_seconds - before[i].cpu_seconds, after[i].rss_kib});
+  }
+  return out;
+}
+
 double client_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

@@ -24,12 +24,12 @@ constexpr std::size_t kMaxHandshakeBytes = 16 * 1024;
 
 }  // namespace
 
-std::optional<ServerAddress> resolve_server(const Options& o) {
+std::optional<ServerAddress> resolve_server(const Options& o, std::uint16_t port) {
   addrinfo hints{};
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &found) != 0 || found == nullptr) {
+  if (getaddrinfo(o.host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || found == nullptr) {
     return std::nullopt;
   }
   ServerAddress out;

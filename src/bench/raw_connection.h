@@ -32,8 +32,8 @@ struct ServerAddress {
   socklen_t size = 0;
 };
 
-// Returns o.host:o.port (a numeric IPv4 or IPv6 address), or nullopt.
-std::optional<ServerAddress> resolve_server(const Options& o);
+// Returns o.host:port (a numeric IPv4 or IPv6 address), or nullopt.
+std::optional<ServerAddress> resolve_server(const Options& o, std::uint16_t port);
 
 // Bytes read from any connection, before its frames are handled; one per
 // thread, shared by its connections (a connection keeps only the head of

@@ -5,6 +5,9 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
+
+#include "protocol/json_scan.h"
 
 namespace pubsub::bench {
 
@@ -16,6 +19,30 @@ unsigned long long ull(std::uint64_t v) { return static_cast<unsigned long long>
 
 void print_json_field(std::ostream& out, const char* key, double value, bool last = false) {
   out << "\"" << key << "\":" << value << (last ? "" : ",");
+}
+
+// Appends "servers":[...], each --server-pid process's share, and a comma.
+void print_servers_json(std::ostream& out, const ThroughputResult& r) {
+  out << "\"servers\":[";
+  for (std::size_t i = 0; i < r.servers.size(); ++i) {
+    const ProcessUsage& s = r.servers[i];
+    std::string name;
+    protocol::append_json_string(name, s.name);
+    out << (i ? "," : "") << "{\"pid\":" << s.pid << ",\"name\":" << name << ",";
+    print_json_field(out, "cpu_us_per_delivery", r.us_per_delivery(s.cpu_seconds));
+    print_json_field(out, "cpu_us_per_publish", r.us_per_publish(s.cpu_seconds));
+    out << "\"rss_kib\":" << s.rss_kib << "}";
+  }
+  out << "],";
+}
+
+// Prints a line per --server-pid process, when there are several.
+void print_servers_text(const Options& o, const ThroughputResult& r) {
+  if (o.server_pids.size() < 2) return;
+  for (const ProcessUsage& s : r.servers) {
+    std::printf("    pid %-8d %-16s %.3f us CPU per delivery (%.3f per publish), RSS %ld KiB\n", s.pid, s.name.c_str(),
+                r.us_per_delivery(s.cpu_seconds), r.us_per_publish(s.cpu_seconds), s.rss_kib);
+  }
 }
 
 void print_throughput_json(const Options& o, const ThroughputResult& r) {
@@ -36,11 +63,12 @@ void print_throughput_json(const Options& o, const ThroughputResult& r) {
   out << "\"latency_ms\":{\"p50\":" << ms(l.quantile(0.5)) << ",\"p90\":" << ms(l.quantile(0.9))
       << ",\"p99\":" << ms(l.quantile(0.99)) << ",\"p999\":" << ms(l.quantile(0.999)) << ",\"max\":" << ms(l.max())
       << "},";
-  if (o.server_pid > 0) {
+  if (!o.server_pids.empty()) {
     print_json_field(out, "server_cpu_us_per_delivery", r.us_per_delivery(r.server_cpu_seconds));
     print_json_field(out, "server_cpu_us_per_publish", r.us_per_publish(r.server_cpu_seconds));
     out << "\"server_rss_kib\":" << r.server_rss_kib << ",";
   }
+  if (o.server_pids.size() > 1) print_servers_json(out, r);
   print_json_field(out, "client_cpu_us_per_delivery", r.us_per_delivery(r.client_cpu_seconds), true);
   out << "}\n";
   std::cout << out.str();
@@ -72,14 +100,25 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
   const Histogram& l = r.latency;
   std::printf("  latency (ms)    p50 %.3f   p90 %.3f   p99 %.3f   p99.9 %.3f   max %.3f\n", ms(l.quantile(0.5)),
               ms(l.quantile(0.9)), ms(l.quantile(0.99)), ms(l.quantile(0.999)), ms(l.max()));
-  if (o.server_pid > 0) {
+  if (!o.server_pids.empty()) {
     std::printf("  server          %.3f us CPU per delivery (%.3f per publish), RSS %ld KiB\n",
                 r.us_per_delivery(r.server_cpu_seconds), r.us_per_publish(r.server_cpu_seconds), r.server_rss_kib);
+    print_servers_text(o, r);
   }
   std::printf("  client          %.3f us CPU per delivery\n", r.us_per_delivery(r.client_cpu_seconds));
 }
 
 }  // namespace
+
+void ThroughputResult::set_servers(std::vector<ProcessUsage> usage) {
+  servers = std::move(usage);
+  server_cpu_seconds = 0;
+  server_rss_kib = 0;
+  for (const ProcessUsage& s : servers) {
+    server_cpu_seconds += s.cpu_seconds;
+    server_rss_kib += s.rss_kib;
+  }
+}
 
 double ThroughputResult::us_per_delivery(double cpu_seconds) const {
   return window_deliveries ? cpu_seconds * 1e6 / static_cast<double>(window_deliveries) : 0.0;
@@ -114,7 +153,7 @@ void print_connections(const Options& o, const ConnectionsResult& r) {
   }
   std::printf("pubsub-bench connections: %d requested, %d held, %d failed (%.1f s to open, %d source addresses)\n",
               o.connections, r.held, r.failed, r.open_seconds, r.sources);
-  if (o.server_pid > 0) {
+  if (!o.server_pids.empty()) {
     std::printf("  server RSS      %ld KiB before, %ld KiB held, %ld KiB after %.0f s\n", r.server_rss_before_kib,
                 r.server_rss_held_kib, r.server_rss_after_hold_kib, o.duration);
     std::printf("  per connection  %.2f KiB\n", r.kib_per_connection());
@@ -143,7 +182,7 @@ void print_topics(const Options& o, const TopicsResult& r) {
   }
   std::printf("pubsub-bench topics: %llu of %d created in %.2f s (%.0f topics/s, %d connection(s), window %d)\n",
               ull(r.created), r.topics, r.create_seconds, r.topics_per_sec(), o.publishers, o.window);
-  if (o.server_pid > 0) {
+  if (!o.server_pids.empty()) {
     std::printf("  server RSS      %ld KiB before, %ld KiB with the topics: %.0f bytes per topic\n", r.rss_before_kib,
                 r.rss_topics_kib, r.bytes_per_topic());
     if (r.retained > 0) {
@@ -160,7 +199,8 @@ void print_http_publish(const Options& o, const HttpPublishResult& r) {
               << ",\"window\":" << o.window << ",\"payload_bytes\":" << o.payload << ",\"seconds\":" << r.seconds
               << ",\"published\":" << r.published << ",\"refused\":" << r.refused
               << ",\"published_per_sec\":" << r.per_sec();
-    if (o.server_pid > 0) std::cout << ",\"server_cpu_us_per_publish\":" << r.us_per_publish(r.server_cpu_seconds);
+    if (!o.server_pids.empty())
+      std::cout << ",\"server_cpu_us_per_publish\":" << r.us_per_publish(r.server_cpu_seconds);
     std::cout << ",\"client_cpu_us_per_publish\":" << r.us_per_publish(r.client_cpu_seconds)
               << ",\"failed\":" << (r.failed ? "true" : "false") << "}\n";
     return;
@@ -169,7 +209,7 @@ void print_http_publish(const Options& o, const HttpPublishResult& r) {
               o.window, o.topics, o.payload);
   std::printf("  measured        %.2f s (after %.1f s warm-up)\n", r.seconds, o.warmup);
   std::printf("  published/s     %.0f   (refused %llu)\n", r.per_sec(), ull(r.refused));
-  if (o.server_pid > 0)
+  if (!o.server_pids.empty())
     std::printf("  server          %.3f us CPU per publish\n", r.us_per_publish(r.server_cpu_seconds));
   std::printf("  client          %.3f us CPU per publish\n", r.us_per_publish(r.client_cpu_seconds));
   if (r.failed) std::printf("  FAILED          a connection failed\n");

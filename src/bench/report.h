@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "bench/options.h"
+#include "bench/process_sample.h"
 #include "bench/stats.h"
 
 namespace pubsub::bench {
@@ -24,10 +26,15 @@ struct ThroughputResult {
   std::uint64_t delivered = 0;
   std::uint64_t dropped_announced = 0;
   std::uint64_t gaps = 0, duplicates = 0, reordered = 0, errors = 0;
-  Histogram latency;              // publish to delivery, measured window only
-  double server_cpu_seconds = 0;  // in the window (with --server-pid)
-  long server_rss_kib = 0;        // at the window's end (with --server-pid)
-  double client_cpu_seconds = 0;  // in the window
+  Histogram latency;                  // publish to delivery, measured window only
+  double server_cpu_seconds = 0;      // in the window, all --server-pid processes together
+  long server_rss_kib = 0;            // at the window's end, all --server-pid processes together
+  std::vector<ProcessUsage> servers;  // each --server-pid process, in the order given
+  double client_cpu_seconds = 0;      // in the window
+
+  // Keeps `usage` (one per --server-pid) as `servers` and its sums as
+  // server_cpu_seconds and server_rss_kib.
+  void set_servers(std::vector<ProcessUsage> usage);
 
   // Returns true if no stream had a gap, duplicate or step back, and no
   // error came.

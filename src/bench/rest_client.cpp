@@ -16,7 +16,7 @@ int http_status(const Options& o, const std::string& method, const std::string& 
   try {
     asio::io_context ioc;
     tcp::socket s(ioc);
-    s.connect(tcp::endpoint(asio::ip::make_address(o.host), o.port));
+    s.connect(tcp::endpoint(asio::ip::make_address(o.host), o.ports.front()));
     std::string req =
         method + " " + target + " HTTP/1.1\r\nHost: " + o.host +
         "\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +

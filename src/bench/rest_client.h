@@ -10,7 +10,7 @@
 
 namespace pubsub::bench {
 
-// Sends one HTTP request to the server of `o` (with its API key, if any)
+// Sends one HTTP request to the (first) server of `o` (with its API key, if any)
 // (over TLS with --tls) and returns the response's status, or 0 if there was none.
 int http_status(const Options& o, const std::string& method, const std::string& target, const std::string& body);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "bench/http_load.h"
 #include "bench/process_sample.h"
@@ -26,9 +27,9 @@ std::string message_id(std::uint64_t n) {
 std::string payload_json(std::size_t bytes) { return '"' + std::string(bytes > 2 ? bytes - 2 : 0, 'x') + '"'; }
 
 // RSS once the server has settled (freed buffers, trimmed pools).
-long settled_rss_kib(int pid) {
+long settled_rss_kib(const std::vector<int>& pids) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  return sample_process(pid).rss_kib;
+  return total_rss_kib(pids);
 }
 
 }  // namespace
@@ -36,7 +37,7 @@ long settled_rss_kib(int pid) {
 TopicsResult run_topics(const Options& o) {
   TopicsResult r;
   r.topics = o.topics;
-  r.rss_before_kib = settled_rss_kib(o.server_pid);
+  r.rss_before_kib = settled_rss_kib(o.server_pids);
 
   HttpLoadSpec create;
   create.connections = o.publishers;
@@ -50,7 +51,7 @@ TopicsResult run_topics(const Options& o) {
   r.created = created.answered;
   r.create_seconds = created.seconds;
   r.failed = created.failed || created.unexpected != 0;
-  r.rss_topics_kib = settled_rss_kib(o.server_pid);
+  r.rss_topics_kib = settled_rss_kib(o.server_pids);
 
   const int retain_topics = std::min(o.retain_topics, o.topics);
   if (o.retain > 0 && retain_topics > 0 && !r.failed) {
@@ -76,7 +77,7 @@ TopicsResult run_topics(const Options& o) {
     const HttpLoadResult filled = run_http_load(o, fill);
     r.failed = filled.failed || filled.unexpected != 0;
     r.retained = static_cast<std::uint64_t>(retain_topics) * static_cast<std::uint64_t>(o.retain);
-    r.rss_retained_kib = settled_rss_kib(o.server_pid);
+    r.rss_retained_kib = settled_rss_kib(o.server_pids);
     // The frame of a retained event as subscribers receive it: topic, id,
     // payload, a seq of the run's size and a timestamp.
     std::string frame;

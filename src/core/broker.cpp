@@ -67,6 +67,11 @@ bool Broker::delete_topic(std::string_view name) {
     topic = std::move(it->second);  // keeps the key's bytes alive through the erase
     topics_.erase(it);
   }
+  end_topic(topic);
+  return true;
+}
+
+void Broker::end_topic(const TopicRef& topic) {
   std::vector<Shard*> to_wake;
   {
     std::lock_guard lock(topic->mutex_);
@@ -79,7 +84,6 @@ bool Broker::delete_topic(std::string_view name) {
     }
   }
   for (Shard* shard : to_wake) shard->wake();
-  return true;
 }
 
 std::optional<TopicStats> Broker::topic_stats(std::string_view name) const {
@@ -193,9 +197,14 @@ void Broker::unsubscribe_all(Subscriber& sub) {
 }
 
 void Broker::left(Topic& topic, std::size_t shard, std::size_t count) {
-  std::lock_guard lock(topic.mutex_);
-  topic.shard_subscribers(shard) -= static_cast<std::uint32_t>(count);
-  topic.subscribers_.fetch_sub(static_cast<std::int64_t>(count), std::memory_order_relaxed);
+  std::int64_t held = 0;
+  {
+    std::lock_guard lock(topic.mutex_);
+    topic.shard_subscribers(shard) -= static_cast<std::uint32_t>(count);
+    held = topic.subscribers_.fetch_sub(static_cast<std::int64_t>(count), std::memory_order_relaxed) -
+           static_cast<std::int64_t>(count);
+  }
+  if (held == 0 && options_.on_unheld) options_.on_unheld(topic.name());
 }
 
 PublishResult Broker::publish(std::size_t shard_index, std::string_view name, bool create_missing,
@@ -221,27 +230,29 @@ PublishResult Broker::publish_all(std::size_t shard_index, std::string_view name
     result.found = true;
     result.first_seq = seq + 1;
     result.seq = seq + encoders.size();
-    for (const EventEncoder* encoder : encoders) {
-      ++seq;
-      EventRef event = Event::make(topic, seq, encoder->encode(from.scratch(), topic->name(), seq));
-      // Every inbox gets the topic's events in seq order, this shard's own
-      // included: an event another shard published just before may be in it.
-      for (std::size_t i = 0; i < shards_.size(); ++i) {
-        if (!topic->has_subscribers_on(i)) continue;
-        shards_[i]->push(Outbound::of_event(event));
-        if (i == shard_index) {
-          deliver_here = true;
-        } else {
-          from.handed_to(*shards_[i]);
-        }
-      }
-      topic->history_.push(std::move(event));
-    }
+    for (const EventEncoder* encoder : encoders) append_event(from, *topic, ++seq, *encoder, deliver_here);
     topic->seq_.store(seq, std::memory_order_relaxed);
     break;
   }
   if (deliver_here) from.drain();
   return result;
+}
+
+void Broker::append_event(Shard& from, Topic& topic, std::uint64_t seq, const EventEncoder& encoder,
+                          bool& deliver_here) {
+  EventRef event = Event::make(TopicRef(&topic), seq, encoder.encode(from.scratch(), topic.name(), seq));
+  // Every inbox gets the topic's events in seq order, this shard's own
+  // included: an event another shard published just before may be in it.
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    if (!topic.has_subscribers_on(i)) continue;
+    shards_[i]->push(Outbound::of_event(event));
+    if (i == from.index()) {
+      deliver_here = true;
+    } else {
+      from.handed_to(*shards_[i]);
+    }
+  }
+  topic.history_.push(std::move(event));
 }
 
 }  // namespace pubsub::core

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -44,6 +45,25 @@ struct BrokerOptions {
   std::size_t shards = 1;
   QueueLimits queue;
   std::size_t max_topics = std::numeric_limits<std::size_t>::max();  // --max-topics
+  // Mirror mode (--engine redis): told, on the shard's thread, when the
+  // last subscription a node holds of a topic ends (see mirror_release).
+  std::function<void(std::string_view topic)> on_unheld = {};
+};
+
+// An event of a mirrored topic, sequenced elsewhere: its seq, and how to
+// encode it.
+struct MirroredEvent {
+  std::uint64_t seq = 0;
+  const EventEncoder* encoder = nullptr;
+};
+
+// What mirror_event did with an event.
+enum class MirrorOutcome : std::uint8_t {
+  applied,     // the next seq: delivered and retained
+  duplicate,   // a seq the mirror has passed: ignored
+  gap,         // past the next seq: nothing done; the seqs between are missing
+  other_life,  // of another epoch than the mirror's: nothing done
+  not_loaded,  // the topic is not mirrored here
 };
 
 enum class CreateStatus { created, exists, limit_reached };
@@ -154,6 +174,39 @@ class Broker {
   PublishResult publish_all(std::size_t shard, std::string_view name, bool create_missing,
                             std::span<const EventEncoder* const> encoders);
 
+  // --- mirror mode (--engine redis): the node's feed, on shard `shard`'s thread ---
+  //
+  // The registry then holds the topics the node's connections subscribe
+  // to, as Valkey/Redis has them: their epoch, seq and retained history,
+  // kept up to date from the topic's channel. Subscribing to a topic that
+  // is not loaded answers topic_not_found: the node loads it, then the
+  // subscriber tries again. Nothing else creates or publishes.
+
+  // Registers topic `name` in life `epoch` at seq `seq` with the retained
+  // `history` (oldest first, the newest at `seq`). A registered topic of
+  // the same life is kept as it is (returns false); one of another life
+  // ends first (its subscribers get topic_deleted).
+  bool mirror_load(std::size_t shard, std::string_view name, const Epoch& epoch, std::uint64_t seq,
+                   std::span<const MirroredEvent> history);
+  // Applies an event of `name`'s channel, in life `epoch`, as publish does
+  // (see MirrorOutcome). `seq` is the mirror's seq after the call.
+  MirrorOutcome mirror_event(std::size_t shard, std::string_view name, std::string_view epoch, std::uint64_t seq,
+                             const EventEncoder& encoder, std::uint64_t* mirror_seq = nullptr);
+  // The events of `name` after the mirror's seq up to `up_to` are lost (not
+  // in the history any more): its subscribers get the dropped info with
+  // their count, and the mirror moves on to `up_to`. Returns that count (0
+  // when the topic is not mirrored in life `epoch`, or has passed `up_to`).
+  std::uint64_t mirror_skip(std::string_view name, std::string_view epoch, std::uint64_t up_to);
+  // The life `epoch` of `name` ended (deleted, or lost with the data of
+  // Valkey/Redis): as delete_topic, if the mirror is of that life (any life
+  // if `epoch` is empty). Returns true if it was.
+  bool mirror_end(std::string_view name, std::string_view epoch = {});
+  // Unregisters `name` if no subscription holds it (the node stops
+  // listening to it); returns true if it did.
+  bool mirror_release(std::string_view name);
+  // The mirror's position of `name`: its epoch and seq; nullopt if not loaded.
+  std::optional<std::pair<Epoch, std::uint64_t>> mirror_position(std::string_view name) const;
+
  private:
   friend class Shard;
 
@@ -162,6 +215,12 @@ class Broker {
   // room; null (with `limit_reached` set if that was why) otherwise.
   TopicRef find_or_create(std::string_view name, bool create_missing, bool& limit_reached);
   TopicRef make_topic(std::string_view name) const;
+  // Appends the event of seq `seq` to `topic` (mutex held): retained, and
+  // pushed to every shard with subscribers; sets `deliver_here` if `from`
+  // is one of them.
+  void append_event(Shard& from, Topic& topic, std::uint64_t seq, const EventEncoder& encoder, bool& deliver_here);
+  // Ends `topic` (unregistered already): its subscribers get topic_deleted.
+  void end_topic(const TopicRef& topic);
   // Registers a new topic `name` unless one exists or there are
   // max_topics; registry mutex held. Returns the registered topic (null
   // past the limit) and whether it is new.

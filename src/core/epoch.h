@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace pubsub::core {
@@ -22,6 +23,9 @@ class Epoch {
   static Epoch make();
   // The epoch whose text is `bits` encoded; for tests.
   explicit Epoch(std::uint64_t bits);
+  // The epoch whose text is `text`, if it is one (an epoch another node
+  // made, read back from Valkey/Redis).
+  static std::optional<Epoch> parse(std::string_view text);
 
   std::string_view text() const { return {text_.data(), text_.size()}; }
   bool operator==(const Epoch&) const = default;

@@ -11,6 +11,8 @@ namespace pubsub::core {
 void InboxItem::discard(InboxItem* item) {
   if (item->kind == Kind::topic_deleted) {
     delete static_cast<TopicDeletion*>(item);
+  } else if (item->kind == Kind::topic_notice) {
+    delete static_cast<TopicNotice*>(item);
   } else {
     Outbound::destroy(static_cast<Outbound*>(item));
   }

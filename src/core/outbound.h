@@ -19,6 +19,7 @@
 
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/event.h"
@@ -28,7 +29,7 @@ namespace pubsub::core {
 
 // An item of a shard's inbox.
 struct InboxItem : MpscNode {
-  enum class Kind : std::uint8_t { outbound, topic_deleted };
+  enum class Kind : std::uint8_t { outbound, topic_deleted, topic_notice };
   explicit InboxItem(Kind k) : kind(k) {}
   const Kind kind;
 
@@ -80,6 +81,19 @@ class Outbound : public InboxItem {
 struct TopicDeletion : InboxItem {
   explicit TopicDeletion(TopicRef t) : InboxItem(Kind::topic_deleted), topic(std::move(t)) {}
   const TopicRef topic;
+};
+
+// The inbox notice that events of a topic up to seq `up_to` will never
+// come (a mirrored topic's gap that its history could not fill): the
+// shard gives each of its subscribers of the topic that held it before
+// `up_to` the info `bytes`, in place of the missing events. The bytes are
+// copied: an Outbound is made on its target shard.
+struct TopicNotice : InboxItem {
+  TopicNotice(TopicRef t, std::uint64_t seq, std::string_view frame)
+      : InboxItem(Kind::topic_notice), topic(std::move(t)), up_to(seq), bytes(frame) {}
+  const TopicRef topic;
+  const std::uint64_t up_to;
+  const std::string bytes;
 };
 
 }  // namespace pubsub::core

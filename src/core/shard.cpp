@@ -22,6 +22,9 @@ void Shard::drain() {
     auto* item = static_cast<InboxItem*>(node);
     if (item->kind == InboxItem::Kind::outbound) {
       deliver(OutboundRef(static_cast<Outbound*>(item)));
+    } else if (item->kind == InboxItem::Kind::topic_notice) {
+      std::unique_ptr<TopicNotice> notice(static_cast<TopicNotice*>(item));
+      give_notice(*notice);
     } else {
       std::unique_ptr<TopicDeletion> deletion(static_cast<TopicDeletion*>(item));
       remove_topic(deletion->topic);
@@ -47,6 +50,15 @@ void Shard::deliver(const OutboundRef& event) {
     if (e.seq() >= entry.first_seq && entry.subscriber->push_event(event)) overflowed.push_back(entry.subscriber);
   }
   for (Subscriber* subscriber : overflowed) broker_.unsubscribe_all(*subscriber);
+}
+
+void Shard::give_notice(const TopicNotice& notice) {
+  OutboundRef info;
+  for (const SubscriptionIndex::Entry& entry : subscriptions_.subscribers(*notice.topic)) {
+    if (entry.first_seq > notice.up_to) continue;  // subscribed after the gap
+    if (!info) info = Outbound::control(notice.bytes);
+    entry.subscriber->push_control(info);
+  }
 }
 
 void Shard::remove_topic(const TopicRef& topic) {

@@ -81,6 +81,8 @@ class Shard {
   void handed_to(Shard& receiver);
   // Fans `event` out to this shard's subscribers of its topic.
   void deliver(const OutboundRef& event);
+  // Gives this shard's subscribers of the notice's topic its info.
+  void give_notice(const TopicNotice& notice);
   // Tells this shard's subscribers of a deleted topic, and forgets them.
   void remove_topic(const TopicRef& topic);
 

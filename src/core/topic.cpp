@@ -9,9 +9,9 @@ namespace pubsub::core {
 
 std::atomic<long> Topic::instances_{0};
 
-Topic::Topic(std::size_t name_size, std::size_t history_capacity, std::size_t shards)
+Topic::Topic(std::size_t name_size, std::size_t history_capacity, std::size_t shards, const Epoch& epoch)
     : name_size_(static_cast<std::uint8_t>(name_size)),
-      epoch_(Epoch::make()),
+      epoch_(epoch),
       shards_(static_cast<std::uint32_t>(shards)),
       history_(history_capacity) {
   instances_.fetch_add(1, std::memory_order_relaxed);
@@ -23,9 +23,13 @@ Topic::~Topic() {
 }
 
 TopicRef Topic::make(std::string_view name, std::size_t history_capacity, std::size_t shards) {
+  return make(name, history_capacity, shards, Epoch::make());
+}
+
+TopicRef Topic::make(std::string_view name, std::size_t history_capacity, std::size_t shards, const Epoch& epoch) {
   const std::size_t name_size = std::min<std::size_t>(name.size(), 255);
   void* memory = ::operator new(sizeof(Topic) + name_size);
-  auto* topic = new (memory) Topic(name_size, history_capacity, shards);
+  auto* topic = new (memory) Topic(name_size, history_capacity, shards, epoch);
   std::memcpy(static_cast<char*>(memory) + sizeof(Topic), name.data(), name_size);
   return TopicRef(topic);
 }

@@ -64,6 +64,8 @@ class Topic {
   // Returns a new topic named `name` (at most 255 bytes, already validated)
   // with a fresh epoch.
   static TopicRef make(std::string_view name, std::size_t history_capacity, std::size_t shards);
+  // The same with the life `epoch` (a topic mirrored from Valkey/Redis).
+  static TopicRef make(std::string_view name, std::size_t history_capacity, std::size_t shards, const Epoch& epoch);
   Topic(const Topic&) = delete;
   Topic& operator=(const Topic&) = delete;
 
@@ -93,7 +95,7 @@ class Topic {
     std::atomic<std::uint64_t> count{0};
   };
 
-  Topic(std::size_t name_size, std::size_t history_capacity, std::size_t shards);
+  Topic(std::size_t name_size, std::size_t history_capacity, std::size_t shards, const Epoch& epoch);
   ~Topic();
   static void destroy(Topic* topic);
   // The subscriptions shard `shard` holds; mutex held.

@@ -69,7 +69,11 @@ std::string_view ProtocolFrames::slow_consumer(std::string& scratch) const {
 
 std::string_view PublishEncoder::encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const {
   protocol::begin_server_frame(scratch);
-  protocol::write_event(scratch, topic, message_id_raw_, payload_raw_, seq, now_ts().view());
+  if (!ts_.empty()) {
+    protocol::write_event(scratch, topic, message_id_raw_, payload_raw_, seq, ts_);
+  } else {
+    protocol::write_event(scratch, topic, message_id_raw_, payload_raw_, seq, now_ts().view());
+  }
   return text_frame(scratch);
 }
 

@@ -41,16 +41,18 @@ class ProtocolFrames final : public core::FrameEncoder {
 
 // The event of one published message (a WebSocket publish's, or one of an
 // HTTP publish), from the raw JSON of its id and payload, which it must not
-// outlive; ts is the publish time.
+// outlive; ts is the publish time: now, or `ts` when given (a message
+// published through Valkey/Redis carries the time its node took it).
 class PublishEncoder final : public core::EventEncoder {
  public:
-  PublishEncoder(std::string_view message_id_raw, std::string_view payload_raw)
-      : message_id_raw_(message_id_raw), payload_raw_(payload_raw) {}
+  PublishEncoder(std::string_view message_id_raw, std::string_view payload_raw, std::string_view ts = {})
+      : message_id_raw_(message_id_raw), payload_raw_(payload_raw), ts_(ts) {}
   std::string_view encode(std::string& scratch, std::string_view topic, std::uint64_t seq) const override;
 
  private:
   std::string_view message_id_raw_;
   std::string_view payload_raw_;
+  std::string_view ts_;
 };
 
 }  // namespace pubsub::net

@@ -24,6 +24,7 @@
 namespace pubsub::net {
 
 class WsConnection;
+class SharedTopicsLink;
 struct ShardContext;
 
 // The options a connection obeys.
@@ -56,6 +57,8 @@ struct ConnectionContext {
   ConnectionContext& operator=(const ConnectionContext&) = delete;
 
   ShardContext* owner = nullptr;  // the shard's I/O side, if any (tests have none)
+  // --engine redis: the shared topics; null with --engine memory.
+  SharedTopicsLink* shared_topics = nullptr;
   core::Shard& broker_shard;
   const ConnectionSettings& settings;
   ConnectionCounters& counters;

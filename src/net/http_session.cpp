@@ -7,11 +7,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <memory>
 #include <type_traits>
 
 #include "common/log.h"
 #include "net/linger.h"
 #include "net/rest.h"
+#include "net/rest_shared_topics.h"
 #include "net/server_state.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
@@ -293,25 +295,73 @@ task<bool> flush(Stream& stream, std::string& output, std::chrono::steady_clock:
   co_return !ec;
 }
 
-// Appends the response to the REST request `request` to `output`; returns
-// whether it keeps the connection open: if the client asks to and the
-// server is not shutting down.
-bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
-                 std::string& output, std::optional<common::TokenBucket>& publish_budget,
-                 auth::TokenMemory& token_memory) {
+// The REST request `request` carries, pointing into it.
+RestRequest rest_request_of(const http::request<http::string_body>& request) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view method(request.method_string().data(), request.method_string().size());
+  return {method, target, request.body(), header_value(request, "X-API-Key"), bearer_of(request)};
+}
+
+// What the REST API reads of the server and the connection, now.
+RestContext rest_context_of(ServerState& server, std::size_t shard, std::optional<common::TokenBucket>& publish_budget,
+                            auth::TokenMemory& token_memory) {
   RestContext context = server.rest_context(shard, publish_budget ? &*publish_budget : nullptr);
   context.token_memory = &token_memory;
-  const RestResponse rest =
-      is_preflight(server.options, request)
-          ? RestResponse{204, {}, {}}
-          : handle_rest(server.broker, context,
-                        {method, target, request.body(), header_value(request, "X-API-Key"), bearer_of(request)});
+  return context;
+}
+
+// Appends `rest`, the response to `request`, to `output`; returns whether
+// it keeps the connection open: if the client asks to and the server is
+// not shutting down.
+bool send_rest(const ServerState& server, const http::request<http::string_body>& request, const RestResponse& rest,
+               std::string& output) {
+  const std::string_view target(request.target().data(), request.target().size());
+  const std::string_view method(request.method_string().data(), request.method_string().size());
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
   append_response(output, rest, request.version(), keep_alive, cors_origin(server.options, request));
   return keep_alive;
+}
+
+// Appends the response to the REST request `request` to `output`, answered
+// from the broker (--engine memory); returns as send_rest does.
+bool answer_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
+                 std::string& output, std::optional<common::TokenBucket>& publish_budget,
+                 auth::TokenMemory& token_memory) {
+  const RestResponse rest =
+      is_preflight(server.options, request)
+          ? RestResponse{204, {}, {}}
+          : handle_rest(server.broker, rest_context_of(server, shard, publish_budget, token_memory),
+                        rest_request_of(request));
+  return send_rest(server, request, rest, output);
+}
+
+// Makes `call`'s store call; completes with its answer, posted to the
+// shard's loop (the store calls back from within its own handlers).
+auto store_answer(asio::io_context& ioc, SharedTopicsRequest& call) {
+  return asio::async_initiate<decltype(asio::deferred), void(RestResponse)>(
+      [&ioc, &call](auto handler) {
+        auto waiting = std::make_shared<decltype(handler)>(std::move(handler));
+        call.start([&ioc, waiting](RestResponse answer) {
+          asio::post(ioc, asio::append(std::move(*waiting), std::move(answer)));
+        });
+      },
+      asio::deferred);
+}
+
+// Appends the response to the REST request `request` to `output`, answered
+// from the topics shared through Valkey/Redis (--engine redis,
+// rest_shared_topics.h): at once, or once the store has answered, within
+// its command timeout. Returns as send_rest does.
+task<bool> answer_shared_rest(ServerState& server, std::size_t shard, const http::request<http::string_body>& request,
+                              std::string& output, std::optional<common::TokenBucket>& publish_budget,
+                              auth::TokenMemory& token_memory) {
+  if (is_preflight(server.options, request)) co_return send_rest(server, request, RestResponse{204, {}, {}}, output);
+  ShardContext& context = *server.shards[shard];
+  SharedTopicsRequest call(*context.store, server.broker, rest_context_of(server, shard, publish_budget, token_memory),
+                           rest_request_of(request));
+  if (!call.answer()) call.answer() = co_await store_answer(context.ioc, call);
+  co_return send_rest(server, request, *call.answer(), output);
 }
 
 // The WebSocket upgrade a connection asked for.
@@ -409,7 +459,12 @@ template <class Stream>
       co_return Upgrade{std::move(request), std::move(early_input), std::move(authentication.identity)};
     }
 
-    const bool keep_alive = answer_rest(server, shard, request, output, publish_budget, token_memory);
+    bool keep_alive = false;
+    if (server.shards[shard]->store) {
+      keep_alive = co_await answer_shared_rest(server, shard, request, output, publish_budget, token_memory);
+    } else {
+      keep_alive = answer_rest(server, shard, request, output, publish_budget, token_memory);
+    }
     // More requests already received: answer them before writing (a
     // pipelining client gets its responses in one write, not one each).
     if (keep_alive && buffer.size() > 0 && output.size() < kMaxHeldResponses) continue;

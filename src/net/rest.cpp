@@ -5,7 +5,9 @@
 #include <array>
 
 #include "core/broker.h"
+#include "net/rest_bodies.h"
 #include "net/rest_messages.h"
+#include "net/rest_requests.h"
 #include "net/web_assets.h"
 #include "protocol/json_scan.h"
 #include "protocol/messages.h"
@@ -106,133 +108,80 @@ RestResponse method_not_allowed(std::string_view allow) {
   return r;
 }
 
-std::string status_body(std::string_view status, std::string_view topic) {
-  std::string body = R"({"status":")";
-  body += status;
-  body += R"(","topic":)";
-  append_json_string(body, topic);
-  body += '}';
-  return body;
+RestResponse forbidden(std::string_view what) {
+  return rest_error(ErrorCode::forbidden, "the token does not grant " + std::string(what));
 }
 
-// Finds the `name` member of a POST /topics body.
-struct NameMember final : protocol::MemberVisitor {
-  std::optional<protocol::JsonValue> name;
-  void member(std::string_view raw_key, protocol::JsonValue value) override {
-    std::string scratch;
-    if (protocol::decode_key(raw_key, scratch) == "name") name = value;
+RoutedRequest answered(RestResponse answer) { return {RestAction::answered, std::move(answer), {}}; }
+
+// The action of a request for a topic's route (GET or DELETE
+// /topics/{name}, and the routes of its messages), once its name is
+// decoded and checked.
+RoutedRequest topic_action(const RestRequest& request, const auth::Identity* identity, const RouteMatch& match) {
+  const std::string_view method = request.method;
+  RoutedRequest routed;
+  if (!percent_decode(match.raw_name, routed.topic)) {
+    return answered(rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name"));
   }
-};
-
-// Appends a topic's position (section 9): ,"epoch":E,"seq":S.
-void append_position(std::string& body, const core::TopicStats& topic) {
-  body += R"(,"epoch":)";
-  append_json_string(body, topic.epoch.text());
-  body += R"(,"seq":)" + std::to_string(topic.messages);
+  if (!protocol::is_valid_topic_name(routed.topic)) return answered(bad_topic_name());
+  if (match.route == Route::messages && method == "GET") {
+    routed.action = RestAction::read_history;
+  } else if (match.route != Route::topic) {
+    if (!auth::may_publish(identity, routed.topic)) return answered(forbidden("publishing to '" + routed.topic + "'"));
+    routed.action = match.route == Route::batch ? RestAction::publish_batch : RestAction::publish;
+  } else if (method == "DELETE") {
+    if (!auth::may_administer(identity)) return answered(forbidden("admin (deleting topics)"));
+    routed.action = RestAction::delete_topic;
+  } else {
+    routed.action = RestAction::get_topic;
+  }
+  return routed;
 }
+
+// ------------------------------------------------------------------ memory mode
 
 RestResponse create_topic(core::Broker& broker, std::string_view body) {
-  NameMember member;
-  const protocol::ObjectScan scan = protocol::scan_object(body, member);
-  if (scan == protocol::ObjectScan::too_deep) {
-    return rest_error(ErrorCode::bad_request, protocol::too_deep_error("body"));
-  }
-  if (scan != protocol::ObjectScan::ok) {
-    return rest_error(ErrorCode::bad_request, R"(body must be a JSON object like {"name":"orders"})");
-  }
-  std::string name;
-  if (!member.name || member.name->type != protocol::JsonType::string ||
-      !protocol::decode_json_string(member.name->raw.substr(1, member.name->raw.size() - 2), name)) {
-    return rest_error(ErrorCode::bad_request, "name is required and must be a string");
-  }
-  if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
-  switch (broker.create_topic_status(name)) {
-    case core::CreateStatus::created: return ok(201, status_body("created", name));
-    case core::CreateStatus::exists: return rest_error(ErrorCode::topic_exists, "topic '" + name + "' already exists");
+  Checked<std::string> name = new_topic_name(body);
+  if (name.refusal) return std::move(*name.refusal);
+  switch (broker.create_topic_status(name.value)) {
+    case core::CreateStatus::created: return ok(201, topic_status_body("created", name.value));
+    case core::CreateStatus::exists: return topic_exists(name.value);
     case core::CreateStatus::limit_reached: break;
   }
   return rest_error(ErrorCode::limit_exceeded, "the server holds --max-topics topics; delete one first");
 }
 
-RestResponse forbidden(std::string_view what) {
-  return rest_error(ErrorCode::forbidden, "the token does not grant " + std::string(what));
-}
-
 RestResponse list_topics(const core::Broker& broker) {
-  std::string body = R"({"topics":[)";
-  bool first = true;
-  for (const auto& t : broker.all_topics()) {
-    if (!first) body += ',';
-    first = false;
-    body += R"({"name":)";
-    append_json_string(body, t.name);
-    body += R"(,"subscribers":)" + std::to_string(t.subscribers) + '}';
-  }
-  body += "]}";
-  return ok(200, std::move(body));
+  TopicListBody body;
+  for (const auto& t : broker.all_topics()) body.add(t.name, t.subscribers);
+  return ok(200, body.finish());
 }
 
-// GET or DELETE /topics/{name}, and the routes of its messages.
-RestResponse topic_route(core::Broker& broker, const RestContext& context, const RestRequest& request,
-                         const auth::Identity* identity, const RouteMatch& match) {
-  const std::string_view method = request.method;
-  std::string name;
-  if (!percent_decode(match.raw_name, name))
-    return rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name");
-  if (!protocol::is_valid_topic_name(name)) return rest_error(ErrorCode::bad_request, kNameRule);
-  if (match.route == Route::messages && method == "GET") return read_history(broker, name, request.target);
-  if (match.route != Route::topic) {
-    if (!auth::may_publish(identity, name)) return forbidden("publishing to '" + name + "'");
-    return publish_messages(broker, context, name, request.body, match.route == Route::batch);
-  }
-  if (method == "DELETE") {
-    if (!auth::may_administer(identity)) return forbidden("admin (deleting topics)");
-    if (!broker.delete_topic(name))
-      return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
-    return ok(200, status_body("deleted", name));
-  }
+TopicFigures figures_of(const core::TopicStats& topic) {
+  return {topic.name, topic.subscribers, topic.messages, topic.dropped, topic.epoch.text(), topic.messages};
+}
+
+RestResponse get_topic(const core::Broker& broker, std::string_view name) {
   auto stats = broker.topic_stats(name);
-  if (!stats) return rest_error(ErrorCode::topic_not_found, "topic '" + name + "' does not exist");
-  std::string body = R"({"name":)";
-  append_json_string(body, stats->name);
-  body += R"(,"subscribers":)" + std::to_string(stats->subscribers);
-  body += R"(,"messages":)" + std::to_string(stats->messages);
-  body += R"(,"dropped":)" + std::to_string(stats->dropped);
-  append_position(body, *stats);
-  body += '}';
-  return ok(200, std::move(body));
+  if (!stats) return topic_not_found(name);
+  return ok(200, topic_body(figures_of(*stats)));
+}
+
+RestResponse delete_topic(core::Broker& broker, std::string_view name) {
+  if (!broker.delete_topic(name)) return topic_not_found(name);
+  return ok(200, topic_status_body("deleted", name));
 }
 
 RestResponse health(const core::Broker& broker, const RestContext& context) {
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - context.started);
-  std::string body = R"({"status":")";
-  body += context.counters.shutting_down ? "shutting_down" : "ok";
-  body += R"(","uptime_sec":)" + std::to_string(uptime.count());
-  body += R"(,"topics":)" + std::to_string(broker.topic_count());
-  body += R"(,"subscribers":)" + std::to_string(broker.subscription_count());
-  body += R"(,"connections":)" + std::to_string(context.counters.connections) + '}';
-  return ok(context.counters.shutting_down ? 503 : 200, std::move(body));
+  const bool ending = context.counters.shutting_down;
+  return ok(ending ? 503 : 200,
+            health_body(ending ? "shutting_down" : "ok", context, broker.topic_count(), broker.subscription_count()));
 }
 
 RestResponse stats(const core::Broker& broker, const RestContext& context) {
-  std::string body = R"({"topics":{)";
-  bool first = true;
-  for (const auto& t : broker.all_topics()) {
-    if (!first) body += ',';
-    first = false;
-    append_json_string(body, t.name);
-    body += R"(:{"messages":)" + std::to_string(t.messages);
-    body += R"(,"subscribers":)" + std::to_string(t.subscribers);
-    body += R"(,"dropped":)" + std::to_string(t.dropped);
-    append_position(body, t);
-    body += '}';
-  }
-  const ServerCounters& c = context.counters;
-  body += R"(},"connections":)" + std::to_string(c.connections);
-  body += R"(,"websocket_connections":)" + std::to_string(c.websocket_connections);
-  body += R"(,"rejected_connections":)" + std::to_string(c.rejected_connections);
-  body += R"(,"slow_consumer_disconnects":)" + std::to_string(c.slow_consumer_disconnects) + '}';
-  return ok(200, std::move(body));
+  StatsBody body;
+  for (const auto& t : broker.all_topics()) body.add(figures_of(t));
+  return ok(200, body.finish(context.counters));
 }
 
 // The 404 of a path no route matches.
@@ -260,6 +209,16 @@ int hex_digit(char c) {
 }
 
 }  // namespace
+
+RestResponse topic_not_found(std::string_view name) {
+  return rest_error(ErrorCode::topic_not_found, "topic '" + std::string(name) + "' does not exist");
+}
+
+RestResponse topic_exists(std::string_view name) {
+  return rest_error(ErrorCode::topic_exists, "topic '" + std::string(name) + "' already exists");
+}
+
+RestResponse bad_topic_name() { return rest_error(ErrorCode::bad_request, kNameRule); }
 
 RestResponse rest_error(ErrorCode code, std::string_view message, unsigned status) {
   std::string body = R"({"error":{"code":")";
@@ -316,7 +275,7 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
 
 std::span<const RestRoute> rest_routes() { return kRoutes; }
 
-RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request) {
+RoutedRequest route_request(const RestContext& context, const RestRequest& request) {
   const std::string_view path = target_path(request.target);
   const std::string_view method = request.method;
   const std::optional<RouteMatch> match = match_route(path);
@@ -326,33 +285,53 @@ RestResponse handle_rest(core::Broker& broker, const RestContext& context, const
   if (route == nullptr || !route->open || !answers(*route, method)) {
     authentication =
         context.authenticator.authenticate({request.api_key, request.token}, auth::unix_now(), context.token_memory);
-    if (!authentication.accepted) return rest_error(ErrorCode::unauthorized, authentication.refusal);
+    if (!authentication.accepted) return answered(rest_error(ErrorCode::unauthorized, authentication.refusal));
   }
-  if (!match) return no_route(path);
-  if (match->route != Route::websocket && !answers(*route, method)) return method_not_allowed(route->methods);
+  if (!match) return answered(no_route(path));
+  if (match->route != Route::websocket && !answers(*route, method)) {
+    return answered(method_not_allowed(route->methods));
+  }
   const auth::Identity* identity = authentication.holder();
   switch (match->route) {
-    case Route::health: return health(broker, context);
-    case Route::stats: return stats(broker, context);
+    case Route::health: return {RestAction::health, {}, {}};
+    case Route::stats: return {RestAction::stats, {}, {}};
     case Route::metrics:
-      if (!context.render_metrics) return rest_error(ErrorCode::unavailable, "no metrics are kept here");
-      return {200, context.render_metrics(), {}, "text/plain; version=0.0.4; charset=utf-8"};
+      if (!context.render_metrics) return answered(rest_error(ErrorCode::unavailable, "no metrics are kept here"));
+      return answered({200, context.render_metrics(), {}, "text/plain; version=0.0.4; charset=utf-8"});
     case Route::topics:
-      if (method == "GET") return list_topics(broker);
-      if (!auth::may_administer(identity)) return forbidden("admin (creating topics)");
-      return create_topic(broker, request.body);
+      if (method == "GET") return {RestAction::list_topics, {}, {}};
+      if (!auth::may_administer(identity)) return answered(forbidden("admin (creating topics)"));
+      return {RestAction::create_topic, {}, {}};
     case Route::topic:
     case Route::messages:
-    case Route::batch: return topic_route(broker, context, request, identity, *match);
-    case Route::openapi: return file(openapi_yaml(), kYaml);
-    case Route::asyncapi: return file(asyncapi_yaml(), kYaml);
-    case Route::console: return file(console_html(), "text/html; charset=utf-8");
-    case Route::console_script: return file(console_js(), kJavaScript);
-    case Route::console_style: return file(console_css(), "text/css; charset=utf-8");
-    case Route::client_script: return file(client_js(), kJavaScript);
+    case Route::batch: return topic_action(request, identity, *match);
+    case Route::openapi: return answered(file(openapi_yaml(), kYaml));
+    case Route::asyncapi: return answered(file(asyncapi_yaml(), kYaml));
+    case Route::console: return answered(file(console_html(), "text/html; charset=utf-8"));
+    case Route::console_script: return answered(file(console_js(), kJavaScript));
+    case Route::console_style: return answered(file(console_css(), "text/css; charset=utf-8"));
+    case Route::client_script: return answered(file(client_js(), kJavaScript));
     case Route::websocket: break;
   }
-  return rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426);
+  return answered(rest_error(ErrorCode::bad_request, "/ws takes a WebSocket upgrade request", 426));
+}
+
+RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request) {
+  RoutedRequest routed = route_request(context, request);
+  switch (routed.action) {
+    case RestAction::answered: break;
+    case RestAction::health: return health(broker, context);
+    case RestAction::stats: return stats(broker, context);
+    case RestAction::list_topics: return list_topics(broker);
+    case RestAction::create_topic: return create_topic(broker, request.body);
+    case RestAction::get_topic: return get_topic(broker, routed.topic);
+    case RestAction::delete_topic: return delete_topic(broker, routed.topic);
+    case RestAction::read_history: return read_history(broker, routed.topic, request.target);
+    case RestAction::publish:
+    case RestAction::publish_batch:
+      return publish_messages(broker, context, routed.topic, request.body, routed.action == RestAction::publish_batch);
+  }
+  return std::move(routed.answer);
 }
 
 }  // namespace pubsub::net

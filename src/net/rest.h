@@ -1,7 +1,9 @@
 // The REST API of sections 6, 9 and 10 as a function from a request to a
 // response: routing, authentication, bodies and error bodies, and the API
-// descriptions it serves. The HTTP transport (Beast) lives in
-// http_session.cpp and only adapts to this.
+// descriptions it serves. The router (route_request) serves both engines;
+// handle_rest answers from the broker (--engine memory), and
+// rest_shared_topics.h from Valkey/Redis (--engine redis). The HTTP
+// transport (Beast) lives in http_session.cpp and only adapts to this.
 //
 // Any thread, except for publishing (see handle_rest): reads the broker
 // through its thread-safe calls only.
@@ -89,13 +91,46 @@ struct RestContext {
   std::function<std::string()> render_metrics = {};
 };
 
-// Answers one REST request. On the thread of `context.shard` (a publish
-// delivers to that shard's subscribers before it returns).
+// What a request asks for once route_request has checked its path, its
+// method, its credential and what that grants, and the topic name of its
+// path. Every engine answers the actions its own way (handle_rest in
+// memory, rest_shared_topics.h with --engine redis).
+enum class RestAction : std::uint8_t {
+  answered,  // RoutedRequest::answer is the response
+  health,
+  stats,
+  list_topics,
+  create_topic,  // POST /topics: the body names the topic (rest_requests.h)
+  get_topic,
+  delete_topic,
+  read_history,
+  publish,        // one message, the body
+  publish_batch,  // {"messages":[...]}
+};
+
+struct RoutedRequest {
+  RestAction action = RestAction::answered;
+  RestResponse answer;  // action `answered` only
+  std::string topic;    // a topic's routes: the decoded, valid name
+};
+
+// Routes `request`: the answer of what needs no topic (a refusal, a file,
+// /metrics, /ws), or the action to take. Any thread.
+RoutedRequest route_request(const RestContext& context, const RestRequest& request);
+
+// Answers one REST request from the broker (--engine memory). On the
+// thread of `context.shard` (a publish delivers to that shard's
+// subscribers before it returns).
 RestResponse handle_rest(core::Broker& broker, const RestContext& context, const RestRequest& request);
 
 // The error body of the contract: {"error":{"code":...,"message":...}},
 // with the code's status (protocol/error_code.h) unless `status` is given.
 RestResponse rest_error(protocol::ErrorCode code, std::string_view message, unsigned status = 0);
+// The 404 of a topic that does not exist, and the 409 of one that does.
+RestResponse topic_not_found(std::string_view name);
+RestResponse topic_exists(std::string_view name);
+// The 400 of an invalid topic name (section 5).
+RestResponse bad_topic_name();
 
 // Percent-decodes `in` into `out`; returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out);

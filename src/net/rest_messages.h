@@ -1,6 +1,7 @@
-// The REST routes of a topic's messages (contract sections 9 and 10):
-// reading the history, and publishing one message or a batch over HTTP.
-// Used by rest.cpp's router, which has checked the key and the topic name.
+// The REST routes of a topic's messages (contract sections 9 and 10) in
+// memory mode: reading the history, and publishing one message or a batch
+// over HTTP, through the broker. Used by handle_rest (rest.h), which has
+// checked the credential and the topic name.
 //
 // Reading: any thread. Publishing: the thread of the shard named by the
 // context (see rest.h).

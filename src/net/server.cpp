@@ -117,6 +117,7 @@ int Server::run() {
   std::fflush(stdout);
   log::info("listening", {{"host", s.options.host}, {"port", bound.port()}, {"threads", s.shards.size()}});
 
+  s.start_engine();
   s.running_threads = s.shards.size();
   std::vector<std::thread> threads;
   for (auto& shard : s.shards) {

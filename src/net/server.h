@@ -16,8 +16,13 @@
 
 #include "auth/jwt.h"
 #include "core/subscriber.h"
+#include "redis/redis_url.h"
 
 namespace pubsub::net {
+
+// Where topics live (contract section 15): in this process, or in
+// Valkey/Redis servers shared by every node.
+enum class Engine : std::uint8_t { memory, redis };
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -42,6 +47,10 @@ struct ServerOptions {
   std::string tls_key;
   bool metrics_topics = false;  // GET /metrics reports each topic too
   std::chrono::milliseconds shutdown_timeout{10'000};
+  Engine engine = Engine::memory;
+  // --engine redis: the servers that keep the topics, in placement order
+  // (engine/store_ring.h); at least one.
+  std::vector<redis::RedisUrl> redis_urls;
 };
 
 class Server {

@@ -22,6 +22,7 @@
 namespace pubsub::net {
 
 struct ShardContext;
+class ClusterNode;
 class TlsContext;
 
 struct ServerState {
@@ -29,6 +30,10 @@ struct ServerState {
   ~ServerState();
   ServerState(const ServerState&) = delete;
   ServerState& operator=(const ServerState&) = delete;
+
+  // Starts connecting to Valkey/Redis (--engine redis). Before the shards
+  // run.
+  void start_engine();
 
   // The figures the REST API reports, read now, for a request answered on
   // shard `shard`'s thread.
@@ -42,6 +47,9 @@ struct ServerState {
   ProtocolFrames frames;
   core::Broker broker;
   std::vector<std::unique_ptr<ShardContext>> shards;  // destroyed before broker
+  // --engine redis: the node's feed and mirror, on shard 0 (destroyed
+  // before the shards); null with --engine memory.
+  std::unique_ptr<ClusterNode> cluster;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   std::atomic<std::int64_t> connections{0};

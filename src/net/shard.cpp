@@ -76,6 +76,20 @@ task<void> spare_trim_loop(ShardContext& shard) {
   shard.spare_trim_running = false;
 }
 
+// --engine redis: the connections to Valkey/Redis keep the loop busy
+// after the sessions have ended. Once no connection of the server is left
+// (each shard's sessions hold one), the shutdown is done and the loop
+// stops; calls still waiting for the store are dropped with it.
+task<void> stop_when_sessions_end(ShardContext& shard) {
+  constexpr auto kSessionsPoll = std::chrono::milliseconds(20);
+  asio::steady_timer poll(shard.ioc);
+  while (shard.server.connections.load() > 0) {
+    poll.expires_after(kSessionsPoll);
+    co_await poll.async_wait(nothrow);
+  }
+  shard.ioc.stop();
+}
+
 }  // namespace
 
 ShardContext::ShardContext(ServerState& server, core::Shard& broker_shard)
@@ -136,6 +150,7 @@ void ShardContext::begin_shutdown() {
   }
   for (tcp::socket* socket : idle_http) socket->cancel(ignored);
   work.reset();
+  if (store) asio::co_spawn(ioc, stop_when_sessions_end(*this), asio::detached);
 }
 
 // Runs one shard's event loop, in passes: it runs ready handlers until none

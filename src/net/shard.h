@@ -10,12 +10,15 @@
 // itself (posting to it is thread-safe).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <unordered_set>
 #include <vector>
 
 #include "core/shard.h"
+#include "engine/store_ring.h"
 #include "net/asio_support.h"
+#include "net/cluster_node.h"
 #include "net/connection_context.h"
 #include "net/readiness.h"
 
@@ -31,6 +34,11 @@ struct ShardContext {
   ServerState& server;
   core::Shard& broker_shard;
   asio::io_context ioc{1};
+  // --engine redis: the shard's connection(s) to the Valkey/Redis servers
+  // that keep the topics, and what its WebSocket connections ask of them
+  // (cluster_node.h); null with --engine memory.
+  std::unique_ptr<engine::StoreRing> store;
+  std::unique_ptr<ShardTopicsLink> topics_link;
   std::optional<asio::executor_work_guard<shard_executor>> work{ioc.get_executor()};
   // The WebSocket connections; each of them is a WsEndpoint.
   ConnectionContext context;

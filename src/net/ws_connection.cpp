@@ -11,6 +11,7 @@
 #include "core/broker.h"
 #include "net/broker_frames.h"
 #include "net/timeouts.h"
+#include "net/ws_connection_shared.h"
 #include "protocol/websocket_frame.h"
 
 namespace pubsub::net {
@@ -146,7 +147,8 @@ void WsConnection::keep_unread(std::span<char> rest) {
 void WsConnection::on_read_end(bool error) { lose(error ? CloseReason::error : CloseReason::client); }
 
 bool WsConnection::must_wait() const {
-  return (state_ == State::open || state_ == State::draining) && !overflowed() && !wants_requests();
+  return (state_ == State::open || state_ == State::draining) &&
+         ((shared_ && shared_->awaiting) || (!overflowed() && !wants_requests()));
 }
 
 // Handles requests until the reader needs more bytes. While the outbound
@@ -203,6 +205,10 @@ void WsConnection::handle(std::string_view text) {
   if (close_reason_ == CloseReason::token_expired) return;  // nothing follows TOKEN_EXPIRED
   request_error_.reset();
   handle(parsed.request);
+  if (shared_ && shared_->count_later) {
+    shared_->count_later = false;  // counted when its answer comes
+    return;
+  }
   context_.counts.count_request(parsed.request.type, request_error_);
 }
 
@@ -215,6 +221,7 @@ void WsConnection::handle(const protocol::Request& request) {
   switch (request.type) {
     case RequestType::subscribe: return handle_subscribe(request);
     case RequestType::unsubscribe:
+      if (context_.shared_topics != nullptr) return unsubscribe_shared(request);
       if (!shard().broker().unsubscribe(*this, request.topic)) return topic_not_found(request);
       return reply_ack(request);
     case RequestType::publish: return handle_publish(request);
@@ -227,6 +234,7 @@ void WsConnection::handle_subscribe(const protocol::Request& request) {
     return reply_error(request.request_id, protocol::ErrorCode::forbidden,
                        "the token does not grant subscribing to '" + request.topic + "'");
   }
+  if (context_.shared_topics != nullptr) return subscribe_shared(request);
   core::SubscribeRequest subscribe{request.topic,
                                    request.last_n,
                                    request.since_seq,
@@ -235,6 +243,10 @@ void WsConnection::handle_subscribe(const protocol::Request& request) {
                                    context_.settings.max_subscriptions};
   if (request.epoch) subscribe.epoch = *request.epoch;
   auto result = shard().broker().subscribe(*this, subscribe);
+  answer_subscribe(request, result);
+}
+
+void WsConnection::answer_subscribe(const protocol::Request& request, core::SubscribeResult& result) {
   switch (result.status) {
     case core::SubscribeStatus::topic_not_found: return topic_not_found(request);
     case core::SubscribeStatus::topic_limit_reached: return topic_limit_reached(request);
@@ -260,6 +272,7 @@ void WsConnection::handle_publish(const protocol::Request& request) {
                        "publishes above --max-publish-rate (" + std::to_string(context_.settings.max_publish_rate) +
                            " per second); this one was not published");
   }
+  if (SharedTopicsLink* link = context_.shared_topics) return publish_shared(*link, request);
   const PublishEncoder encoder(request.message_id_raw, request.payload_raw);
   auto result = shard().broker().publish(shard().index(), request.topic, context_.settings.auto_create_topics, encoder);
   if (result.topic_limit_reached) return topic_limit_reached(request);
@@ -268,7 +281,10 @@ void WsConnection::handle_publish(const protocol::Request& request) {
   reply(frame_ack(scratch(), request.request_id, request.topic, {std::nullopt, result.seq, std::nullopt}));
 }
 
-void WsConnection::reply(std::string_view frame) { push_control(core::Outbound::control(frame)); }
+void WsConnection::reply(std::string_view frame) {
+  if (shared_ && !shared_->line.empty()) return shared_->line.append(frame);  // behind answers to come
+  push_control(core::Outbound::control(frame));
+}
 
 void WsConnection::reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code,
                                std::string_view message) {

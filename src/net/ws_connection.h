@@ -34,8 +34,13 @@
 #include "net/close_reason.h"
 #include "net/connection_context.h"
 #include "net/frame_writer.h"
+#include "net/shared_topics_link.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
+
+namespace pubsub::core {
+struct SubscribeResult;
+}
 
 namespace pubsub::net {
 
@@ -120,6 +125,12 @@ class WsConnection : public core::Subscriber {
   // nothing after it, then the close with 1008.
   void on_token_expired();
 
+  // --- --engine redis ---
+
+  // Requests answered later (publishes through Valkey/Redis) whose
+  // answers have not come.
+  std::size_t replies_awaited() const;
+
   // --- what the I/O code must do after a call from outside the session ---
 
   // True when the session's wait is over: input came, the queue has room,
@@ -129,6 +140,9 @@ class WsConnection : public core::Subscriber {
  protected:
   ConnectionContext& context() { return context_; }
   void on_ready(bool reply) override { mark_pending(reply); }
+  // An answer from the shared topics came (--engine redis): the session
+  // may resume. The I/O code settles the connection.
+  virtual void on_shared_answer() {}
   void on_overflow(core::OverflowPolicy policy) override;
 
  private:
@@ -152,7 +166,24 @@ class WsConnection : public core::Subscriber {
   void handle(const protocol::Request& request);
   void handle_subscribe(const protocol::Request& request);
   void handle_publish(const protocol::Request& request);
+  // --engine redis: a request that needs the shared topics.
+  void publish_shared(SharedTopicsLink& link, const protocol::Request& request);
+  void subscribe_shared(const protocol::Request& request);
+  void unsubscribe_shared(const protocol::Request& request);
+  // Runs the subscribe or unsubscribe that waited for earlier answers.
+  void run_held_request();
+  // Subscribes as `request` says, loading the topic into the node's mirror
+  // first when it is not there (up to `loads` more times).
+  void subscribe_loading(const protocol::Request& request, int loads);
+  // Replies to a subscribe the broker answered.
+  void answer_subscribe(const protocol::Request& request, core::SubscribeResult& result);
+  // A handle that tells a late answer whether the connection still exists.
+  std::shared_ptr<WsConnection*> self_handle();
+  // The answer of an awaited request came: the parked reader may go on.
+  void end_awaiting();
   void reply(std::string_view json_frame);
+  // Sends the replies at the head of the deferred line that are ready.
+  void send_ready_replies();
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message);
   void reply_ack(const protocol::Request& request);
   void topic_not_found(const protocol::Request& request);
@@ -206,6 +237,12 @@ class WsConnection : public core::Subscriber {
   // The error the request being handled was answered with, if any (for
   // pubsub_requests_total).
   std::optional<protocol::ErrorCode> request_error_;
+  // --engine redis: replies kept in request order behind answers still
+  // to come; a subscribe or unsubscribe waiting for them (or for the
+  // node's mirror), during which no request is read; the handle late
+  // answers hold.
+  struct Shared;
+  std::unique_ptr<Shared> shared_;
 };
 
 }  // namespace pubsub::net

@@ -90,6 +90,8 @@ class WsEndpoint final : public WsConnection {
   }
   // The shard's epoll set says the socket is ready (EPOLL* `events`).
   void on_readiness(std::uint32_t events);
+  // An answer from the shared topics came: the session may resume.
+  void on_shared_answer() override { settle(); }
   // Destroys the session's pending wait, and with it the session: for a
   // shard stopped with sessions still waiting (a shutdown that timed out).
   void abandon();

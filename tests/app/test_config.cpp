@@ -285,6 +285,7 @@ TEST_CASE("--help lists every option with its default and variable", "[config][h
       {"max-publish-rate", "0"},
       {"allowed-origins", "\"\""},
       {"shutdown-timeout", "10"},
+      {"engine", "memory"},
       {"log-level", "info"},
       {"log-format", "text"},
   };
@@ -352,4 +353,46 @@ TEST_CASE("the limits of section 12: defaults, values and bad values", "[config]
   check_invalid(parse({"--max-publish-rate", "-1"}), "--max-publish-rate");
   check_invalid(parse({"--max-publish-rate", "1.5"}), "--max-publish-rate");
   check_invalid(parse({"--allowed-origins", "https://a.example,"}), "--allowed-origins");
+}
+
+TEST_CASE("--engine and --redis-url (section 15): memory by default, redis with one URL or several",
+          "[config][engine]") {
+  const auto defaults = parse({}).config.server;
+  CHECK(defaults.engine == net::Engine::memory);
+  CHECK(defaults.redis_urls.empty());
+
+  const auto one = parse({"--engine", "redis", "--redis-url", "redis://:pw@cache.internal:6380/2"}).config.server;
+  CHECK(one.engine == net::Engine::redis);
+  REQUIRE(one.redis_urls.size() == 1);
+  CHECK(one.redis_urls[0].host == "cache.internal");
+  CHECK(one.redis_urls[0].port == 6380);
+  CHECK(one.redis_urls[0].password == "pw");
+  CHECK(one.redis_urls[0].db == 2);
+
+  // Given twice, or separated by commas: the servers in that order.
+  const auto twice =
+      parse({"--engine=redis", "--redis-url", "redis://a:7001", "--redis-url", "redis://b:7002"}).config.server;
+  REQUIRE(twice.redis_urls.size() == 2);
+  CHECK(twice.redis_urls[0].host == "a");
+  CHECK(twice.redis_urls[1].host == "b");
+  const auto env = parse({}, {{"PUBSUB_ENGINE", "redis"}, {"PUBSUB_REDIS_URL", "redis://a:7001,redis://b:7002"}});
+  REQUIRE(env.outcome == ConfigOutcome::run);
+  REQUIRE(env.config.server.redis_urls.size() == 2);
+  CHECK(env.config.server.redis_urls[1].port == 7002);
+  // The flag beats the variable.
+  const auto flag =
+      parse({"--redis-url", "redis://c"}, {{"PUBSUB_ENGINE", "redis"}, {"PUBSUB_REDIS_URL", "redis://a"}});
+  REQUIRE(flag.config.server.redis_urls.size() == 1);
+  CHECK(flag.config.server.redis_urls[0].host == "c");
+
+  check_invalid(parse({"--engine", "etcd"}), "--engine");
+  check_invalid(parse({"--engine", "redis"}), "--redis-url");
+  check_invalid(parse({"--redis-url", "redis://a"}), "--engine redis");
+  check_invalid(parse({"--engine", "redis", "--redis-url", "http://a"}), "--redis-url");
+  check_invalid(parse({"--engine", "redis", "--redis-url", "redis://a,"}), "--redis-url");
+  check_invalid(parse({"--engine", "redis", "--redis-url", "redis://a:1", "--redis-url", "redis://a:1/0"}), "twice");
+  // A bad URL's message never shows its password.
+  const auto secret = parse({"--engine", "redis", "--redis-url", "redis://:hunter2@a:99999"});
+  CHECK(secret.outcome == ConfigOutcome::invalid);
+  CHECK_THAT(secret.text, !ContainsSubstring("hunter2"));
 }

@@ -1,0 +1,156 @@
+// A WebSocket connection's requests with --engine redis: publishes through
+// Valkey/Redis with their acks in request order, and subscribes to topics
+// the node's mirror loads first; see ws_connection.h.
+#include <string>
+
+#include "core/broker.h"
+#include "net/broker_frames.h"
+#include "net/ws_connection.h"
+#include "net/ws_connection_shared.h"
+
+namespace pubsub::net {
+namespace {
+
+using protocol::ErrorCode;
+
+// A subscribe whose topic another node deleted between the load and the
+// subscribe loads it again, this many times at most.
+constexpr int kMaxLoads = 3;
+
+std::string unreachable(std::string_view what) {
+  return "Valkey/Redis is unreachable: " + std::string(what) + "; try again";
+}
+
+std::string does_not_exist(std::string_view topic) { return "topic '" + std::string(topic) + "' does not exist"; }
+
+}  // namespace
+
+std::size_t WsConnection::replies_awaited() const { return shared_ ? shared_->line.size() : 0; }
+
+std::shared_ptr<WsConnection*> WsConnection::self_handle() {
+  if (!shared_) shared_ = std::make_unique<Shared>(this);
+  return shared_->self;
+}
+
+void WsConnection::send_ready_replies() {
+  shared_->line.take_ready([this](std::string_view frame) { push_control(core::Outbound::control(frame)); });
+}
+
+void WsConnection::end_awaiting() {
+  shared_->awaiting = false;
+  on_shared_answer();
+}
+
+// ------------------------------------------------------------------ publish
+
+void WsConnection::publish_shared(SharedTopicsLink& link, const protocol::Request& request) {
+  auto self = self_handle();
+  const DeferredReplies::Place place = shared_->line.reserve();
+  shared_->count_later = true;
+  std::optional<std::string> request_id;
+  if (request.request_id) request_id.emplace(*request.request_id);
+  link.publish(request.topic, request.message_id_raw, request.payload_raw, context_.settings.auto_create_topics,
+               [self, place, request_id = std::move(request_id),
+                topic = request.topic](engine::StoreResult<engine::PublishReceipt> result) {
+                 WsConnection* connection = *self;
+                 if (connection == nullptr) return;
+                 std::optional<std::string_view> id;
+                 if (request_id) id = *request_id;
+                 std::string& scratch = connection->scratch();
+                 std::optional<ErrorCode> error;
+                 std::string_view frame;
+                 switch (result.status) {
+                   case engine::StoreStatus::ok:
+                   case engine::StoreStatus::exists:
+                     connection->context_.counts.published_websocket.add();
+                     frame = frame_ack(scratch, id, topic, {std::nullopt, result.value.last_seq, std::nullopt});
+                     break;
+                   case engine::StoreStatus::not_found:
+                     error = ErrorCode::topic_not_found;
+                     frame = frame_error(scratch, id, *error, does_not_exist(topic));
+                     break;
+                   case engine::StoreStatus::unavailable:
+                     error = ErrorCode::unavailable;
+                     frame = frame_error(scratch, id, *error, unreachable("the message was not published"));
+                     break;
+                 }
+                 connection->context_.counts.count_request(protocol::RequestType::publish, error);
+                 connection->shared_->line.fill(place, frame);
+                 connection->send_ready_replies();
+                 if (connection->shared_->line.empty() && connection->shared_->held) connection->run_held_request();
+                 connection->on_shared_answer();
+               });
+}
+
+// ------------------------------------------------------------------ subscribe, unsubscribe
+
+void WsConnection::subscribe_shared(const protocol::Request& request) {
+  self_handle();
+  shared_->hold(request);
+  // Its ack and replay come after every earlier reply: it waits for them.
+  if (!shared_->line.empty()) {
+    shared_->awaiting = true;
+    return;
+  }
+  run_held_request();
+}
+
+void WsConnection::unsubscribe_shared(const protocol::Request& request) { subscribe_shared(request); }
+
+void WsConnection::run_held_request() {
+  const protocol::Request& request = *shared_->held;
+  if (request.type == protocol::RequestType::subscribe) return subscribe_loading(request, kMaxLoads);
+  // Unsubscribe: a topic the mirror holds answers now; another may exist
+  // elsewhere.
+  if (shard().broker().unsubscribe(*this, request.topic)) {
+    reply_ack(request);
+    shared_->held.reset();
+    return end_awaiting();
+  }
+  shared_->awaiting = true;
+  context_.shared_topics->find(request.topic, [self = shared_->self](engine::StoreStatus status) {
+    WsConnection* connection = *self;
+    if (connection == nullptr) return;
+    const protocol::Request& held = *connection->shared_->held;
+    switch (status) {
+      case engine::StoreStatus::ok:
+      case engine::StoreStatus::exists: connection->reply_ack(held); break;
+      case engine::StoreStatus::not_found: connection->topic_not_found(held); break;
+      case engine::StoreStatus::unavailable:
+        connection->reply_error(held.request_id, ErrorCode::unavailable, unreachable("the topic was not looked up"));
+        break;
+    }
+    connection->shared_->held.reset();
+    connection->end_awaiting();
+  });
+}
+
+void WsConnection::subscribe_loading(const protocol::Request& request, int loads) {
+  core::SubscribeRequest subscribe{request.topic, request.last_n, request.since_seq,
+                                   std::nullopt,  false,          context_.settings.max_subscriptions};
+  if (request.epoch) subscribe.epoch = *request.epoch;
+  core::SubscribeResult result = shard().broker().subscribe(*this, subscribe);
+  if (result.status != core::SubscribeStatus::topic_not_found || loads == 0) {
+    answer_subscribe(request, result);
+    shared_->held.reset();
+    return end_awaiting();
+  }
+  // Not in the node's mirror: it loads the topic, then the subscribe runs again.
+  shared_->awaiting = true;
+  context_.shared_topics->load(
+      request.topic, context_.settings.auto_create_topics, [self = shared_->self, loads](engine::StoreStatus status) {
+        WsConnection* connection = *self;
+        if (connection == nullptr) return;
+        const protocol::Request& held = *connection->shared_->held;
+        if (status == engine::StoreStatus::ok) return connection->subscribe_loading(held, loads - 1);
+        if (status == engine::StoreStatus::not_found) {
+          connection->topic_not_found(held);
+        } else {
+          connection->reply_error(held.request_id, ErrorCode::unavailable, unreachable("the topic was not subscribed"));
+        }
+        connection->shared_->held.reset();
+        connection->end_awaiting();
+      });
+}
+
+}  // namespace pubsub::net
