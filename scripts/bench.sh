@@ -53,6 +53,7 @@ server_pid=
 start_server() {  # name, then extra flags
   local name=$1; shift
   local log=bench-results/server-$name.log
+  : >"$log.out"  # emptied before the server starts, so that no earlier run's port is read
   case $name in
     pubsub) "./$BUILD/pubsubd" --host 127.0.0.1 --port 0 --log-level warn "$@" >"$log.out" 2>"$log" & ;;
     # The same server built with -Dmetrics_counting=false (scenario metrics).
@@ -82,23 +83,32 @@ cluster_dir=
 valkey_pid=
 node_pids=()
 node_ports=()
-start_cluster() {  # threads, then extra pubsubd flags
-  local threads=$1; shift
-  cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench-cluster.XXXXXX")
+valkey_url=
+start_valkey() {  # a free port, answering PING within 5 s; false if it did not come up
   local valkey_port
   valkey_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   valkey-server --port "$valkey_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$cluster_dir" \
     --logfile "$cluster_dir/valkey.log" &
   valkey_pid=$!
+  valkey_url=redis://127.0.0.1:$valkey_port
   for _ in $(seq 100); do
-    valkey-cli -p "$valkey_port" ping 2>/dev/null | grep -q PONG && break
+    valkey-cli -p "$valkey_port" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.05
   done
-  local node log up
+  echo "valkey-server did not answer on port $valkey_port:" >&2
+  tail -n 5 "$cluster_dir/valkey.log" >&2
+  return 1
+}
+start_cluster() {  # threads, then extra pubsubd flags
+  local threads=$1; shift
+  cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench-cluster.XXXXXX")
+  start_valkey || return 1
+  local node log health
   for node in a b; do
     log=bench-results/server-cluster-$node.log
+    : >"$log.out"
     "./$BUILD/pubsubd" --host 127.0.0.1 --port 0 --log-level warn --threads "$threads" --engine redis \
-      --redis-url "redis://127.0.0.1:$valkey_port" "$@" >"$log.out" 2>"$log" &
+      --redis-url "$valkey_url" "$@" >"$log.out" 2>"$log" &
     node_pids+=($!)
     port=
     for _ in $(seq 100); do
@@ -107,14 +117,15 @@ start_cluster() {  # threads, then extra pubsubd flags
       sleep 0.05
     done
     [ -n "$port" ] || { echo "cluster node $node did not start" >&2; return 1; }
-    node_ports+=("$port")
     # Serving topics needs Valkey: /health says 200 once the node reaches it.
-    up=
+    health=
     for _ in $(seq 100); do
-      curl -fs -o /dev/null "http://127.0.0.1:$port/health" && { up=1; break; }
-      sleep 0.05
+      health=$(curl -s -m 2 -w ' HTTP %{http_code}' "http://127.0.0.1:$port/health") || true
+      [[ $health == *" HTTP 200" ]] && break
+      sleep 0.1
     done
-    [ -n "$up" ] || { echo "cluster node $node does not reach valkey-server" >&2; return 1; }
+    [[ $health == *" HTTP 200" ]] || { echo "cluster node $node is not healthy: $health" >&2; return 1; }
+    node_ports+=("$port")
   done
 }
 stop_cluster() {
@@ -152,7 +163,11 @@ run_cluster() {  # scenario, threads, client style, pubsubd flags..., --, bench 
   while [ "$1" != "--" ]; do server_flags+=("$1"); shift; done
   shift
   local result= bench_flags=()
-  if start_cluster "$threads" "${server_flags[@]}"; then
+  # A start that fails (a port taken between its choice and its use) is
+  # tried once more.
+  start_cluster "$threads" "${server_flags[@]}" || { stop_cluster; start_cluster "$threads" "${server_flags[@]}"; } ||
+    true
+  if [ ${#node_ports[@]} = 2 ]; then
     bench_flags=(--port "${node_ports[0]}" --port "${node_ports[1]}" --server-pid "${node_pids[0]}"
                  --server-pid "${node_pids[1]}" --server-pid "$valkey_pid")
     result=$(timeout 120 $BENCH "${bench_flags[@]}" --json --duration "$DURATION" --client-style "$style" "$@" ||

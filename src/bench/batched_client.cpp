@@ -100,6 +100,10 @@ asio::awaitable<void> publisher_writer(Publisher& p, ThreadStats& stats, const O
       stats.published.add();
     }
     if (!out.empty() && !co_await p.connection.send(out)) co_return;
+    // Acks read while the write was pending found no wait to cancel: with
+    // the window open again (and no rate to keep), write on at once rather
+    // than wait for an ack that may never come.
+    if (per_publisher_rate <= 0 && p.in_flight < o.window) continue;
     p.wake.expires_after(per_publisher_rate > 0 ? std::chrono::microseconds(500) : std::chrono::seconds(1));
     co_await p.wake.async_wait(nothrow);
   }
