@@ -23,7 +23,7 @@ std::optional<Epoch> Epoch::parse(std::string_view text) {
   std::uint64_t bits = 0;
   for (std::size_t i = kTextSize; i-- > 0;) {
     const void* found = std::memchr(kAlphabet, text[i], sizeof(kAlphabet) - 1);
-    if (found == nullptr || text[i] == '\0') return std::nullopt;
+    if (found == nullptr) return std::nullopt;
     bits = (bits << 6) | static_cast<std::uint64_t>(static_cast<const char*>(found) - kAlphabet);
   }
   Epoch epoch(bits);

@@ -237,7 +237,7 @@ void ClusterNode::fill(const std::string& topic, const std::string& epoch) {
                    // the rest follows in seq order.
                    const engine::HistoryPage& page = read.value;
                    const std::uint64_t first = page.messages.empty() ? page.topic.seq + 1 : page.messages.front().seq;
-                   if (first > after + 1) events_lost_ += broker_.mirror_skip(topic, epoch, first - 1);
+                   if (first > after + 1) broker_.mirror_skip(topic, epoch, first - 1);
                    std::vector<engine::StoredMessage> later = std::move(it->second.later);
                    filling_.erase(it);
                    for (const engine::StoredMessage& message : page.messages) apply(topic, epoch, message);

@@ -77,13 +77,6 @@ class ClusterNode {
   // The node's last subscription of `topic` ended (BrokerOptions::on_unheld).
   void unheld(std::string_view topic);
 
-  // --- home thread ---
-
-  // True while the feed is connected to every server.
-  bool feed_up() const { return feed_.up(); }
-  // Events of the mirrored topics lost for good (announced as dropped).
-  std::uint64_t events_lost() const { return events_lost_; }
-
  private:
   struct Waiter {
     boost::asio::io_context* io;
@@ -126,7 +119,6 @@ class ClusterNode {
   std::unordered_map<std::string, Loading, StringHash, std::equal_to<>> loading_;
   std::unordered_map<std::string, Filling, StringHash, std::equal_to<>> filling_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> watched_;  // one feed watch each
-  std::uint64_t events_lost_ = 0;
   // Posted handlers hold it weakly: they do nothing once the node is gone.
   std::shared_ptr<ClusterNode*> alive_;
 };

@@ -221,7 +221,7 @@ void WsConnection::handle(const protocol::Request& request) {
   switch (request.type) {
     case RequestType::subscribe: return handle_subscribe(request);
     case RequestType::unsubscribe:
-      if (context_.shared_topics != nullptr) return unsubscribe_shared(request);
+      if (context_.shared_topics != nullptr) return hold_shared_request(request);
       if (!shard().broker().unsubscribe(*this, request.topic)) return topic_not_found(request);
       return reply_ack(request);
     case RequestType::publish: return handle_publish(request);
@@ -234,7 +234,7 @@ void WsConnection::handle_subscribe(const protocol::Request& request) {
     return reply_error(request.request_id, protocol::ErrorCode::forbidden,
                        "the token does not grant subscribing to '" + request.topic + "'");
   }
-  if (context_.shared_topics != nullptr) return subscribe_shared(request);
+  if (context_.shared_topics != nullptr) return hold_shared_request(request);
   core::SubscribeRequest subscribe{request.topic,
                                    request.last_n,
                                    request.since_seq,

@@ -125,12 +125,6 @@ class WsConnection : public core::Subscriber {
   // nothing after it, then the close with 1008.
   void on_token_expired();
 
-  // --- --engine redis ---
-
-  // Requests answered later (publishes through Valkey/Redis) whose
-  // answers have not come.
-  std::size_t replies_awaited() const;
-
   // --- what the I/O code must do after a call from outside the session ---
 
   // True when the session's wait is over: input came, the queue has room,
@@ -168,8 +162,8 @@ class WsConnection : public core::Subscriber {
   void handle_publish(const protocol::Request& request);
   // --engine redis: a request that needs the shared topics.
   void publish_shared(SharedTopicsLink& link, const protocol::Request& request);
-  void subscribe_shared(const protocol::Request& request);
-  void unsubscribe_shared(const protocol::Request& request);
+  // A subscribe or unsubscribe: held until the replies before it are out.
+  void hold_shared_request(const protocol::Request& request);
   // Runs the subscribe or unsubscribe that waited for earlier answers.
   void run_held_request();
   // Subscribes as `request` says, loading the topic into the node's mirror

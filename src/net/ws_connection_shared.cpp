@@ -25,8 +25,6 @@ std::string does_not_exist(std::string_view topic) { return "topic '" + std::str
 
 }  // namespace
 
-std::size_t WsConnection::replies_awaited() const { return shared_ ? shared_->line.size() : 0; }
-
 std::shared_ptr<WsConnection*> WsConnection::self_handle() {
   if (!shared_) shared_ = std::make_unique<Shared>(this);
   return shared_->self;
@@ -84,7 +82,7 @@ void WsConnection::publish_shared(SharedTopicsLink& link, const protocol::Reques
 
 // ------------------------------------------------------------------ subscribe, unsubscribe
 
-void WsConnection::subscribe_shared(const protocol::Request& request) {
+void WsConnection::hold_shared_request(const protocol::Request& request) {
   self_handle();
   shared_->hold(request);
   // Its ack and replay come after every earlier reply: it waits for them.
@@ -94,8 +92,6 @@ void WsConnection::subscribe_shared(const protocol::Request& request) {
   }
   run_held_request();
 }
-
-void WsConnection::unsubscribe_shared(const protocol::Request& request) { subscribe_shared(request); }
 
 void WsConnection::run_held_request() {
   const protocol::Request& request = *shared_->held;
