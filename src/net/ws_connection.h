@@ -173,8 +173,9 @@ class WsConnection : public core::Subscriber {
   void answer_subscribe(const protocol::Request& request, core::SubscribeResult& result);
   // A handle that tells a late answer whether the connection still exists.
   std::shared_ptr<WsConnection*> self_handle();
-  // The answer of an awaited request came: the parked reader may go on.
-  void end_awaiting();
+  // The held request is answered: it is counted (pubsub_requests_total),
+  // and the parked reader may go on.
+  void finish_held_request();
   void reply(std::string_view json_frame);
   // Sends the replies at the head of the deferred line that are ready.
   void send_ready_replies();

@@ -34,7 +34,9 @@ void WsConnection::send_ready_replies() {
   shared_->line.take_ready([this](std::string_view frame) { push_control(core::Outbound::control(frame)); });
 }
 
-void WsConnection::end_awaiting() {
+void WsConnection::finish_held_request() {
+  context_.counts.count_request(shared_->held->type, request_error_);
+  shared_->held.reset();
   shared_->awaiting = false;
   on_shared_answer();
 }
@@ -85,6 +87,7 @@ void WsConnection::publish_shared(SharedTopicsLink& link, const protocol::Reques
 void WsConnection::hold_shared_request(const protocol::Request& request) {
   self_handle();
   shared_->hold(request);
+  shared_->count_later = true;
   // Its ack and replay come after every earlier reply: it waits for them.
   if (!shared_->line.empty()) {
     shared_->awaiting = true;
@@ -94,14 +97,14 @@ void WsConnection::hold_shared_request(const protocol::Request& request) {
 }
 
 void WsConnection::run_held_request() {
+  request_error_.reset();  // what it replies decides how it is counted
   const protocol::Request& request = *shared_->held;
   if (request.type == protocol::RequestType::subscribe) return subscribe_loading(request, kMaxLoads);
   // Unsubscribe: a topic the mirror holds answers now; another may exist
   // elsewhere.
   if (shard().broker().unsubscribe(*this, request.topic)) {
     reply_ack(request);
-    shared_->held.reset();
-    return end_awaiting();
+    return finish_held_request();
   }
   shared_->awaiting = true;
   context_.shared_topics->find(request.topic, [self = shared_->self](engine::StoreStatus status) {
@@ -116,8 +119,7 @@ void WsConnection::run_held_request() {
         connection->reply_error(held.request_id, ErrorCode::unavailable, unreachable("the topic was not looked up"));
         break;
     }
-    connection->shared_->held.reset();
-    connection->end_awaiting();
+    connection->finish_held_request();
   });
 }
 
@@ -128,8 +130,7 @@ void WsConnection::subscribe_loading(const protocol::Request& request, int loads
   core::SubscribeResult result = shard().broker().subscribe(*this, subscribe);
   if (result.status != core::SubscribeStatus::topic_not_found || loads == 0) {
     answer_subscribe(request, result);
-    shared_->held.reset();
-    return end_awaiting();
+    return finish_held_request();
   }
   // Not in the node's mirror: it loads the topic, then the subscribe runs again.
   shared_->awaiting = true;
@@ -144,8 +145,7 @@ void WsConnection::subscribe_loading(const protocol::Request& request, int loads
         } else {
           connection->reply_error(held.request_id, ErrorCode::unavailable, unreachable("the topic was not subscribed"));
         }
-        connection->shared_->held.reset();
-        connection->end_awaiting();
+        connection->finish_held_request();
       });
 }
 

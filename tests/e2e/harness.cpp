@@ -372,6 +372,17 @@ HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {
   return std::move(responses.front());
 }
 
+std::optional<double> metric_value(const std::string& page, const std::string& series) {
+  std::istringstream lines(page);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                   const Headers& headers) {
   asio::io_context ioc;

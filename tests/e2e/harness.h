@@ -139,6 +139,10 @@ HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
 // Sends `bytes` as they are, in one write, on a fresh connection and reads
 // up to `count` responses (fewer if the connection ends first).
 std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count);
+// The value of the sample of a Prometheus text page written exactly as
+// `series` (name and labels as the server orders them), or nullopt if
+// there is none.
+std::optional<double> metric_value(const std::string& page, const std::string& series);
 // Convenience: POST /topics {"name":...}; returns the status.
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
 

@@ -229,6 +229,21 @@ TEST_CASE("while Valkey does not answer a publish gets UNAVAILABLE; afterwards e
   CHECK(refused["error"].at("code") == "UNAVAILABLE");
   CHECK(refused["request_id"] == "p-2");
   CHECK(std::chrono::steady_clock::now() - asked < 10s);  // answered, not hung
+
+  // A subscribe that needs Valkey (a topic the node does not hold yet) gets
+  // UNAVAILABLE too, once the node gives up loading the topic; /metrics
+  // counts both refusals as such.
+  WsClient late(a.port());
+  late.send_json({{"type", "subscribe"}, {"topic", "elsewhere"}, {"client_id", "c-late"}, {"request_id", "s-late"}});
+  json::object unloaded = late.next_skipping_heartbeats(20s);
+  INFO(json::serialize(unloaded));
+  CHECK(unloaded["type"] == "error");
+  CHECK(unloaded["error"].at("code") == "UNAVAILABLE");
+  CHECK(unloaded["request_id"] == "s-late");
+  const std::string page = http(a.port(), "GET", "/metrics").body;
+  CHECK(metric_value(page, R"(pubsub_requests_total{type="publish",result="unavailable"})") == 1.0);
+  CHECK(metric_value(page, R"(pubsub_requests_total{type="subscribe",result="unavailable"})") == 1.0);
+  CHECK(metric_value(page, R"(pubsub_requests_total{type="subscribe",result="ok"})").value_or(0) == 0.0);
   valkey.resume();
 
   // The nodes reconnect by themselves; the next publishes go through and

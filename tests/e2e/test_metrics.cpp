@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "e2e/harness.h"
 
@@ -19,21 +18,8 @@ using Catch::Matchers::ContainsSubstring;
 
 namespace {
 
-// The value of the sample written exactly as `series` (name and labels as
-// the server orders them), or nullopt if there is none.
-std::optional<double> value_of(const std::string& page, const std::string& series) {
-  std::istringstream lines(page);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
-}
-
 double must(const std::string& page, const std::string& series) {
-  const std::optional<double> value = value_of(page, series);
+  const std::optional<double> value = metric_value(page, series);
   INFO(series);
   REQUIRE(value.has_value());
   return *value;
@@ -116,7 +102,7 @@ TEST_CASE("/metrics: every family of section 14, counting what the clients did, 
   CHECK(must(page, "process_open_fds") >= 5);
   CHECK(must(page, "process_start_time_seconds") > 1.7e9);
   // Without --metrics-topics, no topic label.
-  CHECK_FALSE(value_of(page, R"(pubsub_topic_subscriptions{topic="chat"})"));
+  CHECK_FALSE(metric_value(page, R"(pubsub_topic_subscriptions{topic="chat"})"));
 
   const ProcessResult checked = promtool_check(page);
   INFO(checked.out << checked.err);
@@ -127,8 +113,8 @@ TEST_CASE("/metrics: every family of section 14, counting what the clients did, 
   publisher.abort();
   CHECK(eventually([&] {
     const std::string later = scrape(server).body;
-    return value_of(later, R"(pubsub_disconnects_total{reason="client"})") == 2.0 &&
-           value_of(later, R"(pubsub_connections{transport="websocket"})") == 0.0;
+    return metric_value(later, R"(pubsub_disconnects_total{reason="client"})") == 2.0 &&
+           metric_value(later, R"(pubsub_connections{transport="websocket"})") == 0.0;
   }));
 }
 
@@ -190,7 +176,7 @@ TEST_CASE("/metrics: drops under drop_oldest are counted") {
     for (int i = 0; i < 4; ++i) REQUIRE(publisher.next().at("type") == "ack");
   }
   CHECK(eventually([&] {
-    const auto dropped = value_of(scrape(server).body, "pubsub_messages_dropped_total");
+    const auto dropped = metric_value(scrape(server).body, "pubsub_messages_dropped_total");
     return dropped && *dropped > 0;
   }));
 }
