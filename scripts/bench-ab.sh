@@ -9,6 +9,7 @@
 #   SCS="s1 s6" THR="2" REPS=5 STYLE=batched A=... B=... scripts/bench-ab.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source scripts/server_port.sh
 : "${A:?set A to the first pubsubd}" "${B:?set B to the second pubsubd}"
 SCS=${SCS:-"s1 s2 s6"}
 THR=${THR:-"2 1"}
@@ -35,12 +36,7 @@ for _ in $(seq "$REPS"); do
         [ "$sc" = s7 ] && extra=(--max-queue-bytes 1073741824)
         "$bin" --host 127.0.0.1 --port 0 --threads "$t" --log-level warn --max-queue 20000 "${extra[@]}" >"$log.out" 2>"$log" &
         pid=$!
-        port=
-        for _ in $(seq 100); do
-          port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log.out")
-          [ -n "$port" ] && break
-          sleep 0.05
-        done
+        port=$(wait_for_port "$log.out")
         # shellcheck disable=SC2086
         r=$($BENCH --port "$port" --server-pid "$pid" --json --duration "$DURATION" --client-style "$STYLE" ${args[$sc]})
         kill "$pid"

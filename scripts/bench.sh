@@ -20,6 +20,7 @@
 #   BUILD=build-other SCENARIOS=cluster scripts/bench.sh   (the binaries of another release build directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/server_port.sh
 bash scripts/deps.sh
 BUILD=${BUILD:-build-release}
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -62,11 +63,7 @@ start_server() {  # name, then extra flags
     node) node "$node_dir/server.mjs" --host 127.0.0.1 --port 0 "$@" >"$log.out" 2>"$log" & ;;
   esac
   server_pid=$!
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log.out")
-    [ -n "$port" ] && return 0
-    sleep 0.05
-  done
+  port=$(wait_for_port "$log.out") && return 0
   echo "server $name did not start" >&2
   return 1
 }
@@ -110,13 +107,7 @@ start_cluster() {  # threads, then extra pubsubd flags
     "./$BUILD/pubsubd" --host 127.0.0.1 --port 0 --log-level warn --threads "$threads" --engine redis \
       --redis-url "$valkey_url" "$@" >"$log.out" 2>"$log" &
     node_pids+=($!)
-    port=
-    for _ in $(seq 100); do
-      port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log.out")
-      [ -n "$port" ] && break
-      sleep 0.05
-    done
-    [ -n "$port" ] || { echo "cluster node $node did not start" >&2; return 1; }
+    port=$(wait_for_port "$log.out") || { echo "cluster node $node did not start" >&2; return 1; }
     # Serving topics needs Valkey: /health says 200 once the node reaches it.
     health=
     for _ in $(seq 100); do

@@ -528,6 +528,10 @@ struct WsClient::Impl {
       lowest.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     }
     lowest.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    // As browsers and WebSocket libraries do: Beast writes a masked frame
+    // in pieces, and without it the last piece waits for the server's
+    // delayed ACK (40 ms a frame of a few KiB).
+    lowest.socket().set_option(tcp::no_delay(true));
     ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
       for (const auto& [k, v] : headers) req.set(k, v);
     }));
