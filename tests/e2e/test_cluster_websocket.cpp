@@ -3,9 +3,9 @@
 // real pubsubd processes with --engine redis, and checks what clients
 // spread over the nodes see: one seq order and one epoch per topic,
 // resumes and replays on another node than the one a client left, the
-// deletion reaching every node, UNAVAILABLE while Valkey does not answer,
-// and gaps of a node's live feed filled from the history or announced with
-// their exact count.
+// deletion reaching every node, Valkey restarted empty, UNAVAILABLE while
+// Valkey does not answer, and gaps of a node's live feed filled from the
+// history or announced with their exact count.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +30,26 @@ std::vector<std::string> node_args(const Valkey& valkey, std::vector<std::string
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
+
+// A node started with node_args and ready: its live feed is connected
+// (its log says so) and /health answers 200, so every I/O thread reached
+// Valkey. Until then a subscribe may get UNAVAILABLE, as while Valkey is
+// out of reach.
+class Node : public ServerProcess {
+ public:
+  explicit Node(const Valkey& valkey, std::vector<std::string> more = {})
+      : ServerProcess(node_args(valkey, std::move(more))) {
+    REQUIRE(eventually(
+        [&] {
+          if (log().find("live feed connected") == std::string::npos) return false;
+          for (int i = 0; i < 6; ++i) {
+            if (http(port(), "GET", "/health").status != 200) return false;
+          }
+          return true;
+        },
+        10s));
+  }
+};
 
 json::object subscribe(WsClient& client, const std::string& topic, const json::object& extra = {}) {
   json::object request = {
@@ -91,8 +111,8 @@ std::string valkey_command(std::uint16_t port, const std::string& command) {
 TEST_CASE("a publish on any node reaches subscribers on every node once, in one seq order and one epoch",
           "[cluster][websocket]") {
   Valkey valkey;
-  ServerProcess a(node_args(valkey));
-  ServerProcess b(node_args(valkey));
+  Node a(valkey);
+  Node b(valkey);
   WsClient sub_a(a.port());
   WsClient sub_b(b.port());
   json::object ack_a = subscribe(sub_a, "orders");
@@ -127,8 +147,8 @@ TEST_CASE("a publish on any node reaches subscribers on every node once, in one 
 
 TEST_CASE("a client resumes and replays on another node than the one it left", "[cluster][websocket]") {
   Valkey valkey;
-  ServerProcess a(node_args(valkey));
-  ServerProcess b(node_args(valkey));
+  Node a(valkey);
+  Node b(valkey);
   std::string epoch;
   {
     WsClient sub(a.port());
@@ -166,9 +186,9 @@ TEST_CASE("a client resumes and replays on another node than the one it left", "
 
 TEST_CASE("a node killed with SIGKILL: its clients resume on another node without loss", "[cluster][websocket]") {
   Valkey valkey;
-  ServerProcess a(node_args(valkey));
-  ServerProcess b(node_args(valkey));
-  auto doomed = std::make_unique<ServerProcess>(node_args(valkey));
+  Node a(valkey);
+  Node b(valkey);
+  auto doomed = std::make_unique<Node>(valkey);
   WsClient sub(doomed->port());
   const std::string epoch = json::value_to<std::string>(subscribe(sub, "sensors")["epoch"]);
   WsClient witness(b.port());
@@ -190,8 +210,8 @@ TEST_CASE("a node killed with SIGKILL: its clients resume on another node withou
 
 TEST_CASE("a topic deleted on one node ends its subscriptions on every node", "[cluster][websocket]") {
   Valkey valkey;
-  ServerProcess a(node_args(valkey));
-  ServerProcess b(node_args(valkey));
+  Node a(valkey);
+  Node b(valkey);
   WsClient sub_a(a.port());
   WsClient sub_b(b.port());
   subscribe(sub_a, "rooms.1");
@@ -210,11 +230,48 @@ TEST_CASE("a topic deleted on one node ends its subscriptions on every node", "[
   }
 }
 
+TEST_CASE("Valkey restarted empty: the topic ends on every node that held it; a resume afterwards is not recovered",
+          "[cluster][websocket][faults]") {
+  Valkey valkey;
+  Node a(valkey);
+  Node b(valkey);
+  WsClient sub(b.port());
+  const std::string epoch = json::value_to<std::string>(subscribe(sub, "orders")["epoch"]);
+  WsClient pub(a.port());
+  for (int n = 1; n <= 3; ++n) REQUIRE(publish(pub, "orders", n)["type"] == "ack");
+  CHECK(seq_of(events(sub, 3).back()) == 3);
+
+  valkey.restart();  // same port, no data
+  // Node B finds the topic gone once its feed is back, and says so.
+  json::object ended = sub.next_skipping_heartbeats(20s);
+  INFO(json::serialize(ended));
+  CHECK(ended["type"] == "info");
+  CHECK(ended["msg"] == "topic_deleted");
+  CHECK(ended["topic"] == "orders");
+
+  // Published again, the topic is made anew: seq 1, another epoch; a
+  // resume from the old epoch gets recovered:false.
+  json::object ack;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    ack = publish(pub, "orders", 4);
+    if (ack["type"] == "ack") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(json::serialize(ack));
+  REQUIRE(ack["type"] == "ack");
+  CHECK(seq_of(ack) == 1);
+  WsClient back(a.port());
+  json::object resumed = subscribe(back, "orders", {{"since_seq", 3}, {"epoch", epoch}});
+  CHECK(resumed["recovered"] == false);
+  CHECK(resumed["epoch"].as_string() != epoch);
+  CHECK(resumed["seq"] == 1);
+}
+
 TEST_CASE("while Valkey does not answer a publish gets UNAVAILABLE; afterwards everything flows again",
           "[cluster][websocket][faults]") {
   Valkey valkey;
-  ServerProcess a(node_args(valkey));
-  ServerProcess b(node_args(valkey));
+  Node a(valkey);
+  Node b(valkey);
   WsClient sub(b.port());
   subscribe(sub, "alerts");
   WsClient pub(a.port());
@@ -276,8 +333,8 @@ TEST_CASE("a node's live feed cut by Valkey: the gap is filled from the history,
   // Queues that hold the whole burst: only the feed's gap may lose events.
   const std::vector<std::string> flags = {"--history-size", small_history ? "5" : "5000", "--max-queue",
                                           "20000",          "--max-queue-bytes",          "1000000000"};
-  ServerProcess a(node_args(valkey, flags));
-  ServerProcess b(node_args(valkey, flags));
+  Node a(valkey, flags);
+  Node b(valkey, flags);
   WsClient sub(b.port());
   subscribe(sub, "feed");
   WsClient pub(a.port());
