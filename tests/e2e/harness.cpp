@@ -383,6 +383,17 @@ std::optional<double> metric_value(const std::string& page, const std::string& s
   return std::nullopt;
 }
 
+bool health_is(std::uint16_t port, int status, int in_a_row, std::chrono::milliseconds timeout) {
+  return eventually(
+      [&] {
+        for (int i = 0; i < in_a_row; ++i) {
+          if (http(port, "GET", "/health").status != status) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
 HttpResponse http(std::uint16_t port, const std::string& method, const std::string& target, const std::string& body,
                   const Headers& headers) {
   asio::io_context ioc;

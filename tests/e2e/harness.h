@@ -143,6 +143,10 @@ std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::stri
 // `series` (name and labels as the server orders them), or nullopt if
 // there is none.
 std::optional<double> metric_value(const std::string& page, const std::string& series);
+// True once GET /health answers `status` to `in_a_row` requests in a row
+// within `timeout`: with at least as many requests as the server has I/O
+// threads, each thread answered it (connections go to the threads in turn).
+bool health_is(std::uint16_t port, int status, int in_a_row, std::chrono::milliseconds timeout = 20s);
 // Convenience: POST /topics {"name":...}; returns the status.
 int create_topic(std::uint16_t port, const std::string& name, const Headers& headers = {});
 

@@ -3,9 +3,6 @@
 // process with --server-pid. Subscribers of each topic and publishers are
 // spread over both nodes; every stream must still arrive whole and in
 // order, and the report must give each process's share beside their sum.
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
 #include <cmath>
@@ -32,52 +29,12 @@ std::vector<std::string> node_args(const Valkey& valkey) {
   return {"--engine", "redis", "--redis-url", valkey.url(), "--auto-create-topics", "true", "--threads", "2"};
 }
 
-// Sends `request` to 127.0.0.1:`port` over a plain socket and reads until
-// `complete(reply)` holds or the peer closes; returns what was read. (This
-// binary's Asio has redis_dep's allocator setting, the harness's HTTP
-// client another one: the test does not mix them.)
-template <typename Complete>
-std::string exchange(std::uint16_t port, const std::string& request, Complete complete) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  std::string reply;
-  char buffer[4096];
-  while (!complete(reply)) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    reply.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return reply;
-}
-
-// Returns the process id Valkey reports in INFO server.
-int valkey_pid(std::uint16_t port) {
-  const std::string reply = exchange(port, "INFO server\r\n", [](const std::string& r) {
-    const std::size_t at = r.find("process_id:");
-    return at != std::string::npos && r.find("\r\n", at) != std::string::npos;
-  });
-  const std::size_t at = reply.find("process_id:");
-  REQUIRE(at != std::string::npos);
-  return std::atoi(reply.c_str() + at + 11);
-}
-
 // Returns the "subscribers" of GET `target` (/health, /topics/{name}): on
 // the node at `port` only.
 std::int64_t subscribers_on(std::uint16_t port, const std::string& target) {
-  const std::string reply =
-      exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-               [](const std::string&) { return false; });
-  const std::size_t body = reply.find("\r\n\r\n");
-  REQUIRE(body != std::string::npos);
-  return json::parse(reply.substr(body + 4)).at("subscribers").as_int64();
+  const HttpResponse res = http(port, "GET", target);
+  INFO(target << " -> " << res.body);
+  return res.json().at("subscribers").as_int64();
 }
 
 // Runs pubsub-bench with `args` against nodes `a` and `b` (in that order)
@@ -98,7 +55,7 @@ TEST_CASE("spread over two nodes, every publish reaches every subscriber once, i
   Valkey valkey;
   ServerProcess a(node_args(valkey));
   ServerProcess b(node_args(valkey));
-  const int valkey_process = valkey_pid(valkey.port());
+  const int valkey_process = valkey.pid();
   for (const char* style : {"batched", "per-frame"}) {
     INFO("client style " << style);
     // Four topics: with subscriber s on node s % 2, each topic's

@@ -39,15 +39,11 @@ class Node : public ServerProcess {
  public:
   explicit Node(const Valkey& valkey, std::vector<std::string> more = {})
       : ServerProcess(node_args(valkey, std::move(more))) {
-    REQUIRE(eventually(
-        [&] {
-          if (log().find("live feed connected") == std::string::npos) return false;
-          for (int i = 0; i < 6; ++i) {
-            if (http(port(), "GET", "/health").status != 200) return false;
-          }
-          return true;
-        },
-        10s));
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(eventually([&] { return log().find("live feed connected") != std::string::npos; }, 10s));
+    const auto spent =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    REQUIRE(health_is(port(), 200, 6, 10s - spent));  // both within 10 s
   }
 };
 
@@ -74,6 +70,20 @@ json::object publish(WsClient& client, const std::string& topic, int n) {
                     {"request_id", "p-" + std::to_string(n)},
                     {"message", {{"id", message_id(n)}, {"payload", {{"n", n}}}}}});
   return client.next_skipping_heartbeats();
+}
+
+// Publishes message `n` until it is acknowledged (up to 10 s), while the
+// nodes reconnect to a Valkey that was away; fails if it never is.
+json::object publish_once_back(WsClient& client, const std::string& topic, int n) {
+  json::object ack;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    ack = publish(client, topic, n);
+    if (ack["type"] == "ack") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(json::serialize(ack));
+  REQUIRE(ack["type"] == "ack");
+  return ack;
 }
 
 // Reads events of `topic` until `count` arrived; fails on anything else.
@@ -251,14 +261,7 @@ TEST_CASE("Valkey restarted empty: the topic ends on every node that held it; a 
 
   // Published again, the topic is made anew: seq 1, another epoch; a
   // resume from the old epoch gets recovered:false.
-  json::object ack;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    ack = publish(pub, "orders", 4);
-    if (ack["type"] == "ack") break;
-    std::this_thread::sleep_for(100ms);
-  }
-  INFO(json::serialize(ack));
-  REQUIRE(ack["type"] == "ack");
+  json::object ack = publish_once_back(pub, "orders", 4);
   CHECK(seq_of(ack) == 1);
   WsClient back(a.port());
   json::object resumed = subscribe(back, "orders", {{"since_seq", 3}, {"epoch", epoch}});
@@ -308,14 +311,7 @@ TEST_CASE("while Valkey does not answer a publish gets UNAVAILABLE; afterwards e
   // refused publish was sent before Valkey stopped answering: Valkey may
   // still have run it when it came back (an UNAVAILABLE after a timeout
   // leaves the outcome unknown), so the next seq is 2 or 3.
-  json::object ack;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    ack = publish(pub, "alerts", 3);
-    if (ack["type"] == "ack") break;
-    std::this_thread::sleep_for(100ms);
-  }
-  INFO(json::serialize(ack));
-  REQUIRE(ack["type"] == "ack");
+  json::object ack = publish_once_back(pub, "alerts", 3);
   const std::uint64_t last = seq_of(ack);
   CHECK((last == 2 || last == 3));
   for (std::uint64_t seq = 2; seq <= last; ++seq) CHECK(seq_of(events(sub, 1).front()) == seq);

@@ -70,23 +70,10 @@ std::string error_code(const HttpResponse& res) {
   return std::string(res.json().at("error").at("code").as_string());
 }
 
-// True once /health answers `status` on every thread of the node: to as
-// many requests in a row as it has threads.
-bool health_is(std::uint16_t port, int status) {
-  return eventually(
-      [&] {
-        for (int i = 0; i < kThreads; ++i) {
-          if (http(port, "GET", "/health").status != status) return false;
-        }
-        return true;
-      },
-      20s);
-}
-
 // Waits until every node has connected to its servers, as a balancer
 // waits for /health before it sends a node requests.
 void wait_until_up(std::initializer_list<const ServerProcess*> nodes) {
-  for (const ServerProcess* node : nodes) REQUIRE(health_is(node->port(), 200));
+  for (const ServerProcess* node : nodes) REQUIRE(health_is(node->port(), 200, kThreads));
 }
 
 // One Valkey and two nodes sharing it, both connected: A creates missing
@@ -238,7 +225,7 @@ TEST_CASE("Valkey stopped: REST answers 503 UNAVAILABLE and /health degraded unt
     CHECK(error_code(refused) == "UNAVAILABLE");
     CHECK_THAT(refused.body, ContainsSubstring("Valkey/Redis is unreachable"));
     CHECK(http(node->port(), "GET", "/topics").status == 503);
-    CHECK(health_is(node->port(), 503));
+    CHECK(health_is(node->port(), 503, kThreads));
     const json::object health = get_object(node->port(), "/health", 503);
     CHECK(health.at("status") == "degraded");
     const json::array& down = health.at("redis").at("down").as_array();
@@ -249,7 +236,7 @@ TEST_CASE("Valkey stopped: REST answers 503 UNAVAILABLE and /health degraded unt
   // Back on the same port (empty): the nodes reconnect by themselves.
   valkey.restart();
   for (const ServerProcess* node : {&a, &b}) {
-    CHECK(health_is(node->port(), 200));
+    CHECK(health_is(node->port(), 200, kThreads));
     CHECK(get_object(node->port(), "/health").at("status") == "ok");
   }
   CHECK(http(a.port(), "POST", "/topics/t/messages", message(2)).status == 201);  // created anew
@@ -271,10 +258,10 @@ TEST_CASE("Valkey not answering: a REST call is 503 within the command timeout",
   CHECK(refused.status == 503);
   CHECK(error_code(refused) == "UNAVAILABLE");
   CHECK(took < 5s);  // the command timeout is 2 s
-  CHECK(health_is(a.port(), 503));
+  CHECK(health_is(a.port(), 503, kThreads));
 
   valkey.resume();
-  CHECK(health_is(a.port(), 200));
+  CHECK(health_is(a.port(), 200, kThreads));
   CHECK(eventually([&] { return http(a.port(), "POST", "/topics/t/messages", message(2)).status == 201; }, 10s));
 }
 
@@ -320,7 +307,7 @@ TEST_CASE("two Valkey servers: topics created on one node are listed by the othe
   second.kill();
   CHECK(eventually([&] { return http(a.port(), "GET", "/topics/" + lost).status == 503; }, 5s));
   CHECK(http(a.port(), "GET", "/topics/" + kept).status == 200);
-  CHECK(health_is(a.port(), 503));
+  CHECK(health_is(a.port(), 503, kThreads));
   const json::object health = get_object(a.port(), "/health", 503);
   CHECK(health.at("redis").at("servers").as_int64() == 2);
   CHECK(health.at("redis").at("servers_up").as_int64() == 1);

@@ -38,6 +38,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // The server's process id (-1 while it is killed).
+  pid_t pid() const { return pid_; }
   // "redis://" + credentials + "127.0.0.1:port" + path.
   std::string url(const std::string& credentials = {}, const std::string& path = {}) const;
 
