@@ -1,6 +1,8 @@
 // pubsub's help texts; see help_text.h.
 #include "cli/help_text.h"
 
+#include <string_view>
+
 namespace pubsub::cli {
 
 namespace {
@@ -163,7 +165,9 @@ std::string tool_help() {
 }
 
 std::string command_help(Command command) {
-  return std::string("usage: pubsub [OPTIONS] ") + (section_of(command) + 1) + kGlobalOptions + kExitStatus;
+  std::string_view section = section_of(command);
+  if (section.starts_with('\n')) section.remove_prefix(1);  // each section opens on a new line
+  return "usage: pubsub [OPTIONS] " + std::string(section) + kGlobalOptions + kExitStatus;
 }
 
 std::string version_text() { return "pubsub " PUBSUB_VERSION; }
