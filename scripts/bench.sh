@@ -14,7 +14,8 @@
 #   SERVERS=pubsub THREADS=2 SCENARIOS="topics http" scripts/bench.sh
 #   REPEAT=2 SCENARIOS=tokens scripts/bench.sh         (S1 and S6 with and without a token)
 #   REPEAT=2 SCENARIOS=tls scripts/bench.sh            (S1 and S2 over ws:// and wss://)
-#   REPEAT=3 SCENARIOS=metrics scripts/bench.sh        (S1, S2, S6 counting for /metrics and not)
+#   REPEAT=8 SCENARIOS=metrics scripts/bench.sh        (S1, S2, S6 counting for /metrics and not;
+#                                                       scripts/metrics-ab-summary.py summarises the pairs)
 #   SCENARIOS=cluster scripts/bench.sh                 (S1, S2, S6 and latency on two nodes through a
 #                                                       private valkey-server, beside one node --engine memory)
 #   BUILD=build-other SCENARIOS=cluster scripts/bench.sh   (the binaries of another release build directory)

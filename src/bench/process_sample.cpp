@@ -12,10 +12,11 @@ namespace pubsub::bench {
 
 namespace {
 
-// Returns the user + system seconds of a /proc/<pid>/stat line (fields 14, 15).
-double cpu_seconds_of_stat(const std::string& line) {
+// Fills the user + system and the user seconds of a /proc/<pid>/stat line
+// (fields 14, 15).
+void read_cpu_of_stat(const std::string& line, ProcSample& out) {
   auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return;
   std::istringstream fields(line.substr(close + 2));
   std::string field;
   unsigned long utime = 0, stime = 0;
@@ -23,7 +24,9 @@ double cpu_seconds_of_stat(const std::string& line) {
     if (i == 14) utime = std::stoul(field);
     if (i == 15) stime = std::stoul(field);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  out.cpu_seconds = static_cast<double>(utime + stime) / ticks;
+  out.user_seconds = static_cast<double>(utime) / ticks;
 }
 
 }  // namespace
@@ -34,7 +37,7 @@ ProcSample sample_process(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   std::getline(stat, line);
-  out.cpu_seconds = cpu_seconds_of_stat(line);
+  read_cpu_of_stat(line, out);
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) out.rss_kib = std::stol(line.substr(6));
@@ -66,7 +69,8 @@ std::vector<ProcessUsage> usage_between(const std::vector<int>& pids, const std:
                                         const std::vector<ProcSample>& after) {
   std::vector<ProcessUsage> out;
   for (std::size_t i = 0; i < pids.size() && i < before.size() && i < after.size(); ++i) {
-    out.push_back({pids[i], process_name(pids[i]), after[i].cpu_seconds - before[i].cpu_seconds, after[i].rss_kib});
+    out.push_back({pids[i], process_name(pids[i]), after[i].cpu_seconds - before[i].cpu_seconds,
+                   after[i].user_seconds - before[i].user_seconds, after[i].rss_kib});
   }
   return out;
 }

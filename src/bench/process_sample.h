@@ -11,7 +11,8 @@
 namespace pubsub::bench {
 
 struct ProcSample {
-  double cpu_seconds = 0;  // user + system
+  double cpu_seconds = 0;   // user + system
+  double user_seconds = 0;  // user alone
   long rss_kib = 0;
 };
 
@@ -31,12 +32,13 @@ std::string process_name(int pid);
 // One sampled process over a measured window.
 struct ProcessUsage {
   int pid = 0;
-  std::string name;        // process_name(pid)
-  double cpu_seconds = 0;  // between the window's start and end
-  long rss_kib = 0;        // at the window's end
+  std::string name;         // process_name(pid)
+  double cpu_seconds = 0;   // between the window's start and end
+  double user_seconds = 0;  // of which in user space
+  long rss_kib = 0;         // at the window's end
 };
 
-// Returns, for each of `pids` (in order), its CPU time from `before` to
+// Returns, for each of `pids` (in order), its CPU time (and user time) from `before` to
 // `after` (sample_processes of `pids` at the window's start and end) and its
 // RSS at `after`.
 std::vector<ProcessUsage> usage_between(const std::vector<int>& pids, const std::vector<ProcSample>& before,

@@ -65,6 +65,7 @@ void print_throughput_json(const Options& o, const ThroughputResult& r) {
       << "},";
   if (!o.server_pids.empty()) {
     print_json_field(out, "server_cpu_us_per_delivery", r.us_per_delivery(r.server_cpu_seconds));
+    print_json_field(out, "server_user_cpu_us_per_delivery", r.us_per_delivery(r.server_user_seconds));
     print_json_field(out, "server_cpu_us_per_publish", r.us_per_publish(r.server_cpu_seconds));
     out << "\"server_rss_kib\":" << r.server_rss_kib << ",";
   }
@@ -113,9 +114,11 @@ void print_throughput_text(const Options& o, const ThroughputResult& r) {
 void ThroughputResult::set_servers(std::vector<ProcessUsage> usage) {
   servers = std::move(usage);
   server_cpu_seconds = 0;
+  server_user_seconds = 0;
   server_rss_kib = 0;
   for (const ProcessUsage& s : servers) {
     server_cpu_seconds += s.cpu_seconds;
+    server_user_seconds += s.user_seconds;
     server_rss_kib += s.rss_kib;
   }
 }

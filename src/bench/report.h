@@ -28,12 +28,13 @@ struct ThroughputResult {
   std::uint64_t gaps = 0, duplicates = 0, reordered = 0, errors = 0;
   Histogram latency;                  // publish to delivery, measured window only
   double server_cpu_seconds = 0;      // in the window, all --server-pid processes together
+  double server_user_seconds = 0;     // of which in user space
   long server_rss_kib = 0;            // at the window's end, all --server-pid processes together
   std::vector<ProcessUsage> servers;  // each --server-pid process, in the order given
   double client_cpu_seconds = 0;      // in the window
 
   // Keeps `usage` (one per --server-pid) as `servers` and its sums as
-  // server_cpu_seconds and server_rss_kib.
+  // server_cpu_seconds, server_user_seconds and server_rss_kib.
   void set_servers(std::vector<ProcessUsage> usage);
 
   // Returns true if no stream had a gap, duplicate or step back, and no

@@ -455,8 +455,9 @@ void WsConnection::fill_output() {
   if (output_ended()) return;
   // Events leave for the socket in this pass's write: that is when they
   // count as delivered, and their latency is measured (one clock read per
-  // write; the latencies' sum is added once per write). The latency
-  // histogram's count is the delivered total.
+  // write; the tally adds a bucket's run of events and the latencies' sum
+  // once, metrics/histogram.h). The latency histogram's count is the
+  // delivered total.
   std::uint64_t now_ns = 0;
   metrics::ThreadHistogram::Tally latency(context_.counts.delivery_latency_ns);
   // The SLOW_CONSUMER error is the last frame: it goes out even past the

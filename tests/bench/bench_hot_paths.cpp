@@ -2,9 +2,11 @@
 // the codec (read a client frame, parse a publish, build an event), a
 // publish fanned out to 1, 100 and 10 000 subscribers on the publisher's
 // shard and on another one (queueing and the hand-off included, no
-// sockets), and the frame writer's copy and gather.
+// sockets), the frame writer's copy and gather, and what counting for
+// /metrics adds to a connection's write (docs/benchmarks.md).
 #include <catch2/benchmark/catch_benchmark.hpp>
 #include <catch2/catch_test_macros.hpp>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "core/fakes.h"
 #include "net/broker_frames.h"
 #include "net/frame_writer.h"
+#include "net/metrics_counts.h"
 #include "protocol/client_frames.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
@@ -103,4 +106,35 @@ TEST_CASE("frame writer") {
     writer.consume(pool, writer.pending());
     return n;
   };
+}
+
+// What WsConnection::fill_output and begin_flush count per write of
+// `events` events: one clock read, the queue length at the write, and each
+// event's latency in the shard's histogram (the sum added once).
+TEST_CASE("metrics counting") {
+  net::ShardCounts counts;
+  BENCHMARK("read the steady clock") { return std::chrono::steady_clock::now(); };
+  for (std::uint64_t events : {1u, 16u}) {
+    BENCHMARK_ADVANCED("count a write of " + std::to_string(events) + " event(s)")
+    (Catch::Benchmark::Chronometer meter) {
+      // Accepted 0.5-4 ms before the write, as in a loaded run.
+      const auto accepted = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count());
+      meter.measure([&](int i) {
+        counts.queue_frames.observe(events);
+        metrics::ThreadHistogram::Tally latency(counts.delivery_latency_ns);
+        const auto now = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count());
+        for (std::uint64_t e = 0; e < events; ++e) {
+          latency.observe(now - accepted + 500'000 + static_cast<std::uint64_t>(i % 8) * 500'000);
+        }
+        return now;
+      });
+    };
+  }
+  metrics::HistogramSnapshot latencies;
+  counts.delivery_latency_ns.snapshot_into(latencies);
+  REQUIRE(latencies.count > 0);
 }

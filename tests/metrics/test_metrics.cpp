@@ -50,28 +50,49 @@ TEST_CASE("histograms: a value falls in the first bucket whose bound is >= it; s
   CHECK(s.count == 9);
 }
 
-TEST_CASE("histograms: a tally counts each value at once and adds the sum when it ends") {
+TEST_CASE("histograms: a tally adds each bucket's run when a value falls elsewhere, the rest when it ends") {
   ThreadHistogram h(kBounds);
   h.observe(7);
   {
     ThreadHistogram::Tally tally(h);
-    for (std::uint64_t v : {10, 11, 2000}) tally.observe(v);
+    for (std::uint64_t v : {10, 0, 11, 100, 2000, 5000}) tally.observe(v);
     HistogramSnapshot during;
     h.snapshot_into(during);
-    CHECK(during.counts == std::vector<std::uint64_t>{2, 1, 0, 1});
-    CHECK(during.count == 4);
-    CHECK(during.sum == 7);  // the tally's sum is not added yet
+    CHECK(during.counts == std::vector<std::uint64_t>{3, 2, 0, 0});  // the run of 2000 and 5000 is not added yet
+    CHECK(during.count == 5);
+    CHECK(during.sum == 7);  // nor the sum
   }
   HistogramSnapshot after;
   h.snapshot_into(after);
-  CHECK(after.counts == std::vector<std::uint64_t>{2, 1, 0, 1});
-  CHECK(after.count == 4);
-  CHECK(after.sum == 7 + 10 + 11 + 2000);
+  CHECK(after.counts == std::vector<std::uint64_t>{3, 2, 0, 2});
+  CHECK(after.count == 7);
+  CHECK(after.sum == 7 + 10 + 0 + 11 + 100 + 2000 + 5000);
   { ThreadHistogram::Tally empty(h); }  // observes nothing, adds nothing
   HistogramSnapshot unchanged;
   h.snapshot_into(unchanged);
   CHECK(unchanged.sum == after.sum);
-  CHECK(unchanged.count == 4);
+  CHECK(unchanged.count == 7);
+}
+
+TEST_CASE("histograms: a tally puts every value where observe() does, at each bucket's edges") {
+  ThreadHistogram one_by_one(kBounds), tallied(kBounds);
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  // Each bound, either side of it, the extremes, runs and jumps back and forth.
+  const std::vector<std::uint64_t> values{0,    0,   9,   10,   11,   11, 99, 100, 101, 999, 1000,
+                                          1001, max, max, 1000, 1001, 10, 11, 0,   500, 500, 1};
+  {
+    ThreadHistogram::Tally tally(tallied);
+    for (std::uint64_t v : values) {
+      one_by_one.observe(v);
+      tally.observe(v);
+    }
+  }
+  HistogramSnapshot a, b;
+  one_by_one.snapshot_into(a);
+  tallied.snapshot_into(b);
+  CHECK(b.counts == a.counts);
+  CHECK(b.count == values.size());
+  CHECK(b.sum == a.sum);
 }
 
 TEST_CASE("the text format: HELP and TYPE, labels escaped, numbers as Prometheus reads them") {
