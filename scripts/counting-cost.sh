@@ -47,7 +47,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 mkdir -p bench-results
 out="bench-results/counting-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-counting.XXXXXX")
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT; echo "profiles: $work" >&2
+if [ -n "${KEEP:-}" ]; then echo "profiles kept in $work" >&2; else trap 'rm -rf "$work"' EXIT; fi
 
 # The three shapes: name, topics, subscribers per topic, publishers, and
 # the fixed rate under callgrind (low enough for the instrumented server).
@@ -56,7 +56,7 @@ shapes=("s1 1 100 1 200" "s2 10 100 4 200" "s6 1000 5 8 2000")
 # Part 1: one callgrind run. Prints one JSON object.
 callgrind_run() {  # binary, label, threads, topics, subscribers, publishers, rate
   local binary=$1 label=$2 threads=$3 topics=$4 subscribers=$5 publishers=$6 rate=$7
-  local profile=$work/$label-$threads-$topics.out log=$work/server.out
+  local profile=$work/$label-$threads-$topics-$rate.out log=$work/server.out
   : >"$log"
   valgrind --tool=callgrind --callgrind-out-file="$profile" "$binary" --host 127.0.0.1 --port 0 --log-level warn \
     --threads "$threads" --heartbeat-interval 0 --max-queue 20000 >"$log" 2>"$work/valgrind.log" &
