@@ -1,10 +1,10 @@
 // Events; see event.h.
 #include "core/event.h"
 
-#include <chrono>
 #include <cstring>
 #include <new>
 
+#include "common/steady_ns.h"
 #include "core/topic.h"
 
 namespace pubsub::core {
@@ -17,9 +17,7 @@ std::uint64_t accepted_now_ns() {
 #if defined(PUBSUB_METRICS_COUNTING) && PUBSUB_METRICS_COUNTING == 0
   return 0;
 #else
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  return common::steady_now_ns();
 #endif
 }
 

@@ -7,6 +7,7 @@
 
 #include "auth/authenticator.h"
 #include "common/log.h"
+#include "common/steady_ns.h"
 #include "common/string_hash.h"
 #include "core/broker.h"
 #include "net/broker_frames.h"
@@ -36,12 +37,6 @@ std::uint16_t close_code_for(CloseReason reason) {
 void erase_from(std::vector<WsConnection*>& list, WsConnection* connection) {
   auto it = std::find(list.begin(), list.end(), connection);
   if (it != list.end()) list.erase(it);
-}
-
-std::uint64_t steady_now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
 }
 
 // Publishes granted or refused, remembered per topic: a publish checks
@@ -467,7 +462,7 @@ void WsConnection::fill_output() {
     if (!frame) break;
     const core::Event* event = frame->event();
     if (metrics::kCounting && event != nullptr) {
-      if (now_ns == 0) now_ns = steady_now_ns();
+      if (now_ns == 0) now_ns = common::steady_now_ns();
       latency.observe(now_ns > event->accepted_ns() ? now_ns - event->accepted_ns() : 0);
     }
     writer_.append(context_.writers, frame);

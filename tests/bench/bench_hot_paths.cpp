@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/steady_ns.h"
 #include "core/broker.h"
 #include "core/fakes.h"
 #include "net/broker_frames.h"
@@ -118,15 +119,11 @@ TEST_CASE("metrics counting") {
     BENCHMARK_ADVANCED("count a write of " + std::to_string(events) + " event(s)")
     (Catch::Benchmark::Chronometer meter) {
       // Accepted 0.5-4 ms before the write, as in a loaded run.
-      const auto accepted = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-              .count());
+      const auto accepted = common::steady_now_ns();
       meter.measure([&](int i) {
         counts.queue_frames.observe(events);
         metrics::ThreadHistogram::Tally latency(counts.delivery_latency_ns);
-        const auto now = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-                .count());
+        const auto now = common::steady_now_ns();
         for (std::uint64_t e = 0; e < events; ++e) {
           latency.observe(now - accepted + 500'000 + static_cast<std::uint64_t>(i % 8) * 500'000);
         }
