@@ -36,6 +36,7 @@ ClusterNode::ClusterNode(core::Broker& broker, asio::io_context& home_io, std::s
       store_(store),
       history_size_(history_size),
       feed_(home_io, urls),
+      feed_states_(urls.size(), "the live feed has not connected yet"),
       alive_(std::make_shared<ClusterNode*>(this)) {
   feed_.on_event([this](const engine::ChannelEvent& event) { take_event(event); });
   feed_.on_ready([this](std::string_view topic) {
@@ -50,7 +51,8 @@ ClusterNode::ClusterNode(core::Broker& broker, asio::io_context& home_io, std::s
       }
     }
   });
-  feed_.on_state([](std::size_t server, redis::LinkState state, std::string_view detail) {
+  feed_.on_state([this](std::size_t server, redis::LinkState state, std::string_view detail) {
+    feed_states_.set(server, state == redis::LinkState::up, detail);
     if (state == redis::LinkState::up) {
       log::info("live feed connected", {{"server", static_cast<std::uint64_t>(server)}});
     } else {

@@ -40,6 +40,7 @@
 #include "common/string_hash.h"
 #include "engine/event_feed.h"
 #include "engine/store_results.h"
+#include "net/link_states.h"
 #include "net/shared_topics_link.h"
 
 namespace pubsub::core {
@@ -76,6 +77,8 @@ class ClusterNode {
   void load(std::string topic, bool create_missing, boost::asio::io_context& reply_io, LoadHandler done);
   // The node's last subscription of `topic` ended (BrokerOptions::on_unheld).
   void unheld(std::string_view topic);
+  // Whether the live feed's connection to each server is up (GET /health).
+  const LinkStates& feed_states() const { return feed_states_; }
 
  private:
   struct Waiter {
@@ -116,6 +119,7 @@ class ClusterNode {
   engine::StoreRing& store_;
   const std::size_t history_size_;
   engine::EventFeed feed_;
+  LinkStates feed_states_;
   std::unordered_map<std::string, Loading, StringHash, std::equal_to<>> loading_;
   std::unordered_map<std::string, Filling, StringHash, std::equal_to<>> filling_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> watched_;  // one feed watch each

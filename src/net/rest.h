@@ -28,6 +28,8 @@ class Broker;
 
 namespace pubsub::net {
 
+class LinkStates;
+
 // Figures of the server process shown by /health and /stats.
 struct ServerCounters {
   std::int64_t connections = 0;            // open TCP connections (HTTP and WebSocket)
@@ -89,6 +91,9 @@ struct RestContext {
   ShardCounts* counts = nullptr;
   // Renders GET /metrics (metrics_page.h); empty: 503.
   std::function<std::string()> render_metrics = {};
+  // --engine redis: the live feed's connections (cluster_node.h), which
+  // GET /health counts with the shard's own; null: not counted.
+  const LinkStates* live_feed = nullptr;
 };
 
 // What a request asks for once route_request has checked its path, its

@@ -22,13 +22,15 @@ void probe(engine::StoreRing& store) {
 }
 
 // GET /health: the node's figures and the state of its connections to
-// the servers, which it then probes.
+// the servers (the shard's own and the node's live feed), which it then
+// probes.
 RestResponse shared_health(engine::StoreRing& store, const core::Broker& broker, const RestContext& context) {
   std::vector<StoreServerState> servers;
   servers.reserve(store.size());
   for (std::size_t i = 0; i < store.size(); ++i) {
     servers.push_back({store.urls()[i].endpoint(), store.up(i), store.last_error(i)});
   }
+  if (context.live_feed != nullptr) count_live_feed(servers, *context.live_feed);
   RestResponse answer = health_answer(context, broker.topic_count(), broker.subscription_count(), servers);
   probe(store);
   return answer;

@@ -3,8 +3,9 @@
 // Valkey/Redis, through the shard's StoreRing, with one store call; the
 // node's own figures come from the broker (which mirrors the topics the
 // node's connections hold). GET /health answers from the state of the
-// shard's connections, and sends each server a PING (not awaited), so that
-// one that stopped answering counts as down within the command timeout.
+// shard's connections and of the node's live feed (RestContext::live_feed),
+// and sends each server a PING (not awaited) on the shard's connection, so
+// that one that stopped answering counts as down within the command timeout.
 // Routing, credentials and the checks of bodies and queries are memory
 // mode's (rest.h, rest_requests.h); the answers are made by
 // rest_store_answers.h.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "net/link_states.h"
 #include "net/rest_bodies.h"
 #include "protocol/json_scan.h"
 
@@ -141,6 +142,14 @@ RestResponse published_answer(std::string_view topic, const engine::StoreResult<
                               bool batch) {
   if (!result.ok()) return refusal_of(topic, result);
   return {201, published_body(topic, result.value.first_seq, result.value.last_seq, batch), {}};
+}
+
+void count_live_feed(std::span<StoreServerState> servers, const LinkStates& feed) {
+  for (std::size_t i = 0; i < servers.size() && i < feed.size(); ++i) {
+    if (!servers[i].up || feed.up(i)) continue;
+    servers[i].up = false;
+    servers[i].error = "live feed: " + feed.error(i);
+  }
 }
 
 RestResponse health_answer(const RestContext& context, std::size_t topics, std::int64_t subscribers,

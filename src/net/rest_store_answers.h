@@ -58,6 +58,13 @@ struct StoreServerState {
   std::string error;  // why it is down
 };
 
+// Counts the node's live feed (cluster_node.h) in `servers`, one entry
+// per server of the ring in the ring's order: a server whose shard
+// connection is up but whose live feed connection is down is down, with
+// the feed's error after "live feed: ". While the feed is down the node
+// cannot subscribe to that server's topics nor deliver their events.
+void count_live_feed(std::span<StoreServerState> servers, const LinkStates& feed);
+
 // GET /health: 200 "ok" while every server is up, 503 "degraded" naming
 // those that are down, 503 "shutting_down" once the shutdown began; the
 // topics and subscriptions `topics` and `subscribers` are the node's.

@@ -86,7 +86,8 @@ RestContext ServerState::rest_context(std::size_t shard, common::TokenBucket* pu
                      .publish_budget = publish_budget,
                      .token_memory = nullptr,
                      .counts = &shards[shard]->context.counts,
-                     .render_metrics = [this] { return net::render_metrics(*this); }};
+                     .render_metrics = [this] { return net::render_metrics(*this); },
+                     .live_feed = cluster ? &cluster->feed_states() : nullptr};
 }
 
 }  // namespace pubsub::net

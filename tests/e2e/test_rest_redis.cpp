@@ -5,16 +5,19 @@
 // published to and deleted on one node are so on the others, with one seq
 // order and one epoch; that a Valkey that stops or does not answer makes
 // REST answer 503 UNAVAILABLE and /health 503 degraded, within the command
-// timeout, until it is back; and that topics spread over two servers.
+// timeout, until it is back; that a node whose live feed alone is cut off
+// is degraded too; and that topics spread over two servers.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "e2e/harness.h"
@@ -23,6 +26,7 @@
 
 using namespace pubsub::e2e;
 using Catch::Matchers::ContainsSubstring;
+using Catch::Matchers::StartsWith;
 namespace json = boost::json;
 using Valkey = pubsub::redis::testing::ServerProcess;
 
@@ -105,6 +109,41 @@ std::set<std::string> topics_kept_by(const Valkey& server) {
   }
   return topics;
 }
+
+// One connection to a Valkey server, kept open (a new one may be refused
+// while the test holds maxclients down), that sends commands in order.
+struct ValkeyConsole {
+  explicit ValkeyConsole(const Valkey& server)
+      : client(io, pubsub::redis::testing::url_of(server.url()), pubsub::redis::testing::quick_options()) {
+    client.start();
+    REQUIRE(pubsub::redis::testing::run_until(io, [&] { return client.up(); }));
+  }
+
+  // Sends every command of `commands` at once, on this one connection, and
+  // returns their replies.
+  std::vector<pubsub::redis::Reply> send(const std::vector<std::vector<std::string>>& commands) {
+    std::vector<std::optional<pubsub::redis::Reply>> replies(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
+      client.command(args, [&replies, i](pubsub::redis::Reply r) { replies[i] = std::move(r); });
+    }
+    REQUIRE(pubsub::redis::testing::run_until(io, [&] { return replies.back().has_value(); }));
+    std::vector<pubsub::redis::Reply> out;
+    for (auto& reply : replies) out.push_back(std::move(reply.value()));
+    return out;
+  }
+
+  // A field of INFO's "clients" section, as a number.
+  long long clients_field(const std::string& field) {
+    const std::string info = send({{"INFO", "clients"}}).front().text;
+    const std::size_t at = info.find(field + ":");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(info.substr(at + field.size() + 1));
+  }
+
+  boost::asio::io_context io;
+  pubsub::redis::Client client;
+};
 
 }  // namespace
 
@@ -263,6 +302,56 @@ TEST_CASE("Valkey not answering: a REST call is 503 within the command timeout",
   valkey.resume();
   CHECK(health_is(a.port(), 200, kThreads));
   CHECK(eventually([&] { return http(a.port(), "POST", "/topics/t/messages", message(2)).status == 201; }, 10s));
+}
+
+TEST_CASE("the live feed lost while the node's other connections stay: /health degraded naming it until it is back",
+          "[rest][redis][cluster]") {
+  Valkey valkey;
+  ServerProcess node(node_args({&valkey}));
+  wait_until_up({&node});
+  // A subscriber on the node: its live feed listens to the topic, on the
+  // node's one pub/sub connection to Valkey.
+  REQUIRE(http(node.port(), "POST", "/topics", R"({"name":"t"})").status == 201);
+  WsClient subscriber(node.port());
+  subscriber.subscribe("t");
+  ValkeyConsole console(valkey);
+  const std::string listeners = console.send({{"CLIENT", "LIST", "TYPE", "pubsub"}}).front().text;
+  REQUIRE(std::count(listeners.begin(), listeners.end(), '\n') == 1);
+
+  // In one transaction: the feed's connection is closed, and no new
+  // connection is let in, so the feed cannot come back while the node's
+  // other connections (and this one) stay.
+  const long long others = console.clients_field("connected_clients") - 1;
+  const std::vector<pubsub::redis::Reply> done = console.send({{"MULTI"},
+                                                               {"CLIENT", "KILL", "TYPE", "pubsub"},
+                                                               {"CONFIG", "SET", "maxclients", std::to_string(others)},
+                                                               {"EXEC"}});
+  INFO(done.back().text);
+  REQUIRE(done.back().kind == pubsub::redis::ReplyKind::array);
+  REQUIRE(done.back().elements.size() == 2);
+  CHECK(done.back().elements[0].integer == 1);
+
+  CHECK(health_is(node.port(), 503, kThreads));
+  const json::object health = get_object(node.port(), "/health", 503);
+  CHECK(health.at("status") == "degraded");
+  CHECK(health.at("redis").at("servers_up").as_int64() == 0);
+  const json::array& down = health.at("redis").at("down").as_array();
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].at("endpoint").as_string() == "127.0.0.1:" + std::to_string(valkey.port()));
+  CHECK_THAT(std::string(down[0].at("error").as_string()), StartsWith("live feed: "));
+  // The node's own connections still answer: what needs no live feed works.
+  CHECK(http(node.port(), "POST", "/topics", R"({"name":"u"})").status == 201);
+
+  // Let connections in again: the feed reconnects by itself.
+  REQUIRE(console.send({{"CONFIG", "SET", "maxclients", "10000"}}).front().text == "OK");
+  CHECK(health_is(node.port(), 200, kThreads, 10s));
+  CHECK(get_object(node.port(), "/health").at("redis").at("down").as_array().empty());
+  // And the subscriber gets the topic's events again.
+  REQUIRE(http(node.port(), "POST", "/topics/t/messages", message(1)).status == 201);
+  json::object event = subscriber.next();
+  INFO(json::serialize(event));
+  CHECK(event["type"] == "event");
+  CHECK(event["seq"] == 1);
 }
 
 TEST_CASE("two Valkey servers: topics created on one node are listed by the other and spread over both",

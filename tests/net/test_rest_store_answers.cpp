@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/broker.h"
+#include "net/link_states.h"
 #include "net/rest_bodies.h"
 #include "net/rest_store_answers.h"
 #include "protocol/messages.h"
@@ -183,4 +184,44 @@ TEST_CASE("GET /health: ok while every server is up, degraded naming the servers
   const auto ending = net::health_answer(context_with(counters), 0, 0, one_down);
   CHECK(ending.status == 503);
   CHECK_THAT(ending.body, StartsWith(R"({"status":"shutting_down",)"));
+}
+
+TEST_CASE("GET /health counts the live feed: a server whose feed connection is down is down", "[rest][redis]") {
+  net::ServerCounters counters;
+  const auto context = context_with(counters);
+  net::LinkStates feed(2, "the live feed has not connected yet");
+  std::vector<net::StoreServerState> servers = {{"10.0.0.1:6379", true, ""}, {"10.0.0.2:6380", true, ""}};
+
+  // Neither feed connection is up yet: both servers are down, saying so.
+  net::count_live_feed(servers, feed);
+  CHECK_FALSE(servers[0].up);
+  CHECK(servers[0].error == "live feed: the live feed has not connected yet");
+  CHECK(net::health_answer(context, 0, 0, servers).status == 503);
+
+  // The first feed connection is up, the second was lost: the shard's
+  // own connections being up does not make the second server up.
+  feed.set(0, true, "");
+  feed.set(1, false, "Connection reset by peer");
+  servers = {{"10.0.0.1:6379", true, ""}, {"10.0.0.2:6380", true, ""}};
+  net::count_live_feed(servers, feed);
+  CHECK(servers[0].up);
+  CHECK_FALSE(servers[1].up);
+  const auto degraded = net::health_answer(context, 0, 0, servers);
+  CHECK(degraded.status == 503);
+  CHECK_THAT(degraded.body, ContainsSubstring(R"("servers":2,"servers_up":1,"down":[)"
+                                              R"({"endpoint":"10.0.0.2:6380",)"
+                                              R"("error":"live feed: Connection reset by peer"}]})"));
+
+  // A server whose shard connection is down keeps that connection's error.
+  servers = {{"10.0.0.1:6379", false, "Connection refused"}, {"10.0.0.2:6380", true, ""}};
+  feed.set(1, true, "");
+  net::count_live_feed(servers, feed);
+  CHECK(servers[0].error == "Connection refused");
+  CHECK(servers[1].up);
+
+  // Both up: ok.
+  servers = {{"10.0.0.1:6379", true, ""}, {"10.0.0.2:6380", true, ""}};
+  net::count_live_feed(servers, feed);
+  CHECK(net::health_answer(context, 0, 0, servers).status == 200);
+  CHECK(feed.error(1).empty());
 }
