@@ -19,7 +19,8 @@ namespace pubsub::net {
 class LinkStates {
  public:
   // `servers` connections, each down with `initial_error` until set().
-  LinkStates(std::size_t servers, std::string_view initial_error) : entries_(servers, {false, std::string(initial_error)}) {}
+  LinkStates(std::size_t servers, std::string_view initial_error)
+      : entries_(servers, {false, std::string(initial_error)}) {}
   LinkStates(const LinkStates&) = delete;
   LinkStates& operator=(const LinkStates&) = delete;
 
