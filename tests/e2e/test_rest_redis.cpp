@@ -29,6 +29,11 @@ using Catch::Matchers::ContainsSubstring;
 using Catch::Matchers::StartsWith;
 namespace json = boost::json;
 using Valkey = pubsub::redis::testing::ServerProcess;
+using pubsub::redis::testing::call;
+using pubsub::redis::testing::info_field;
+using pubsub::redis::testing::quick_options;
+using pubsub::redis::testing::run_until;
+using pubsub::redis::testing::url_of;
 
 namespace {
 
@@ -96,54 +101,17 @@ std::set<std::string> topics_kept_by(const Valkey& server) {
   pubsub::redis::Client client(io, pubsub::redis::testing::url_of(server.url()),
                                pubsub::redis::testing::quick_options());
   client.start();
-  std::optional<pubsub::redis::Reply> reply;
   REQUIRE(pubsub::redis::testing::run_until(io, [&] { return client.up(); }));
-  client.command({"KEYS", "pubsub:{*}:meta"}, [&](pubsub::redis::Reply r) { reply = std::move(r); });
-  REQUIRE(pubsub::redis::testing::run_until(io, [&] { return reply.has_value(); }));
-  REQUIRE(reply->kind == pubsub::redis::ReplyKind::array);
+  const pubsub::redis::Reply reply = call(io, client, {"KEYS", "pubsub:{*}:meta"});
+  REQUIRE(reply.kind == pubsub::redis::ReplyKind::array);
   std::set<std::string> topics;
-  for (const auto& key : reply->elements) {
+  for (const auto& key : reply.elements) {
     const std::size_t open = key.text.find('{');
     const std::size_t close = key.text.rfind('}');
     topics.insert(key.text.substr(open + 1, close - open - 1));
   }
   return topics;
 }
-
-// One connection to a Valkey server, kept open (a new one may be refused
-// while the test holds maxclients down), that sends commands in order.
-struct ValkeyConsole {
-  explicit ValkeyConsole(const Valkey& server)
-      : client(io, pubsub::redis::testing::url_of(server.url()), pubsub::redis::testing::quick_options()) {
-    client.start();
-    REQUIRE(pubsub::redis::testing::run_until(io, [&] { return client.up(); }));
-  }
-
-  // Sends every command of `commands` at once, on this one connection, and
-  // returns their replies.
-  std::vector<pubsub::redis::Reply> send(const std::vector<std::vector<std::string>>& commands) {
-    std::vector<std::optional<pubsub::redis::Reply>> replies(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      const std::vector<std::string_view> args(commands[i].begin(), commands[i].end());
-      client.command(args, [&replies, i](pubsub::redis::Reply r) { replies[i] = std::move(r); });
-    }
-    REQUIRE(pubsub::redis::testing::run_until(io, [&] { return replies.back().has_value(); }));
-    std::vector<pubsub::redis::Reply> out;
-    for (auto& reply : replies) out.push_back(std::move(reply.value()));
-    return out;
-  }
-
-  // A field of INFO's "clients" section, as a number.
-  long long clients_field(const std::string& field) {
-    const std::string info = send({{"INFO", "clients"}}).front().text;
-    const std::size_t at = info.find(field + ":");
-    REQUIRE(at != std::string::npos);
-    return std::stoll(info.substr(at + field.size() + 1));
-  }
-
-  boost::asio::io_context io;
-  pubsub::redis::Client client;
-};
 
 }  // namespace
 
@@ -314,22 +282,27 @@ TEST_CASE("the live feed lost while the node's other connections stay: /health d
   REQUIRE(http(node.port(), "POST", "/topics", R"({"name":"t"})").status == 201);
   WsClient subscriber(node.port());
   subscriber.subscribe("t");
-  ValkeyConsole console(valkey);
-  const std::string listeners = console.send({{"CLIENT", "LIST", "TYPE", "pubsub"}}).front().text;
+  // One connection to Valkey, kept open: a new one may be refused below.
+  boost::asio::io_context io;
+  pubsub::redis::Client console(io, url_of(valkey.url()), quick_options());
+  console.start();
+  REQUIRE(run_until(io, [&] { return console.up(); }));
+  const std::string listeners = call(io, console, {"CLIENT", "LIST", "TYPE", "pubsub"}).text;
   REQUIRE(std::count(listeners.begin(), listeners.end(), '\n') == 1);
 
   // In one transaction: the feed's connection is closed, and no new
   // connection is let in, so the feed cannot come back while the node's
   // other connections (and this one) stay.
-  const long long others = console.clients_field("connected_clients") - 1;
-  const std::vector<pubsub::redis::Reply> done = console.send({{"MULTI"},
-                                                               {"CLIENT", "KILL", "TYPE", "pubsub"},
-                                                               {"CONFIG", "SET", "maxclients", std::to_string(others)},
-                                                               {"EXEC"}});
-  INFO(done.back().text);
-  REQUIRE(done.back().kind == pubsub::redis::ReplyKind::array);
-  REQUIRE(done.back().elements.size() == 2);
-  CHECK(done.back().elements[0].integer == 1);
+  const std::string others =
+      std::to_string(info_field(call(io, console, {"INFO", "clients"}).text, "connected_clients") - 1);
+  call(io, console, {"MULTI"});
+  call(io, console, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  call(io, console, {"CONFIG", "SET", "maxclients", others});
+  const pubsub::redis::Reply done = call(io, console, {"EXEC"});
+  INFO(done.text);
+  REQUIRE(done.kind == pubsub::redis::ReplyKind::array);
+  REQUIRE(done.elements.size() == 2);
+  CHECK(done.elements[0].integer == 1);
 
   CHECK(health_is(node.port(), 503, kThreads));
   const json::object health = get_object(node.port(), "/health", 503);
@@ -343,7 +316,7 @@ TEST_CASE("the live feed lost while the node's other connections stay: /health d
   CHECK(http(node.port(), "POST", "/topics", R"({"name":"u"})").status == 201);
 
   // Let connections in again: the feed reconnects by itself.
-  REQUIRE(console.send({{"CONFIG", "SET", "maxclients", "10000"}}).front().text == "OK");
+  REQUIRE(call(io, console, {"CONFIG", "SET", "maxclients", "10000"}).text == "OK");
   CHECK(health_is(node.port(), 200, kThreads, 10s));
   CHECK(get_object(node.port(), "/health").at("redis").at("down").as_array().empty());
   // And the subscriber gets the topic's events again.

@@ -17,13 +17,6 @@ using namespace pubsub::engine::testing;
 
 namespace {
 
-// The number after "name:" in INFO's text ("total_reads_processed:12").
-long long info_field(const std::string& info, const std::string& name) {
-  const auto at = info.find("\r\n" + name + ":");
-  REQUIRE(at != std::string::npos);
-  return std::stoll(info.substr(at + name.size() + 3));
-}
-
 // A distinct message id per (node, index), as a JSON string token.
 std::string message_id(int node, int index) { return "\"" + std::to_string(node) + "-" + std::to_string(index) + "\""; }
 

@@ -10,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch_test_macros.hpp>
+
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -157,6 +160,20 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, s
     if (io.run_for(5ms) == 0) std::this_thread::sleep_for(1ms);
   }
   return true;
+}
+
+Reply call(boost::asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,
+           std::chrono::milliseconds timeout) {
+  std::optional<Reply> reply;
+  client.command(args, [&reply](Reply r) { reply = std::move(r); });
+  REQUIRE(run_until(io, [&] { return reply.has_value(); }, timeout));
+  return std::move(*reply);
+}
+
+long long info_field(const std::string& info, const std::string& name) {
+  const auto at = info.find("\r\n" + name + ":");
+  REQUIRE(at != std::string::npos);
+  return std::stoll(info.substr(at + name.size() + 3));
 }
 
 void run_for(boost::asio::io_context& io, std::chrono::milliseconds duration) {

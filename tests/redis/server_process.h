@@ -5,7 +5,8 @@
 // $VALKEY_SERVER the constructor throws, failing the test with a message
 // that says what to install.
 //
-// Also: running an io_context until a condition holds, and the URL and
+// Also: running an io_context until a condition holds, sending a command
+// and waiting for its reply, reading INFO's fields, and the URL and
 // connection options the tests use.
 //
 // Each object belongs to the thread that created it.
@@ -17,9 +18,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "redis/client.h"
 #include "redis/connection.h"
 #include "redis/redis_url.h"
 
@@ -72,6 +76,12 @@ ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000
 
 // Runs `io` until `done()` holds or `timeout` passes; returns done().
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s);
+// Sends one command on `client` and runs `io` until its reply (the test
+// fails if none comes within `timeout`).
+Reply call(boost::asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,
+           std::chrono::milliseconds timeout = 5s);
+// The number after "name:" in INFO's text ("total_reads_processed:12").
+long long info_field(const std::string& info, const std::string& name);
 // Runs `io` for `duration`.
 void run_for(boost::asio::io_context& io, std::chrono::milliseconds duration);
 

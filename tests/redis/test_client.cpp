@@ -17,26 +17,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Sends one command and runs the loop until its reply.
-Reply call(asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,
-           std::chrono::milliseconds timeout = 5s) {
-  std::optional<Reply> reply;
-  client.command(args, [&reply](Reply r) { reply = std::move(r); });
-  REQUIRE(run_until(io, [&] { return reply.has_value(); }, timeout));
-  return std::move(*reply);
-}
-
 void start_and_wait_up(asio::io_context& io, Client& client) {
   client.start();
   INFO(client.last_error());
   REQUIRE(run_until(io, [&] { return client.up(); }));
-}
-
-// The number after "name:" in INFO's text ("total_reads_processed:12").
-long long info_field(const std::string& info, const std::string& name) {
-  const auto at = info.find("\r\n" + name + ":");
-  REQUIRE(at != std::string::npos);
-  return std::stoll(info.substr(at + name.size() + 3));
 }
 
 // The calls of `command` in INFO commandstats ("cmdstat_eval:calls=3,..."); 0
