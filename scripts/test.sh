@@ -79,6 +79,7 @@ format_ok = int(sys.argv.pop(1)) == 0
 fuzz_results = sys.argv.pop(1)
 passed, failed, skipped = int(container == 0), int(container not in (0, 77)), int(container == 77)
 passed, failed = passed + format_ok, failed + (not format_ok)
+failures = ([] if format_ok else ["format"]) + ([] if container in (0, 77) else ["container"])
 # One line per fuzz target, "PASS ..." or "FAIL ..."; none: the build failed.
 try:
     fuzz_lines = open(fuzz_results).read().splitlines()
@@ -86,20 +87,27 @@ except OSError:
     fuzz_lines = []
 fuzz_passed = sum(line.startswith("PASS ") for line in fuzz_lines)
 passed, failed = passed + fuzz_passed, failed + (len(fuzz_lines) - fuzz_passed) + (not fuzz_lines)
+failures += [line.split()[1] for line in fuzz_lines if not line.startswith("PASS ")]
+failures += [] if fuzz_lines else ["fuzz (no results)"]
 for d in sys.argv[1:]:
     try:
         lines = open(f"{d}/meson-logs/testlog.json").read().splitlines()
     except OSError:
         failed += 1
+        failures.append(f"{d} (no test log)")
         continue
     for line in lines:
-        result = json.loads(line)["result"]
+        test = json.loads(line)
+        result = test["result"]
         if result in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif result == "SKIP":
             skipped += 1
         else:
             failed += 1
+            failures.append(f"{d}/{test['name']} ({result})")
+if failures:
+    print("failed: " + ", ".join(failures))
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 exit $status
