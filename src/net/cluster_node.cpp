@@ -36,7 +36,7 @@ ClusterNode::ClusterNode(core::Broker& broker, asio::io_context& home_io, std::s
       store_(store),
       history_size_(history_size),
       feed_(home_io, urls),
-      feed_states_(urls.size(), "the live feed has not connected yet"),
+      feed_states_(urls.size(), "not connected yet"),
       alive_(std::make_shared<ClusterNode*>(this)) {
   feed_.on_event([this](const engine::ChannelEvent& event) { take_event(event); });
   feed_.on_ready([this](std::string_view topic) {

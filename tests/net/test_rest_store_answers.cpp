@@ -189,13 +189,13 @@ TEST_CASE("GET /health: ok while every server is up, degraded naming the servers
 TEST_CASE("GET /health counts the live feed: a server whose feed connection is down is down", "[rest][redis]") {
   net::ServerCounters counters;
   const auto context = context_with(counters);
-  net::LinkStates feed(2, "the live feed has not connected yet");
+  net::LinkStates feed(2, "not connected yet");
   std::vector<net::StoreServerState> servers = {{"10.0.0.1:6379", true, ""}, {"10.0.0.2:6380", true, ""}};
 
   // Neither feed connection is up yet: both servers are down, saying so.
   net::count_live_feed(servers, feed);
   CHECK_FALSE(servers[0].up);
-  CHECK(servers[0].error == "live feed: the live feed has not connected yet");
+  CHECK(servers[0].error == "live feed: not connected yet");
   CHECK(net::health_answer(context, 0, 0, servers).status == 503);
 
   // The first feed connection is up, the second was lost: the shard's
