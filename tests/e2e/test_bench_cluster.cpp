@@ -31,9 +31,8 @@ std::string bench_binary() {
 // consumer whose drops would be counted as gaps (scripts/bench.sh does the
 // same).
 std::vector<std::string> node_args(const Valkey& valkey) {
-  std::vector<std::string> args = {"--engine", "redis", "--redis-url", valkey.url(), "--auto-create-topics", "true"};
-  args.insert(args.end(), {"--threads", "2", "--max-queue", "20000"});
-  return args;
+  return {"--engine", "redis",     "--redis-url", valkey.url(),  "--auto-create-topics",
+          "true",     "--threads", "2",           "--max-queue", "20000"};
 }
 
 // Returns the "subscribers" of GET `target` (/health, /topics/{name}): on

@@ -32,7 +32,7 @@ using Valkey = pubsub::redis::testing::ServerProcess;
 using pubsub::redis::testing::call;
 using pubsub::redis::testing::info_field;
 using pubsub::redis::testing::quick_options;
-using pubsub::redis::testing::run_until;
+using pubsub::redis::testing::start_and_wait_up;
 using pubsub::redis::testing::url_of;
 
 namespace {
@@ -98,10 +98,8 @@ struct TwoNodes {
 // The topics whose keys a Valkey server holds, read with KEYS.
 std::set<std::string> topics_kept_by(const Valkey& server) {
   boost::asio::io_context io;
-  pubsub::redis::Client client(io, pubsub::redis::testing::url_of(server.url()),
-                               pubsub::redis::testing::quick_options());
-  client.start();
-  REQUIRE(pubsub::redis::testing::run_until(io, [&] { return client.up(); }));
+  pubsub::redis::Client client(io, url_of(server.url()), quick_options());
+  start_and_wait_up(io, client);
   const pubsub::redis::Reply reply = call(io, client, {"KEYS", "pubsub:{*}:meta"});
   REQUIRE(reply.kind == pubsub::redis::ReplyKind::array);
   std::set<std::string> topics;
@@ -285,8 +283,7 @@ TEST_CASE("the live feed lost while the node's other connections stay: /health d
   // One connection to Valkey, kept open: a new one may be refused below.
   boost::asio::io_context io;
   pubsub::redis::Client console(io, url_of(valkey.url()), quick_options());
-  console.start();
-  REQUIRE(run_until(io, [&] { return console.up(); }));
+  start_and_wait_up(io, console);
   const std::string listeners = call(io, console, {"CLIENT", "LIST", "TYPE", "pubsub"}).text;
   REQUIRE(std::count(listeners.begin(), listeners.end(), '\n') == 1);
 

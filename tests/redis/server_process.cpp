@@ -162,6 +162,12 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, s
   return true;
 }
 
+void start_and_wait_up(boost::asio::io_context& io, Client& client) {
+  client.start();
+  INFO(client.last_error());
+  REQUIRE(run_until(io, [&] { return client.up(); }));
+}
+
 Reply call(boost::asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,
            std::chrono::milliseconds timeout) {
   std::optional<Reply> reply;

@@ -5,8 +5,8 @@
 // $VALKEY_SERVER the constructor throws, failing the test with a message
 // that says what to install.
 //
-// Also: running an io_context until a condition holds, sending a command
-// and waiting for its reply, reading INFO's fields, and the URL and
+// Also: running an io_context until a condition holds, starting a client
+// and waiting until it is up, sending a command and waiting for its reply, reading INFO's fields, and the URL and
 // connection options the tests use.
 //
 // Each object belongs to the thread that created it.
@@ -76,6 +76,9 @@ ConnectionOptions quick_options(std::chrono::milliseconds command_timeout = 2000
 
 // Runs `io` until `done()` holds or `timeout` passes; returns done().
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s);
+// Starts `client` and runs `io` until it is up (the test fails, with the
+// client's last error, if it is not up within 5 s).
+void start_and_wait_up(boost::asio::io_context& io, Client& client);
 // Sends one command on `client` and runs `io` until its reply (the test
 // fails if none comes within `timeout`).
 Reply call(boost::asio::io_context& io, Client& client, std::initializer_list<std::string_view> args,

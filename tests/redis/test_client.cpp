@@ -17,12 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void start_and_wait_up(asio::io_context& io, Client& client) {
-  client.start();
-  INFO(client.last_error());
-  REQUIRE(run_until(io, [&] { return client.up(); }));
-}
-
 // The calls of `command` in INFO commandstats ("cmdstat_eval:calls=3,..."); 0
 // if it never ran.
 long long command_calls(asio::io_context& io, Client& client, const std::string& command) {
