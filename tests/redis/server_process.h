@@ -6,8 +6,8 @@
 // that says what to install.
 //
 // Also: running an io_context until a condition holds, starting a client
-// and waiting until it is up, sending a command and waiting for its reply, reading INFO's fields, and the URL and
-// connection options the tests use.
+// and waiting until it is up, sending a command and waiting for its reply,
+// reading INFO's fields, and the URL and connection options the tests use.
 //
 // Each object belongs to the thread that created it.
 #pragma once
