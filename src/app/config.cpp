@@ -32,11 +32,11 @@ struct OptionSpec {
   const char* help;
 };
 
-std::vector<OptionSpec> option_specs(unsigned hardware_threads) {
+std::vector<OptionSpec> option_specs(unsigned cores) {
   return {
       {"host", "0.0.0.0", "address to listen on (IPv4 or IPv6 literal)"},
       {"port", "8080", "TCP port; 0 picks a free port (the chosen one is printed)"},
-      {"threads", std::to_string(hardware_threads), "I/O threads (default: number of cores)"},
+      {"threads", std::to_string(cores), "I/O threads (default: the cores this process may use)"},
       {"history-size", "100", "messages kept per topic (last_n replay, resume, history over REST)"},
       {"max-queue", "1000", "outbound queue bound per connection, in messages"},
       {"max-queue-bytes", "16777216", "outbound queue bound per connection, in bytes"},
@@ -274,10 +274,10 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
 
 }  // namespace
 
-ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& env, unsigned hardware_threads) {
+ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& env, unsigned cores) {
   ConfigResult result;
-  hardware_threads = std::max(hardware_threads, 1u);
-  auto specs = option_specs(hardware_threads);
+  cores = std::max(cores, 1u);
+  auto specs = option_specs(cores);
 
   po::options_description described("options", 132, 66);
   described.add_options()("help", "print this help and exit")("version", "print the version and exit");

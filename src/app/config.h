@@ -35,8 +35,8 @@ struct ConfigResult {
 // Looks up an environment variable; returns nullptr when it is not set.
 using EnvLookup = std::function<const char*(const char* name)>;
 
-// Parses the command line and the environment. `hardware_threads` is the
-// default of --threads.
-ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& env, unsigned hardware_threads);
+// Parses the command line and the environment. `cores` is the default of
+// --threads (available_cores.h).
+ConfigResult parse_config(int argc, const char* const argv[], const EnvLookup& env, unsigned cores);
 
 }  // namespace pubsub::app

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <thread>
 
+#include "app/available_cores.h"
 #include "app/config.h"
 #include "common/log.h"
 #include "net/server.h"
@@ -27,8 +27,8 @@ void raise_open_file_limit() {
 
 int main(int argc, char** argv) {
   using namespace pubsub;
-  auto result = app::parse_config(
-      argc, argv, [](const char* name) { return std::getenv(name); }, std::thread::hardware_concurrency());
+  auto result =
+      app::parse_config(argc, argv, [](const char* name) { return std::getenv(name); }, app::available_cores());
   switch (result.outcome) {
     case app::ConfigOutcome::help:
     case app::ConfigOutcome::version: std::printf("%s\n", result.text.c_str()); return 0;

@@ -1,6 +1,7 @@
 // End-to-end: heartbeats, idle timeouts, abrupt disconnects, graceful
 // shutdown, authentication, close codes, HTTP limits and connection limits,
-// each under the configuration it is about.
+// the default thread count, each under the configuration it is about.
+#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <future>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -229,6 +231,34 @@ TEST_CASE("--max-connections: past it new connections get 503 UNAVAILABLE and ar
   HttpResponse stats;
   REQUIRE(eventually([&] { return (stats = http(server.port(), "GET", "/stats")).status == 200; }));
   CHECK(stats.json().at("rejected_connections").as_int64() >= 2);
+}
+
+TEST_CASE("--threads defaults to the cores the process may use: one under a one-CPU affinity mask") {
+  // The server inherits the mask of the thread that starts it.
+  cpu_set_t allowed;
+  REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+  std::optional<ServerProcess> server;
+  std::exception_ptr failed;
+  try {
+    server.emplace();
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  REQUIRE(sched_setaffinity(0, sizeof allowed, &allowed) == 0);
+  if (failed) std::rethrow_exception(failed);
+  // The log line follows the "listening on" line that the start waits for.
+  REQUIRE(eventually([&] { return server->log().find(" threads=") != std::string::npos; }));
+  CHECK_THAT(server->log(), ContainsSubstring(" threads=1\n"));
+  CHECK(http(server->port(), "GET", "/health").status == 200);
 }
 
 TEST_CASE("out of descriptors: accept failures are logged once, then once a second with a count; accepting resumes") {
