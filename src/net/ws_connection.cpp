@@ -101,6 +101,10 @@ WsConnection::Action WsConnection::next_action() {
       keep_unread(input);
       continue;
     }
+    if (read_before_close_ && state_ == State::draining && !input_pending()) {
+      close_if_drained();  // all read: the close, once the answers are written
+      if (state_ != State::draining) continue;
+    }
     if (!maybe_readable_) {
       waiting_ = Waiting::readable;
       return Action::wait_readable;
@@ -354,7 +358,16 @@ void WsConnection::disarm_deadline() {
 }
 
 void WsConnection::close_if_drained() {
-  if (state_ == State::draining && idle() && writer_.empty()) start_close(close_code_for(close_reason_), close_reason_);
+  if (state_ != State::draining || !idle() || !writer_.empty()) return;
+  // The contract answers every request of a shutdown with INTERNAL: those
+  // already in the socket when the drain ends, not read yet (their
+  // readiness not reported yet, or reading held back by a full queue), are
+  // read first, once; then the close follows.
+  if (close_reason_ == CloseReason::shutdown && !read_before_close_ && (backlog_ || input_pending())) {
+    read_before_close_ = true;
+    return;
+  }
+  start_close(close_code_for(close_reason_), close_reason_);
 }
 
 void WsConnection::append_close_frame(std::uint16_t code) {

@@ -137,6 +137,10 @@ class WsConnection : public core::Subscriber {
   // An answer from the shared topics came (--engine redis): the session
   // may resume. The I/O code settles the connection.
   virtual void on_shared_answer() {}
+  // True if bytes wait unread in the socket (or in its TLS layer). Asked
+  // only when a shutdown's drain is done, so that requests sent during it
+  // are answered before the close; without a socket, none wait.
+  virtual bool input_pending() { return false; }
   void on_overflow(core::OverflowPolicy policy) override;
 
  private:
@@ -229,6 +233,9 @@ class WsConnection : public core::Subscriber {
   enum class Pending : std::uint8_t { none, events, urgent };
   Pending pending_ = Pending::none;
   bool send_blocked_ = false;  // the socket is full
+  // A shutdown's drain is done but input had come: the session reads it
+  // (answering each request with INTERNAL) before the close.
+  bool read_before_close_ = false;
   // The error the request being handled was answered with, if any (for
   // pubsub_requests_total).
   std::optional<protocol::ErrorCode> request_error_;

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -106,6 +107,16 @@ void WsEndpoint::read() {
     if (would_block(errno)) return on_read_would_block();
     return on_read_end(true);
   }
+}
+
+bool WsEndpoint::input_pending() {
+  if (tls_) {
+    if (SSL_pending(tls_->stream.native_handle()) > 0) return true;
+    boost::system::error_code ec;
+    return boost::beast::get_lowest_layer(tls_->stream).socket().available(ec) > 0 && !ec;
+  }
+  int bytes = 0;
+  return descriptor_ >= 0 && ::ioctl(descriptor_, FIONREAD, &bytes) == 0 && bytes > 0;
 }
 
 void WsEndpoint::on_readiness(std::uint32_t events) {

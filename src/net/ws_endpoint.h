@@ -109,6 +109,8 @@ class WsEndpoint final : public WsConnection {
   void close_tls(ConnectionSlot slot);
   // Stops watching the descriptor and forgets it; returns it.
   int release();
+  // Bytes wait in the socket's receive buffer (or, over TLS, in OpenSSL's).
+  bool input_pending() override;
 
   ShardContext& shard();
 

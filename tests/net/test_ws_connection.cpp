@@ -598,6 +598,58 @@ TEST_CASE("open -> draining -> closing: shutdown writes the queue, then 1001 onc
   CHECK(summaries(wire) == Lines{"event 1", "event 2", "event 3", "CLOSE 1001"});
 }
 
+// A connection whose socket holds unread input while `unread` is true.
+class ConnectionWithInput : public WsConnection {
+ public:
+  using WsConnection::WsConnection;
+  bool unread = false;
+
+ protected:
+  bool input_pending() override { return unread; }
+};
+
+TEST_CASE("draining -> closing: requests that came while a shutdown drained the queue are answered before 1001",
+          "[ws_connection][shutdown]") {
+  TestShard shard;
+  shard.broker.create_topic("t");
+  ConnectionWithInput c(shard.context, 1, "");
+  subscribe_to_t(shard, c);
+  for (int event = 1; event <= 2; ++event) publish(shard, "t");  // still queued at the signal
+  shard.counters.shutting_down = true;
+  c.begin_shutdown();
+  REQUIRE(c.state() == State::draining);
+
+  c.unread = true;  // the client sent a request while its events waited
+  c.on_input_ready();
+  std::string wire = write_pass(shard, c);
+  CHECK(c.state() == State::draining);  // drained, but the request is read first
+  CHECK(c.next_action() == Action::read);
+
+  SECTION("the request is answered, then the close follows") {
+    feed(c, text(publish_json("t", "1", "late")));
+    c.unread = false;
+    wire += write_pass(shard, c);
+    CHECK(summaries(wire) == Lines{"event 1", "event 2", "error INTERNAL late", "CLOSE 1001"});
+  }
+  SECTION("the input was only part of a frame: the close follows once nothing more waits") {
+    const std::string request = text(publish_json("t", "1", "late"));
+    feed(c, request.substr(0, 5));
+    c.unread = false;
+    CHECK(c.state() == State::draining);
+    c.on_read_would_block();
+    CHECK(c.next_action() == Action::wait_readable);
+    CHECK(c.state() == State::closing);
+    wire += write_pass(shard, c);
+    CHECK(summaries(wire) == Lines{"event 1", "event 2", "CLOSE 1001"});
+  }
+  SECTION("a client that keeps sending gets one round of answers, then the close") {
+    feed(c, text(publish_json("t", "1", "late-1")));
+    wire += write_pass(shard, c);
+    CHECK(c.state() == State::closing);
+    CHECK(summaries(wire) == Lines{"event 1", "event 2", "error INTERNAL late-1", "CLOSE 1001"});
+  }
+}
+
 TEST_CASE("Requests during shutdown are refused with INTERNAL; pings are still answered", "[ws_connection][shutdown]") {
   TestShard shard;
   shard.broker.create_topic("t");
@@ -623,14 +675,24 @@ TEST_CASE("Requests during shutdown are refused with INTERNAL; pings are still a
   CHECK(shard.broker.topic_stats("t")->messages == published);
 }
 
-TEST_CASE("A connection made during shutdown closes with 1001 at once", "[ws_connection][shutdown]") {
+TEST_CASE("A connection made during shutdown closes with 1001 at once, after answering what it sent with its upgrade",
+          "[ws_connection][shutdown]") {
   TestShard shard;
   shard.counters.shutting_down = true;
-  WsConnection c(shard.context, 1, ping_request("early"));
-  CHECK(c.state() == State::closing);
-  CHECK(c.close_reason() == CloseReason::shutdown);
-  CHECK(c.next_action() == Action::read);  // the early request is skipped: no pong
-  CHECK(pass(shard, c) == Lines{"CLOSE 1001"});
+  SECTION("nothing") {
+    WsConnection c(shard.context, 1, "");
+    CHECK(c.state() == State::closing);
+    CHECK(c.close_reason() == CloseReason::shutdown);
+    CHECK(pass(shard, c) == Lines{"CLOSE 1001"});
+  }
+  SECTION("requests") {
+    WsConnection c(shard.context, 1, ping_request("early") + subscribe_request("t", 0, "s-1"));
+    CHECK(c.state() == State::draining);
+    CHECK(c.close_reason() == CloseReason::shutdown);
+    CHECK(c.next_action() == Action::read);
+    CHECK(pass(shard, c) == Lines{"pong early", "error INTERNAL s-1", "CLOSE 1001"});
+    CHECK(c.state() == State::closing);
+  }
 }
 
 // ------------------------------------------------------------------ backpressure and overflow
