@@ -107,7 +107,7 @@ std::optional<std::string> cgroup_path(std::string_view proc_cgroup, Version ver
 
 // The mount of the cgroup v2 hierarchy, or of the v1 hierarchy that has the
 // cpu controller: {mount point, mounted root}.
-std::optional<std::pair<std::string, std::string>> mount(std::string_view mountinfo, Version version) {
+std::optional<std::pair<std::string, std::string>> cgroup_mount(std::string_view mountinfo, Version version) {
   for (std::string_view line : split(mountinfo, '\n')) {
     const auto fields = split(line, ' ');
     const auto dash = std::find(fields.begin(), fields.end(), "-");
@@ -171,7 +171,7 @@ std::optional<double> cgroup_cpu_limit(const std::filesystem::path& root) {
   std::optional<double> lowest;
   for (Version version : {Version::v1, Version::v2}) {
     const auto path = cgroup_path(*proc_cgroup, version);
-    const auto mounted = mount(*mountinfo, version);
+    const auto mounted = cgroup_mount(*mountinfo, version);
     if (!path || !mounted) continue;
     keep_lower(lowest, hierarchy_limit(root, {mounted->first, mounted->second, *path}, version));
   }
