@@ -5,15 +5,19 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/read_file.h"
+#include "common/text.h"
+
 namespace pubsub::app {
 namespace {
+
+using common::read_file;
+using common::split;
 
 std::string_view trim(std::string_view s) {
   constexpr std::string_view kSpace = " \t\r\n";
@@ -35,27 +39,9 @@ std::optional<double> ratio(std::optional<long long> quota, std::optional<long l
   return static_cast<double>(*quota) / static_cast<double>(*period);
 }
 
-std::vector<std::string_view> split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  for (;;) {
-    const auto at = s.find(separator);
-    parts.push_back(s.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + 1);
-  }
-}
-
 bool has_item(std::string_view list, std::string_view item) {
   const auto items = split(list, ',');
   return std::find(items.begin(), items.end(), item) != items.end();
-}
-
-std::optional<std::string> read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
 }
 
 // mountinfo writes a space in a path as \040 (and any byte as \ooo).
@@ -122,11 +108,11 @@ std::optional<std::pair<std::string, std::string>> cgroup_mount(std::string_view
 
 std::optional<double> limit_in(const std::filesystem::path& dir, Version version) {
   if (version == Version::v2) {
-    const auto text = read_text(dir / "cpu.max");
+    const auto text = read_file(dir / "cpu.max");
     return text ? parse_cpu_max(*text) : std::nullopt;
   }
-  const auto quota = read_text(dir / "cpu.cfs_quota_us");
-  const auto period = read_text(dir / "cpu.cfs_period_us");
+  const auto quota = read_file(dir / "cpu.cfs_quota_us");
+  const auto period = read_file(dir / "cpu.cfs_period_us");
   return quota && period ? parse_cfs_quota(*quota, *period) : std::nullopt;
 }
 
@@ -165,8 +151,8 @@ std::optional<double> parse_cfs_quota(std::string_view quota, std::string_view p
 }
 
 std::optional<double> cgroup_cpu_limit(const std::filesystem::path& root) {
-  const auto proc_cgroup = read_text(root / "proc/self/cgroup");
-  const auto mountinfo = read_text(root / "proc/self/mountinfo");
+  const auto proc_cgroup = read_file(root / "proc/self/cgroup");
+  const auto mountinfo = read_file(root / "proc/self/mountinfo");
   if (!proc_cgroup || !mountinfo) return std::nullopt;
   std::optional<double> lowest;
   for (Version version : {Version::v1, Version::v2}) {

@@ -6,12 +6,14 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
+#include "common/read_file.h"
+#include "common/text.h"
 #include "redis/redis_url.h"
 
 #ifndef PUBSUB_VERSION
@@ -137,22 +139,17 @@ bool boolean(const Source& s) {
 std::vector<std::string> comma_list(const Source& s, std::string_view expected, bool secret = false) {
   std::vector<std::string> out;
   if (s.value.empty()) return out;
-  std::string_view rest = s.value;
-  for (;;) {
-    const auto comma = rest.find(',');
-    out.emplace_back(rest.substr(0, comma));
-    if (out.back().empty()) secret ? invalid_secret(s, expected) : invalid(s, expected);
-    if (comma == std::string_view::npos) return out;
-    rest.remove_prefix(comma + 1);
+  for (std::string_view entry : common::split(s.value, ',')) {
+    if (entry.empty()) secret ? invalid_secret(s, expected) : invalid(s, expected);
+    out.emplace_back(entry);
   }
+  return out;
 }
 
 std::string read_file(const Source& s) {
-  std::ifstream in(s.value, std::ios::binary);
-  if (!in) invalid(s, "a readable file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::optional<std::string> text = common::read_file(s.value);
+  if (!text) invalid(s, "a readable file");
+  return std::move(*text);
 }
 
 // The token verifier --jwt-secret or --jwt-public-key asks for, if any.

@@ -68,4 +68,14 @@ Timestamp::Timestamp(std::chrono::system_clock::time_point t) {
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) { return std::string(Timestamp(t).view()); }
 
+std::vector<std::string_view> split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    const auto at = s.find(separator);
+    parts.push_back(s.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    s.remove_prefix(at + 1);
+  }
+}
+
 }  // namespace pubsub::common

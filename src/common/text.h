@@ -1,5 +1,5 @@
-// Text rules shared by every layer: UTF-8 validation and the RFC 3339
-// timestamps of frames and log lines.
+// Text rules shared by every layer: UTF-8 validation, the RFC 3339
+// timestamps of frames and log lines, and splitting at a separator.
 //
 // Pure functions; callable from any thread (format_timestamp keeps a
 // per-thread cache).
@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pubsub::common {
 
@@ -33,5 +34,9 @@ class Timestamp {
 
 // Writes `t` as RFC 3339 UTC with milliseconds ("2025-08-25T10:00:00.123Z").
 std::string format_timestamp(std::chrono::system_clock::time_point t);
+
+// The parts of `s` between `separator`s, empty ones included: "a,,b" gives
+// "a", "", "b"; "" gives one empty part. They point into `s`.
+std::vector<std::string_view> split(std::string_view s, char separator);
 
 }  // namespace pubsub::common
