@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pubsub needs on Debian 12 (bookworm) or
 # 13 (trixie): a C++20 compiler, Meson, Ninja, Boost >= 1.83, OpenSSL 3,
-# hiredis and Catch2 3;
+# hiredis, liburing and Catch2 3;
 # with --tests (or its older name --format) also what only the test command
 # needs: clang-format 19 for scripts/check-format.sh, Node.js, which runs
 # the JavaScript examples the end-to-end tests check, npm, which installs
@@ -26,6 +26,7 @@ have_all() {
     pkg-config --exists catch2-with-main &&
     pkg-config --exists 'openssl >= 3.0' &&
     pkg-config --exists hiredis &&
+    pkg-config --exists 'liburing >= 2.1' &&
     [ -f /usr/include/boost/version.hpp ] &&
     [ -f /usr/include/boost/beast.hpp ] &&
     ls /usr/lib/*/libboost_program_options.so >/dev/null 2>&1 &&
@@ -52,7 +53,7 @@ else
 fi
 
 . /etc/os-release
-packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev libhiredis-dev)
+packages_common=(g++ ninja-build pkg-config ca-certificates libssl-dev libhiredis-dev liburing-dev)
 $for_tests && packages_common+=(clang-format-19 nodejs prometheus chromium haproxy curl)
 # npm installs the linters of the API descriptions (tests/api/lint.sh). A
 # Node.js that brings its own npm needs no Debian npm (and may refuse it).

@@ -39,6 +39,9 @@ std::vector<OptionSpec> option_specs(unsigned cores) {
       {"host", "0.0.0.0", "address to listen on (IPv4 or IPv6 literal)"},
       {"port", "8080", "TCP port; 0 picks a free port (the chosen one is printed)"},
       {"threads", std::to_string(cores), "I/O threads (default: the cores this process may use)"},
+      {"io-uring", "true",
+       "hand each loop pass's socket writes to the kernel together through io_uring, where the kernel allows it "
+       "(true or false)"},
       {"history-size", "100", "messages kept per topic (last_n replay, resume, history over REST)"},
       {"max-queue", "1000", "outbound queue bound per connection, in messages"},
       {"max-queue-bytes", "16777216", "outbound queue bound per connection, in bytes"},
@@ -253,6 +256,7 @@ void apply_values(Config& config, const std::map<std::string, Source>& values) {
   s.max_publish_rate = static_cast<std::uint32_t>(integer(v("max-publish-rate"), 0, 1'000'000'000));
   s.allowed_origins = comma_list(v("allowed-origins"), "origins separated by commas, none of them empty");
   s.metrics_topics = boolean(v("metrics-topics"));
+  s.io_uring = boolean(v("io-uring"));
   s.shutdown_timeout = seconds(v("shutdown-timeout"));
   s.engine = choice<net::Engine>(v("engine"), {{"memory", net::Engine::memory}, {"redis", net::Engine::redis}});
   s.redis_urls = redis_urls(v("redis-url"));

@@ -113,9 +113,22 @@ int Server::run() {
     }
   }
 
+  std::string_view writes = "sendmsg";
+  if (s.options.io_uring) {
+    writes = "io_uring";
+    for (auto& shard : s.shards) {
+      if (shard->send_batch.start()) continue;
+      log::warn("io_uring unavailable: each connection is written with its own sendmsg",
+                {{"error", shard->send_batch.failure()}});
+      writes = "sendmsg";
+      break;
+    }
+  }
+
   std::printf("listening on %s:%u\n", s.options.host.c_str(), static_cast<unsigned>(bound.port()));
   std::fflush(stdout);
-  log::info("listening", {{"host", s.options.host}, {"port", bound.port()}, {"threads", s.shards.size()}});
+  log::info("listening",
+            {{"host", s.options.host}, {"port", bound.port()}, {"writes", writes}, {"threads", s.shards.size()}});
 
   s.start_engine();
   s.running_threads = s.shards.size();

@@ -28,6 +28,9 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
   std::size_t threads = 1;
+  // Each loop pass's socket writes go to the kernel together, through
+  // io_uring (send_batch.h), where the kernel allows it.
+  bool io_uring = true;
   std::size_t history_size = 100;
   core::QueueLimits queue;
   std::chrono::milliseconds heartbeat_interval{30'000};  // 0: no heartbeat info

@@ -109,8 +109,34 @@ void ShardContext::abandon_sessions() {
 void ShardContext::write_out(std::vector<WsConnection*>& list) {
   while (!list.empty()) {
     flushing.swap(list);
-    for (WsConnection* connection : flushing) endpoint(connection).flush();
+    if (flushing.size() > 1 && send_batch.started()) {
+      write_batched();
+    } else {
+      for (WsConnection* connection : flushing) endpoint(connection).flush();
+    }
     flushing.clear();
+  }
+}
+
+// Up to SendBatch::kCapacity connections at a time: each queues its first
+// gathered write, the batch is submitted in one system call, and each takes
+// its result (and writes what is left directly, which is rare: more than
+// one write's worth, or a socket that took only part of it).
+void ShardContext::write_batched() {
+  std::size_t next = 0;
+  while (next < flushing.size()) {
+    if (!send_batch.started()) {  // the ring failed: write directly
+      for (; next < flushing.size(); ++next) endpoint(flushing[next]).flush();
+      return;
+    }
+    send_batch.clear();
+    batched.clear();
+    while (next < flushing.size() && !send_batch.full()) {
+      WsEndpoint& connection = endpoint(flushing[next++]);
+      if (connection.flush_into(send_batch)) batched.push_back(&connection);
+    }
+    send_batch.submit();
+    for (std::size_t i = 0; i < batched.size(); ++i) batched[i]->finish_send(send_batch.result(i));
   }
 }
 

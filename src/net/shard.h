@@ -21,10 +21,12 @@
 #include "net/cluster_node.h"
 #include "net/connection_context.h"
 #include "net/readiness.h"
+#include "net/send_batch.h"
 
 namespace pubsub::net {
 
 struct ServerState;
+class WsEndpoint;
 
 struct ShardContext {
   ShardContext(ServerState& server, core::Shard& broker_shard);
@@ -53,6 +55,10 @@ struct ShardContext {
   asio::steady_timer spare_trim{ioc};  // frees unused spare queues and buffers
   bool spare_trim_running = false;
   std::vector<WsConnection*> flushing;  // a write list's previous contents, reused
+  // The pass's writes, submitted together (--io-uring: the server starts
+  // it before the loop runs).
+  SendBatch send_batch;
+  std::vector<WsEndpoint*> batched;  // the connections of send_batch's writes
   // Handlers of this pass that only took note of a finished TLS write:
   // they do not count toward the pass's bound (see run_shard).
   int write_completions = 0;
@@ -61,6 +67,8 @@ struct ShardContext {
   void end_pass();
   // Writes every connection on `list` (and what the writes add to it).
   void write_out(std::vector<WsConnection*>& list);
+  // Writes every connection on `flushing` through send_batch.
+  void write_batched();
   // Starts the graceful shutdown of the shard's connections.
   void begin_shutdown();
   // Ends the sessions still waiting once the loop has stopped (a shutdown

@@ -14,6 +14,7 @@
 
 #include "net/linger.h"
 #include "net/readiness.h"
+#include "net/send_batch.h"
 #include "net/session.h"
 #include "net/shard.h"
 #include "net/timeouts.h"
@@ -24,6 +25,7 @@ namespace {
 
 // Buffers per gathered write.
 constexpr std::size_t kMaxGather = 64;
+static_assert(kMaxGather <= SendBatch::kMaxPieces);
 // The most a TLS write gathers: four full records.
 constexpr std::size_t kTlsWriteChunk = 64 * 1024;
 
@@ -135,6 +137,25 @@ void WsEndpoint::flush() {
   settle();
 }
 
+bool WsEndpoint::flush_into(SendBatch& batch) {
+  if (!begin_flush()) return false;
+  if (tls_ || send_blocked() || writer().empty()) {
+    if (tls_) send_tls();
+    settle();
+    return false;
+  }
+  std::array<WriteBuffer, kMaxGather> pieces;
+  const std::size_t count = writer().gather(pieces);
+  batch.add(descriptor_, std::span<const WriteBuffer>(pieces.data(), count));
+  return true;
+}
+
+void WsEndpoint::finish_send(ssize_t result) {
+  take_send_result(result);
+  send();
+  settle();
+}
+
 // ------------------------------------------------------------------ TLS
 
 void WsEndpoint::start_tls_read(asio::any_completion_handler<void(boost::system::error_code, std::size_t)> handler) {
@@ -224,15 +245,19 @@ void WsEndpoint::send() {
     message.msg_iov = iov.data();
     message.msg_iovlen = count;
     const ssize_t n = ::sendmsg(descriptor_, &message, MSG_NOSIGNAL);
-    if (n >= 0) {
-      on_sent(static_cast<std::size_t>(n));
-    } else if (errno == EINTR) {
-      continue;
-    } else if (would_block(errno)) {
-      on_send_blocked();  // the set's EPOLLOUT says when there is room
-    } else {
-      on_send_failed();
-    }
+    take_send_result(n >= 0 ? n : -errno);
+  }
+}
+
+void WsEndpoint::take_send_result(ssize_t result) {
+  if (result >= 0) {
+    on_sent(static_cast<std::size_t>(result));
+  } else if (result == -EINTR) {
+    // nothing was written: the caller writes again
+  } else if (would_block(static_cast<int>(-result))) {
+    on_send_blocked();  // the set's EPOLLOUT says when there is room
+  } else {
+    on_send_failed();
   }
 }
 

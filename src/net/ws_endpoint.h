@@ -7,9 +7,10 @@
 // lets it resume a session whose wait is over (settle).
 //
 // Over plain TCP the socket is a bare descriptor: reads and writes are
-// plain non-blocking system calls (a gathered write per loop pass),
-// readiness comes from the shard's set, and the session's one pending wait
-// is held in place (pending_wait.h). An idle connection is its coroutine
+// plain non-blocking system calls (a gathered write per loop pass, handed
+// to the kernel with the pass's other writes where the shard batches them,
+// send_batch.h), readiness comes from the shard's set, and the session's
+// one pending wait is held in place (pending_wait.h). An idle connection is its coroutine
 // frame and nothing else.
 //
 // Over TLS (tls.h) the connection keeps the TLS stream of its HTTP phase:
@@ -32,6 +33,7 @@
 
 namespace pubsub::net {
 
+class SendBatch;
 struct ShardContext;
 struct TlsChannel;
 
@@ -82,6 +84,15 @@ class WsEndpoint final : public WsConnection {
   // Writes what the connection has queued, until it is all out or the
   // socket is full; then settle().
   void flush();
+  // The same through the shard's batch of writes (send_batch.h): queues
+  // the connection's first gathered write in `batch` and returns true;
+  // finish_send() takes its result once the batch is submitted. Returns
+  // false when it queued nothing: nothing to write, or a TLS connection,
+  // which it writes as flush() does.
+  bool flush_into(SendBatch& batch);
+  // The result of the write flush_into() queued (bytes, or -errno); writes
+  // the rest directly, if any, then settle().
+  void finish_send(ssize_t result);
   // Resumes the session if its wait is due (over TLS, ends its read once
   // the connection has ended).
   void settle() {
@@ -99,6 +110,8 @@ class WsEndpoint final : public WsConnection {
  private:
   // Writes the writer's bytes until it is empty or the socket is full.
   void send();
+  // Reports one write's result (bytes, or -errno) to the state machine.
+  void take_send_result(ssize_t result);
   // Over TLS: starts one write of what the writer holds, unless one is
   // under way.
   void send_tls();

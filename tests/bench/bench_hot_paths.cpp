@@ -2,12 +2,25 @@
 // the codec (read a client frame, parse a publish, build an event), a
 // publish fanned out to 1, 100 and 10 000 subscribers on the publisher's
 // shard and on another one (queueing and the hand-off included, no
-// sockets), the frame writer's copy and gather, and what counting for
-// /metrics adds to a connection's write (docs/benchmarks.md).
+// sockets), the frame writer's copy and gather, what counting for
+// /metrics adds to a connection's write, and a pass's writes to 64
+// loopback TCP connections, one sendmsg each or submitted together
+// through io_uring (docs/benchmarks.md).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <catch2/benchmark/catch_benchmark.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/steady_ns.h"
@@ -16,6 +29,7 @@
 #include "net/broker_frames.h"
 #include "net/frame_writer.h"
 #include "net/metrics_counts.h"
+#include "net/send_batch.h"
 #include "protocol/client_frames.h"
 #include "protocol/messages.h"
 #include "protocol/websocket_reader.h"
@@ -134,4 +148,104 @@ TEST_CASE("metrics counting") {
   metrics::HistogramSnapshot latencies;
   counts.delivery_latency_ns.snapshot_into(latencies);
   REQUIRE(latencies.count > 0);
+}
+
+namespace {
+
+// `count` connected loopback TCP connections; a thread of their own reads
+// whatever arrives on the far ends (waking up for it, as a client would)
+// until destroyed.
+class LoopbackConnections {
+ public:
+  explicit LoopbackConnections(std::size_t count) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    REQUIRE(::listen(listener, static_cast<int>(count)) == 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address);  // EINPROGRESS
+      const int server = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK);
+      REQUIRE(server >= 0);
+      const int on = 1;
+      ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      writers.push_back(server);
+      readers_.push_back(client);
+    }
+    ::close(listener);
+    reader_ = std::thread([this] { read_all(); });
+  }
+  ~LoopbackConnections() {
+    stop_ = true;
+    reader_.join();
+    for (int fd : writers) ::close(fd);
+    for (int fd : readers_) ::close(fd);
+  }
+  LoopbackConnections(const LoopbackConnections&) = delete;
+  LoopbackConnections& operator=(const LoopbackConnections&) = delete;
+
+  std::vector<int> writers;  // the ends to write
+
+ private:
+  void read_all() {
+    const int set = ::epoll_create1(0);
+    for (int fd : readers_) {
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.fd = fd;
+      ::epoll_ctl(set, EPOLL_CTL_ADD, fd, &event);
+    }
+    std::array<epoll_event, 256> ready;
+    std::array<char, 65536> buffer;
+    while (!stop_) {
+      const int n = ::epoll_wait(set, ready.data(), static_cast<int>(ready.size()), 10);
+      for (int i = 0; i < n; ++i) {
+        while (::recv(ready[i].data.fd, buffer.data(), buffer.size(), 0) > 0) {}
+      }
+    }
+    ::close(set);
+  }
+
+  std::vector<int> readers_;
+  std::thread reader_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+// The end of a loop pass that writes 64 connections one small event each:
+// what the thread spends per pass in the kernel's TCP path, with a system
+// call per write or one for all of them (net/send_batch.h). The reader
+// thread takes the other core, as the clients do.
+TEST_CASE("socket writes") {
+  constexpr std::size_t kConnections = 64;
+  LoopbackConnections connections(kConnections);
+  const std::string event(100, 'e');
+  const net::WriteBuffer piece{event.data(), event.size()};
+  BENCHMARK("64 writes of 100 B, one sendmsg each") {
+    std::size_t sent = 0;
+    for (int fd : connections.writers) {
+      iovec io{const_cast<char*>(piece.data), piece.size};
+      msghdr message{};
+      message.msg_iov = &io;
+      message.msg_iovlen = 1;
+      sent += static_cast<std::size_t>(std::max<ssize_t>(::sendmsg(fd, &message, MSG_NOSIGNAL), 0));
+    }
+    return sent;
+  };
+  net::SendBatch batch;
+  REQUIRE(batch.start());
+  BENCHMARK("64 writes of 100 B, one io_uring submission") {
+    batch.clear();
+    for (int fd : connections.writers) batch.add(fd, {&piece, 1});
+    batch.submit();
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      sent += static_cast<std::size_t>(std::max<ssize_t>(batch.result(i), 0));
+    return sent;
+  };
 }

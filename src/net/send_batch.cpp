@@ -1,0 +1,125 @@
+// Batched socket writes through io_uring; see send_batch.h.
+#include "net/send_batch.h"
+
+#include <liburing.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+namespace pubsub::net {
+
+struct SendBatch::Ring {
+  io_uring ring{};
+  ~Ring() { io_uring_queue_exit(&ring); }
+};
+
+struct SendBatch::Entry {
+  int descriptor;
+  msghdr message;
+  iovec pieces[kMaxPieces];
+  ssize_t result;
+};
+
+SendBatch::SendBatch() = default;
+SendBatch::~SendBatch() = default;
+
+bool SendBatch::start() {
+  if (tried_) return started();
+  tried_ = true;
+  auto ring = std::make_unique<Ring>();
+  // Each flag is a newer kernel's; without them the ring works the same.
+  // SUBMIT_ALL: one failed send does not stop the others' submission.
+  // COOP_TASKRUN: the thread need not be interrupted to finish a send.
+  const unsigned flag_sets[] = {IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_SUBMIT_ALL, 0};
+  int error = 0;
+  for (const unsigned flags : flag_sets) {
+    error = io_uring_queue_init(kCapacity, &ring->ring, flags);
+    if (error == 0) break;
+    if (error != -EINVAL) break;  // not a flag the kernel lacks: no ring at all
+  }
+  if (error != 0) {
+    failure_ = std::string("io_uring_setup: ") + std::strerror(-error);
+    return false;
+  }
+  ring_ = std::move(ring);
+  entries_ = std::make_unique<Entry[]>(kCapacity);
+  return true;
+}
+
+void SendBatch::add(int descriptor, std::span<const WriteBuffer> pieces) {
+  assert(started() && !full() && !pieces.empty() && pieces.size() <= kMaxPieces);
+  Entry& entry = entries_[size_];
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    entry.pieces[i] = {const_cast<char*>(pieces[i].data), pieces[i].size};
+  }
+  entry.descriptor = descriptor;
+  entry.message = {};
+  entry.message.msg_iov = entry.pieces;
+  entry.message.msg_iovlen = pieces.size();
+  entry.result = -EAGAIN;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
+  assert(sqe != nullptr);  // the ring has kCapacity entries and is empty between batches
+  io_uring_prep_sendmsg(sqe, descriptor, &entry.message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  io_uring_sqe_set_data64(sqe, size_);
+  ++size_;
+}
+
+void SendBatch::submit() {
+  if (size_ == 0) return;
+  io_uring& ring = ring_->ring;
+  // The kernel takes the sends in order; each taken one completes (at once:
+  // they do not wait for room). A send it did not take never ran.
+  std::size_t taken = 0;
+  std::size_t completed = 0;
+  int retries = 0;
+  const auto reap = [&](bool wait) {
+    io_uring_cqe* cqe = nullptr;
+    const int error = wait ? io_uring_wait_cqe(&ring, &cqe) : io_uring_peek_cqe(&ring, &cqe);
+    if (error != 0 || cqe == nullptr) return false;
+    entries_[io_uring_cqe_get_data64(cqe)].result = cqe->res;
+    io_uring_cqe_seen(&ring, cqe);
+    ++completed;
+    return true;
+  };
+  while (taken < size_) {
+    const int n = io_uring_submit(&ring);
+    if (n > 0) {
+      taken += static_cast<std::size_t>(n);
+      continue;
+    }
+    // Busy (completions to take first) or interrupted: try again, a few times.
+    if ((n == -EINTR || n == -EAGAIN || n == -EBUSY) && ++retries < 100) {
+      if (completed < taken) reap(true);
+      continue;
+    }
+    failure_ = std::string("io_uring_enter: ") + (n < 0 ? std::strerror(-n) : "took no send");
+    break;
+  }
+  while (completed < taken) reap(true);
+  if (taken < size_) {
+    // The ring failed: its untaken sends are dropped with it, and are
+    // written here instead; the shard writes directly from now on.
+    ring_.reset();
+    send_directly(taken);
+  }
+}
+
+ssize_t SendBatch::result(std::size_t i) const {
+  assert(i < size_);
+  return entries_[i].result;
+}
+
+void SendBatch::send_directly(std::size_t from) {
+  for (std::size_t i = from; i < size_; ++i) {
+    Entry& entry = entries_[i];
+    do {
+      entry.result = ::sendmsg(entry.descriptor, &entry.message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (entry.result < 0 && errno == EINTR);
+    if (entry.result < 0) entry.result = -errno;
+  }
+}
+
+}  // namespace pubsub::net
