@@ -13,7 +13,10 @@ namespace pubsub::net {
 
 struct SendBatch::Ring {
   io_uring ring{};
-  ~Ring() { io_uring_queue_exit(&ring); }
+  bool ready = false;  // set up: the destructor tears it down
+  ~Ring() {
+    if (ready) io_uring_queue_exit(&ring);
+  }
 };
 
 struct SendBatch::Entry {
@@ -30,20 +33,23 @@ bool SendBatch::start() {
   if (tried_) return started();
   tried_ = true;
   auto ring = std::make_unique<Ring>();
-  // Each flag is a newer kernel's; without them the ring works the same.
-  // SUBMIT_ALL: one failed send does not stop the others' submission.
-  // COOP_TASKRUN: the thread need not be interrupted to finish a send.
-  const unsigned flag_sets[] = {IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_SUBMIT_ALL, 0};
+  // SUBMIT_ALL (Linux 5.18): one failed send does not stop the others'
+  // submission. It is required: the kernels that have it complete a send
+  // with MSG_DONTWAIT at once (-EAGAIN when full) instead of waiting for
+  // room, which submit() relies on. COOP_TASKRUN (5.19), where the kernel
+  // has it: the thread need not be interrupted to finish a send.
+  const unsigned flag_sets[] = {IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_SUBMIT_ALL};
   int error = 0;
   for (const unsigned flags : flag_sets) {
     error = io_uring_queue_init(kCapacity, &ring->ring, flags);
-    if (error == 0) break;
-    if (error != -EINVAL) break;  // not a flag the kernel lacks: no ring at all
+    if (error != -EINVAL) break;  // set up, or refused for another reason than a flag
   }
   if (error != 0) {
     failure_ = std::string("io_uring_setup: ") + std::strerror(-error);
+    if (error == -EINVAL) failure_ += " (needs Linux 5.18 or later)";
     return false;
   }
+  ring->ready = true;
   ring_ = std::move(ring);
   entries_ = std::make_unique<Entry[]>(kCapacity);
   return true;

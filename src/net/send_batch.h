@@ -9,9 +9,9 @@
 // at once, as sendmsg would, so each result is known when submit()
 // returns, and no buffer is used by the kernel after it.
 //
-// start() sets the ring up; where the kernel or a seccomp profile refuses
-// it (or with --io-uring false, which never starts it), the shard writes
-// with one sendmsg call per connection.
+// start() sets the ring up; where the kernel (before Linux 5.18) or a
+// seccomp profile refuses it (or with --io-uring false, which never starts
+// it), the shard writes with one sendmsg call per connection.
 //
 // Started by the server before the shard's thread runs; then belongs to
 // that thread: filled and submitted there.

@@ -2,12 +2,14 @@
 // pairs: each queued write must reach its own socket whole and in order,
 // with the result a sendmsg call would give (the bytes taken, -EAGAIN for a
 // full socket without waiting, -EPIPE for a closed peer without SIGPIPE),
-// and a batch must be reusable once cleared.
+// and a batch must be reusable once cleared. A ring that cannot be set up
+// says why and leaves the process's descriptors alone.
 #include "net/send_batch.h"
 
 #include <catch2/catch_test_macros.hpp>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -141,6 +143,34 @@ TEST_CASE("send batch: start() sets the ring up once") {
   CHECK(batch.started());
   CHECK(batch.start());
   CHECK(batch.failure().empty());
+}
+
+TEST_CASE("send batch: a ring that cannot be set up says why, once, and closes nothing") {
+  // With every descriptor below the limit in use, io_uring_setup cannot
+  // make the ring's descriptor (EMFILE).
+  const int lowest_free = ::dup(0);
+  REQUIRE(lowest_free >= 0);
+  ::close(lowest_free);
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  bool started = true;
+  {
+    SendBatch batch;
+    started = batch.start();
+    CHECK_FALSE(batch.started());
+    CHECK(batch.failure().find("io_uring_setup") == 0);
+    CHECK_FALSE(batch.start());  // tried once: not again
+  }
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  CHECK_FALSE(started);
+  // The descriptors that were open still are (standard input included).
+  for (int fd = 0; fd < lowest_free; ++fd) {
+    INFO("descriptor " << fd);
+    CHECK(::fcntl(fd, F_GETFD) != -1);
+  }
 }
 
 }  // namespace pubsub::net
