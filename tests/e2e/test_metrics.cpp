@@ -129,10 +129,19 @@ TEST_CASE("/metrics: refused connections by reason; the page needs the credentia
                  "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  "Sec-WebSocket-Version: 13\r\nX-API-Key: k3y\r\n\r\n")
             .status == 400);
+  // The refused connections above close asynchronously: until they have,
+  // they hold slots, and a, b or c would be refused (and closed) instead.
+  // /health counts its own connection.
+  REQUIRE(eventually([&] {
+    const HttpResponse health = http(server.port(), "GET", "/health");
+    return health.status == 200 && health.json().at("connections") == 1;
+  }));
   {
     TcpConnection a(server.port()), b(server.port()), c(server.port());
     CHECK(eventually([&] { return raw_http(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n\r\n").status == 503; }));
   }
+  // a, b and c close asynchronously too: scrape once there is room.
+  REQUIRE(eventually([&] { return http(server.port(), "GET", "/health").status == 200; }));
   const std::string page = scrape(server, key).body;
   INFO(page);
   CHECK(must(page, R"(pubsub_connections_rejected_total{reason="unauthorized"})") == 1);
