@@ -2,12 +2,12 @@
 #include "net/send_batch.h"
 
 #include <liburing.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+
+#include "net/gathered_send.h"
 
 namespace pubsub::net {
 
@@ -58,13 +58,8 @@ bool SendBatch::start() {
 void SendBatch::add(int descriptor, std::span<const WriteBuffer> pieces) {
   assert(started() && !full() && !pieces.empty() && pieces.size() <= kMaxPieces);
   Entry& entry = entries_[size_];
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    entry.pieces[i] = {const_cast<char*>(pieces[i].data), pieces[i].size};
-  }
   entry.descriptor = descriptor;
-  entry.message = {};
-  entry.message.msg_iov = entry.pieces;
-  entry.message.msg_iovlen = pieces.size();
+  entry.message = gathered_message(pieces, entry.pieces);
   entry.result = -EAGAIN;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
   assert(sqe != nullptr);  // the ring has kCapacity entries and is empty between batches
@@ -81,14 +76,14 @@ void SendBatch::submit() {
   std::size_t taken = 0;
   std::size_t completed = 0;
   int retries = 0;
-  const auto reap = [&](bool wait) {
+  // Takes the next completion; the sends do not wait for room, so this
+  // does not wait long.
+  const auto reap = [&] {
     io_uring_cqe* cqe = nullptr;
-    const int error = wait ? io_uring_wait_cqe(&ring, &cqe) : io_uring_peek_cqe(&ring, &cqe);
-    if (error != 0 || cqe == nullptr) return false;
+    if (io_uring_wait_cqe(&ring, &cqe) != 0 || cqe == nullptr) return;  // interrupted: again
     entries_[io_uring_cqe_get_data64(cqe)].result = cqe->res;
     io_uring_cqe_seen(&ring, cqe);
     ++completed;
-    return true;
   };
   while (taken < size_) {
     const int n = io_uring_submit(&ring);
@@ -98,13 +93,13 @@ void SendBatch::submit() {
     }
     // Busy (completions to take first) or interrupted: try again, a few times.
     if ((n == -EINTR || n == -EAGAIN || n == -EBUSY) && ++retries < 100) {
-      if (completed < taken) reap(true);
+      if (completed < taken) reap();
       continue;
     }
     failure_ = std::string("io_uring_enter: ") + (n < 0 ? std::strerror(-n) : "took no send");
     break;
   }
-  while (completed < taken) reap(true);
+  while (completed < taken) reap();
   if (taken < size_) {
     // The ring failed: its untaken sends are dropped with it, and are
     // written here instead; the shard writes directly from now on.
@@ -121,10 +116,7 @@ ssize_t SendBatch::result(std::size_t i) const {
 void SendBatch::send_directly(std::size_t from) {
   for (std::size_t i = from; i < size_; ++i) {
     Entry& entry = entries_[i];
-    do {
-      entry.result = ::sendmsg(entry.descriptor, &entry.message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (entry.result < 0 && errno == EINTR);
-    if (entry.result < 0) entry.result = -errno;
+    entry.result = send_gathered(entry.descriptor, entry.message);
   }
 }
 

@@ -2,6 +2,7 @@
 #include "net/shard.h"
 
 #include "auth/authenticator.h"
+#include "common/log.h"
 #include "net/broker_frames.h"
 #include "net/server_state.h"
 #include "net/timeouts.h"
@@ -136,6 +137,12 @@ void ShardContext::write_batched() {
       if (connection.flush_into(send_batch)) batched.push_back(&connection);
     }
     send_batch.submit();
+    if (!send_batch.started()) {
+      // The ring failed in this submission (its sends were written
+      // directly); write_out batches no more, so this is said once.
+      log::warn("io_uring failed: each connection is written with its own sendmsg from now on",
+                {{"error", send_batch.failure()}});
+    }
     for (std::size_t i = 0; i < batched.size(); ++i) batched[i]->finish_send(send_batch.result(i));
   }
 }

@@ -12,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cerrno>
 
+#include "net/gathered_send.h"
 #include "net/linger.h"
 #include "net/readiness.h"
 #include "net/send_batch.h"
@@ -240,12 +241,8 @@ void WsEndpoint::send() {
   std::array<iovec, kMaxGather> iov;
   while (!send_blocked() && !writer().empty()) {
     const std::size_t count = writer().gather(pieces);
-    for (std::size_t i = 0; i < count; ++i) iov[i] = {const_cast<char*>(pieces[i].data), pieces[i].size};
-    msghdr message{};
-    message.msg_iov = iov.data();
-    message.msg_iovlen = count;
-    const ssize_t n = ::sendmsg(descriptor_, &message, MSG_NOSIGNAL);
-    take_send_result(n >= 0 ? n : -errno);
+    const msghdr message = gathered_message(std::span<const WriteBuffer>(pieces.data(), count), iov);
+    take_send_result(send_gathered(descriptor_, message));
   }
 }
 

@@ -37,8 +37,8 @@ void check_streams_whole(const json::object& r, std::int64_t subscribers) {
   CHECK(r.at("duplicates").as_int64() == 0);
   CHECK(r.at("reordered").as_int64() == 0);
   CHECK(r.at("errors").as_int64() == 0);
-  CHECK(r.at("latency_ms").at("p50").as_double() > 0);
-  CHECK(r.at("server_cpu_us_per_delivery").as_double() > 0);
+  CHECK(r.at("latency_ms").at("p50").to_number<double>() > 0);
+  CHECK(r.at("server_cpu_us_per_delivery").to_number<double>() > 0);
 }
 
 // Queues deep enough that a subscriber of a loaded machine (a sanitizer
@@ -86,8 +86,8 @@ TEST_CASE("a fixed rate is honoured, and slow subscribers are left out of the co
   CHECK(r.at("slow_subscribers_per_topic").as_int64() == 2);
   // The ceiling proves the pacing (unpaced, this publishes thousands per
   // second); the floor only that it publishes, even on a loaded machine.
-  CHECK(r.at("published_per_sec").as_double() > 100);
-  CHECK(r.at("published_per_sec").as_double() < 550);
+  CHECK(r.at("published_per_sec").to_number<double>() > 100);
+  CHECK(r.at("published_per_sec").to_number<double>() < 550);
   CHECK(r.at("expected").as_int64() == r.at("published").as_int64() * 18);
   CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
 }
@@ -97,7 +97,7 @@ TEST_CASE("connections mode holds subscribed connections and reports memory per 
   auto r = run_bench(server, {"--mode", "connections", "--connections", "300", "--sources", "3"});
   CHECK(r.at("held").as_int64() == 300);
   CHECK(r.at("failed").as_int64() == 0);
-  CHECK(r.at("kib_per_connection").as_double() > 0);
+  CHECK(r.at("kib_per_connection").to_number<double>() > 0);
   CHECK(eventually([&] { return health_subscribers(server.port()) == 0; }));  // all closed after
 }
 
@@ -133,8 +133,8 @@ TEST_CASE("per-frame style: a fixed rate is honoured, and slow subscribers are l
   CHECK(r.at("slow_subscribers_per_topic").as_int64() == 2);
   // As for the batched style: the ceiling proves the pacing, the floor
   // only that it publishes.
-  CHECK(r.at("published_per_sec").as_double() > 100);
-  CHECK(r.at("published_per_sec").as_double() < 550);
+  CHECK(r.at("published_per_sec").to_number<double>() > 100);
+  CHECK(r.at("published_per_sec").to_number<double>() < 550);
   CHECK(r.at("expected").as_int64() == r.at("published").as_int64() * 18);
   CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
   CHECK(r.at("errors").as_int64() == 0);
@@ -145,7 +145,7 @@ TEST_CASE("per-frame style: server pings are answered, so quiet subscribers stay
   // would close them during the run (a lost connection counts as an error).
   ServerProcess server({"--idle-timeout", "1", "--heartbeat-interval", "0.2"});
   auto r = run_bench(server, {"--client-style", "per-frame", "--topics", "2", "--subscribers", "5", "--rate", "200"});
-  CHECK(r.at("seconds").as_double() >= 1);
+  CHECK(r.at("seconds").to_number<double>() >= 1);
   CHECK(r.at("errors").as_int64() == 0);
   CHECK(r.at("delivered").as_int64() == r.at("expected").as_int64());
   CHECK(r.at("published").as_int64() > 0);

@@ -91,12 +91,12 @@ TEST_CASE("spread over two nodes, every publish reaches every subscriber once, i
       CHECK(s.at("pid").as_int64() == pids[i]);
       CHECK(s.at("name").as_string() == names[i]);
       // Both nodes serve subscribers and publishers; Valkey carries every publish.
-      CHECK(s.at("cpu_us_per_delivery").as_double() > 0);
+      CHECK(s.at("cpu_us_per_delivery").to_number<double>() > 0);
       CHECK(s.at("rss_kib").as_int64() > 0);
-      cpu_sum += s.at("cpu_us_per_delivery").as_double();
+      cpu_sum += s.at("cpu_us_per_delivery").to_number<double>();
       rss_sum += s.at("rss_kib").as_int64();
     }
-    const double total = r.at("server_cpu_us_per_delivery").as_double();
+    const double total = r.at("server_cpu_us_per_delivery").to_number<double>();
     CHECK(std::abs(cpu_sum - total) <= total * 1e-3);
     CHECK(r.at("server_rss_kib").as_int64() == rss_sum);
   }
