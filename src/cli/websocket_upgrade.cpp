@@ -9,6 +9,8 @@
 #include <charconv>
 #include <random>
 
+#include "common/text.h"
+
 namespace pubsub::cli {
 
 namespace {
@@ -37,12 +39,8 @@ std::string_view trimmed(std::string_view text) {
 // True if the comma-separated `list` holds `token`, ignoring case.
 bool has_token(std::string_view list, std::string_view token) {
   const std::string wanted = lower(token);
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    if (lower(trimmed(list.substr(0, comma))) == wanted) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  for (const std::string_view part : common::split(list, ','))
+    if (lower(trimmed(part)) == wanted) return true;
   return false;
 }
 
