@@ -4,8 +4,9 @@
 // shard and on another one (queueing and the hand-off included, no
 // sockets), the frame writer's copy and gather, what counting for
 // /metrics adds to a connection's write, and a pass's writes to 64
-// loopback TCP connections, one sendmsg each or submitted together
-// through io_uring (docs/benchmarks.md).
+// loopback TCP connections, one sendmsg each (as a connection writes
+// alone, gathered_send.h) or submitted together through io_uring
+// (docs/benchmarks.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,7 @@
 #include "core/fakes.h"
 #include "net/broker_frames.h"
 #include "net/frame_writer.h"
+#include "net/gathered_send.h"
 #include "net/metrics_counts.h"
 #include "net/send_batch.h"
 #include "protocol/client_frames.h"
@@ -229,11 +231,9 @@ TEST_CASE("socket writes") {
   BENCHMARK("64 writes of 100 B, one sendmsg each") {
     std::size_t sent = 0;
     for (int fd : connections.writers) {
-      iovec io{const_cast<char*>(piece.data), piece.size};
-      msghdr message{};
-      message.msg_iov = &io;
-      message.msg_iovlen = 1;
-      sent += static_cast<std::size_t>(std::max<ssize_t>(::sendmsg(fd, &message, MSG_NOSIGNAL), 0));
+      std::array<iovec, 1> io;
+      const msghdr message = net::gathered_message({&piece, 1}, io);
+      sent += static_cast<std::size_t>(std::max<ssize_t>(net::send_gathered(fd, message), 0));
     }
     return sent;
   };
