@@ -55,6 +55,11 @@ bool SendBatch::start() {
   return true;
 }
 
+void SendBatch::stop() {
+  tried_ = true;
+  ring_.reset();
+}
+
 void SendBatch::add(int descriptor, std::span<const WriteBuffer> pieces) {
   assert(started() && !full() && !pieces.empty() && pieces.size() <= kMaxPieces);
   Entry& entry = entries_[size_];

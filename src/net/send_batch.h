@@ -44,6 +44,10 @@ class SendBatch {
   // be used (the reason it cannot: failure()).
   bool start();
   bool started() const { return ring_ != nullptr; }
+  // Gives the ring up: started() is false from then on, and start() does
+  // not set it up again. The server does this to every shard when one
+  // shard's ring cannot start, so that all of them write the same way.
+  void stop();
   const std::string& failure() const { return failure_; }
 
   std::size_t size() const { return size_; }

@@ -123,6 +123,9 @@ int Server::run() {
       log::info("io_uring unavailable: each connection is written with its own sendmsg",
                 {{"error", shard->send_batch.failure()}});
       writes = "sendmsg";
+      // The shards whose rings did start give them up: every shard writes
+      // the way the log says.
+      for (auto& other : s.shards) other->send_batch.stop();
       break;
     }
   }

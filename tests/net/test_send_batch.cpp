@@ -149,6 +149,19 @@ TEST_CASE("send batch: start() sets the ring up once") {
   CHECK(batch.failure().empty());
 }
 
+TEST_CASE("send batch: stop() gives the ring up for good, started or not") {
+  SendBatch batch;
+  start(batch);
+  batch.stop();
+  CHECK_FALSE(batch.started());
+  CHECK_FALSE(batch.start());  // not set up again
+  CHECK_FALSE(batch.started());
+  SendBatch never_started;
+  never_started.stop();
+  CHECK_FALSE(never_started.start());
+  CHECK_FALSE(never_started.started());
+}
+
 TEST_CASE("send batch: a ring that cannot be set up says why, once, and closes nothing") {
   // With every descriptor below the limit in use, io_uring_setup cannot
   // make the ring's descriptor (EMFILE).
