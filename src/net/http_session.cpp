@@ -94,8 +94,19 @@ void append_response(std::string& out, const RestResponse& rest, unsigned versio
           "Access-Control-Max-Age: 600\r\n";
     }
   }
-  if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
-  if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
+  // A 426 names the protocol to upgrade to (RFC 9110 15.5.22, and RFC 6455
+  // 4.2.2 for the version), listed in Connection as Upgrade asks (7.8).
+  const bool upgrade_required = rest.status == 426;
+  if (upgrade_required) out += "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+  std::string_view persistence;  // what the Connection header says of keep-alive, if anything
+  if (version >= 11 && !keep_alive) persistence = "close";
+  if (version < 11 && keep_alive) persistence = "keep-alive";
+  if (upgrade_required || !persistence.empty()) {
+    out += "Connection: ";
+    if (upgrade_required) out += persistence.empty() ? "Upgrade" : "Upgrade, ";
+    out += persistence;
+    out += "\r\n";
+  }
   if (rest.status == 204) {  // no content, no Content-Length (RFC 9110 8.6)
     out += "\r\n";
     return;
@@ -210,11 +221,16 @@ bool asks_for_websocket(const http::request<http::string_body>& req) {
                      [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
 }
 
-// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`
-// and Beast's accept lets through, as the 400's message, or an empty view:
-// websocket alone in one Upgrade header, and one Sec-WebSocket-Key that is
-// the base64 of 16 bytes.
+// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`,
+// as the 400's message, or an empty view: one Host header, websocket alone
+// in one Upgrade header, one Sec-WebSocket-Key that is the base64 of 16
+// bytes, and one Sec-WebSocket-Version (whose value speaks_version_13
+// checks). Checked here rather than left to Beast's accept, so that every
+// refusal has the JSON error body.
 std::string_view handshake_defect(const http::request<http::string_body>& req) {
+  const std::size_t hosts = req.count(http::field::host);
+  if (hosts == 0) return "Host is required";
+  if (hosts > 1) return "Host must be sent once";
   if (req.count(http::field::upgrade) != 1) return "Upgrade must be sent once";
   const http::token_list upgrade{req[http::field::upgrade]};
   if (std::distance(upgrade.begin(), upgrade.end()) != 1) return "Upgrade must be websocket alone";
@@ -225,7 +241,17 @@ std::string_view handshake_defect(const http::request<http::string_body>& req) {
   if (!protocol::is_websocket_key(std::string_view(key.data(), key.size()))) {
     return "Sec-WebSocket-Key must be the base64 of 16 bytes";
   }
+  const std::size_t versions = req.count(http::field::sec_websocket_version);
+  if (versions == 0) return "Sec-WebSocket-Version is required";
+  if (versions > 1) return "Sec-WebSocket-Version must be sent once";
   return {};
+}
+
+// True if the upgrade request `req` asks for version 13 of the WebSocket
+// protocol, the one RFC 6455 defines; any other is refused with 426 and
+// the version the server speaks (RFC 6455 section 4.2.2).
+bool speaks_version_13(const http::request<http::string_body>& req) {
+  return req[http::field::sec_websocket_version] == "13";
 }
 
 // Returns the answer that refuses the upgrade request `req`, or a response
@@ -252,6 +278,10 @@ RestResponse upgrade_refusal(const ServerState& server, const http::request<http
   if (const std::string_view defect = handshake_defect(req); !defect.empty()) {
     counts.count_rejected(RejectReason::bad_request);
     return rest_error(ErrorCode::bad_request, defect);
+  }
+  if (!speaks_version_13(req)) {
+    counts.count_rejected(RejectReason::bad_request);
+    return rest_error(ErrorCode::bad_request, "Sec-WebSocket-Version must be 13, the only version served", 426);
   }
   return {};
 }

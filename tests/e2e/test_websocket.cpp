@@ -454,6 +454,50 @@ TEST_CASE("an upgrade with a malformed key, two keys or two Upgrade values gets 
   CHECK(ws.next().at("type") == "pong");
 }
 
+TEST_CASE("an upgrade without one Host or one Sec-WebSocket-Version gets 400, another version 426, in JSON") {
+  ServerProcess server;
+  const std::string start = "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+  const std::string host = "Host: 127.0.0.1\r\n";
+  const std::string version = "Sec-WebSocket-Version: 13\r\n";
+  CHECK(raw_http(server.port(), start + host + key + version + "\r\n").status == 101);
+
+  struct Case {
+    std::string headers;
+    int status;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {key + version, 400, "Host"},
+      {host + host + key + version, 400, "Host"},
+      {host + key, 400, "Sec-WebSocket-Version"},
+      {host + key + version + version, 400, "Sec-WebSocket-Version"},
+      {host + key + "Sec-WebSocket-Version: 8\r\n", 426, "Sec-WebSocket-Version"},
+      {host + key + "Sec-WebSocket-Version: 13, 8\r\n", 426, "Sec-WebSocket-Version"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.headers);
+    HttpResponse res = raw_http(server.port(), start + c.headers + "\r\n");
+    INFO(res.body);
+    CHECK(res.status == c.status);
+    CHECK(res.headers["content-type"] == "application/json");
+    if (res.status != c.status || res.headers["content-type"] != "application/json") continue;
+    auto error = res.json().at("error");
+    CHECK(error.at("code") == "BAD_REQUEST");
+    CHECK_THAT(std::string(error.at("message").as_string()), ContainsSubstring(c.named));
+    if (c.status == 426) {
+      CHECK(res.headers["sec-websocket-version"] == "13");
+      CHECK(res.headers["upgrade"] == "websocket");
+      CHECK_THAT(res.headers["connection"], ContainsSubstring("Upgrade"));
+    }
+  }
+  // /ws without an upgrade names the protocol it needs too (RFC 9110 15.5.22).
+  HttpResponse plain = http(server.port(), "GET", "/ws");
+  CHECK(plain.status == 426);
+  CHECK(plain.headers["upgrade"] == "websocket");
+  CHECK_THAT(plain.headers["connection"], ContainsSubstring("Upgrade"));
+}
+
 TEST_CASE("--auto-create-topics creates topics on subscribe and publish") {
   ServerProcess server({"--auto-create-topics", "true"});
   WsClient ws(server.port());
