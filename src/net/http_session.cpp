@@ -18,6 +18,7 @@
 #include "net/shard.h"
 #include "net/timeouts.h"
 #include "net/tls.h"
+#include "protocol/http_host.h"
 #include "protocol/websocket_handshake.h"
 
 // g++ 12 pairs the coroutine frames' allocation by Asio's
@@ -221,16 +222,29 @@ bool asks_for_websocket(const http::request<http::string_body>& req) {
                      [](const auto& field) { return http::token_list{field.value()}.exists("websocket"); });
 }
 
-// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`,
-// as the 400's message, or an empty view: one Host header, websocket alone
-// in one Upgrade header, one Sec-WebSocket-Key that is the base64 of 16
-// bytes, and one Sec-WebSocket-Version (whose value speaks_version_13
-// checks). Checked here rather than left to Beast's accept, so that every
-// refusal has the JSON error body.
-std::string_view handshake_defect(const http::request<http::string_body>& req) {
+// Returns what RFC 9112 section 3.2 refuses in the Host header of `req`,
+// as the 400's message, or an empty view: any request with more than one
+// Host field or with an invalid value, and an HTTP/1.1 request without
+// one. An upgrade request is HTTP/1.1 (asks_for_websocket), so this also
+// holds its Host to what RFC 6455 section 4.2.1 asks.
+std::string_view host_defect(const http::request<http::string_body>& req) {
   const std::size_t hosts = req.count(http::field::host);
-  if (hosts == 0) return "Host is required";
+  if (hosts == 0) return req.version() >= 11 ? "Host is required in HTTP/1.1" : "";
   if (hosts > 1) return "Host must be sent once";
+  const auto host = req[http::field::host];
+  if (!protocol::is_host_field_value(std::string_view(host.data(), host.size()))) {
+    return "Host must be a host name or address, with an optional port";
+  }
+  return {};
+}
+
+// Returns what RFC 6455 section 4.2.1 refuses in the upgrade request `req`
+// beyond its Host (host_defect), as the 400's message, or an empty view:
+// websocket alone in one Upgrade header, one Sec-WebSocket-Key that is the
+// base64 of 16 bytes, and one Sec-WebSocket-Version (whose value
+// speaks_version_13 checks). Checked here rather than left to Beast's
+// accept, so that every refusal has the JSON error body.
+std::string_view handshake_defect(const http::request<http::string_body>& req) {
   if (req.count(http::field::upgrade) != 1) return "Upgrade must be sent once";
   const http::token_list upgrade{req[http::field::upgrade]};
   if (std::distance(upgrade.begin(), upgrade.end()) != 1) return "Upgrade must be websocket alone";
@@ -484,6 +498,12 @@ template <class Stream>
       co_return std::nullopt;
     }
     auto request = parser.release();
+    if (const std::string_view defect = host_defect(request); !defect.empty()) {
+      if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
+      if (asks_for_websocket(request)) server.counters.counts.count_rejected(RejectReason::bad_request);
+      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, defect));
+      co_return std::nullopt;
+    }
     if (asks_for_websocket(request)) {
       if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
       auth::Authentication authentication;

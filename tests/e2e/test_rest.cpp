@@ -136,3 +136,45 @@ TEST_CASE("request bodies over 64 KiB get 413") {
   std::string fits = R"({"name":"x","pad":")" + std::string(60 * 1024, 'p') + R"("})";
   CHECK(http(server.port(), "POST", "/topics", fits).status == 201);
 }
+
+TEST_CASE("a request without one valid Host gets 400 and its connection closes (RFC 9112 3.2)") {
+  ServerProcess server;
+  const std::string body = R"({"name":"orders"})";
+  const std::string create = "POST /topics HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  struct Case {
+    std::string request;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {create + "\r\n" + body, "Host is required"},
+      {create + "Host: a\r\nHost: b\r\n\r\n" + body, "Host must be sent once"},
+      {create + "Host: a b\r\n\r\n" + body, "Host must be a host name"},
+      {create + "Host: user@127.0.0.1\r\n\r\n" + body, "Host must be a host name"},
+      {create + "Host: 127.0.0.1:80/x\r\n\r\n" + body, "Host must be a host name"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.request);
+    HttpResponse res = raw_http(server.port(), c.request);
+    check_error(res, 400, "BAD_REQUEST");
+    CHECK(res.headers["connection"] == "close");
+    if (res.status == 400)
+      CHECK_THAT(std::string(res.json().at("error").at("message").as_string()), ContainsSubstring(c.named));
+  }
+  // None of them was acted on.
+  CHECK(http(server.port(), "GET", "/topics/orders").status == 404);
+
+  // Pipelined: the request before is answered, the one after is not read.
+  const std::string health_11 = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::vector<HttpResponse> responses =
+      raw_http_responses(server.port(), health_11 + "GET /health HTTP/1.1\r\n\r\n" + health_11, 3);
+  REQUIRE(responses.size() == 2);
+  CHECK(responses[0].status == 200);
+  CHECK(responses[1].status == 400);
+
+  // HTTP/1.0 may leave Host out; addresses, ports and an IPv6 literal are hosts.
+  CHECK(raw_http(server.port(), "GET /health HTTP/1.0\r\n\r\n").status == 200);
+  for (const std::string host : {"127.0.0.1:8080", "[::1]:8080", "pubsub.example.com", "localhost:"}) {
+    INFO(host);
+    CHECK(raw_http(server.port(), "GET /health HTTP/1.1\r\nHost: " + host + "\r\n\r\n").status == 200);
+  }
+}
