@@ -336,6 +336,15 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
   return ec;
 }
 
+// True if `req`, whose body has not all arrived, waits for a 100 (Continue)
+// before sending it: an HTTP/1.1 request with "Expect: 100-continue"
+// (RFC 9110 10.1.1; HTTP/1.0 ignores it). Its header has passed the body
+// limit, so the server will read the body; a client such as curl would
+// otherwise wait a second before sending it.
+bool expects_continue(const http::request<http::string_body>& req) {
+  return req.version() >= 11 && http::token_list{req[http::field::expect]}.exists("100-continue");
+}
+
 // Writes the responses held in `output` and empties it; false if the write
 // failed.
 template <class Stream>
@@ -470,6 +479,11 @@ template <class Stream>
         parser.body_limit(body_limit);  // a chunked body is counted as it comes
         parser.eager(true);
         ec = parse_buffered(parser, buffer);
+        if (ec == http::error::need_more && expects_continue(parser.get())) {
+          // After the answers to the requests before it (RFC 9110 10.1.1).
+          output += "HTTP/1.1 100 Continue\r\n\r\n";
+          if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
+        }
         if (ec == http::error::need_more) {
           tcp_layer(stream).expires_after(timeout);
           std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, nothrow);

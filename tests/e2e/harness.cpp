@@ -343,27 +343,30 @@ HttpResponse response_of(bhttp::response_parser<bhttp::string_body>& parser) {
 
 }  // namespace
 
-std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count) {
+std::vector<HttpResponse> raw_http_exchange(std::uint16_t port, const std::vector<RawHttpStep>& steps) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(10s);
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  asio::write(stream.socket(), asio::buffer(bytes));
   std::vector<HttpResponse> responses;
   beast::flat_buffer buffer;
-  while (responses.size() < count) {
-    bool done = false;
-    beast::error_code error;
-    bhttp::response_parser<bhttp::string_body> parser;
-    bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
-      error = ec;
-      done = true;
-    });
-    if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
-    if (!parser.is_done()) break;  // the connection ended first
-    responses.push_back(response_of(parser));
+  for (const RawHttpStep& step : steps) {
+    asio::write(stream.socket(), asio::buffer(step.bytes));
+    for (std::size_t read = 0; read < step.responses; ++read) {
+      bool done = false;
+      bhttp::response_parser<bhttp::string_body> parser;
+      stream.expires_after(10s);
+      bhttp::async_read(stream, buffer, parser, [&](beast::error_code, std::size_t) { done = true; });
+      if (!run_until(ioc, done, 10s)) throw std::runtime_error("HTTP response timed out");
+      if (!parser.is_done()) return responses;  // the connection ended first
+      responses.push_back(response_of(parser));
+    }
   }
   return responses;
+}
+
+std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count) {
+  return raw_http_exchange(port, {{bytes, count}});
 }
 
 HttpResponse raw_http(std::uint16_t port, const std::string& bytes) {

@@ -139,6 +139,16 @@ HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
 // Sends `bytes` as they are, in one write, on a fresh connection and reads
 // up to `count` responses (fewer if the connection ends first).
 std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count);
+// What raw_http_exchange sends, and how many responses it reads then.
+struct RawHttpStep {
+  std::string bytes;
+  std::size_t responses = 0;
+};
+// Sends each step's bytes as they are, in one write, on one fresh
+// connection, and after each reads the responses the step names (a 1xx
+// counts as one), each within 10 s; stops early if the connection ends.
+// Returns every response read, in order.
+std::vector<HttpResponse> raw_http_exchange(std::uint16_t port, const std::vector<RawHttpStep>& steps);
 // The value of the sample of a Prometheus text page written exactly as
 // `series` (name and labels as the server orders them), or nullopt if
 // there is none.

@@ -178,3 +178,35 @@ TEST_CASE("a request without one valid Host gets 400 and its connection closes (
     CHECK(raw_http(server.port(), "GET /health HTTP/1.1\r\nHost: " + host + "\r\n\r\n").status == 200);
   }
 }
+
+TEST_CASE("Expect: 100-continue gets 100 before the body is sent, after the answers before it") {
+  ServerProcess server({"--max-message-bytes", "4194304"});
+  REQUIRE(create_topic(server.port(), "p") == 201);
+  const std::string body =
+      R"({"id":"123e4567-e89b-42d3-a456-426614174000","payload":")" + std::string(2 * 1024 * 1024, 'x') + R"("})";
+  const std::string head = " /topics/p/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n";
+  const std::string publish = "POST" + head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+  // The 100 comes while the body is held back, after the pipelined request's answer.
+  std::vector<HttpResponse> responses = raw_http_exchange(server.port(), {{health + publish, 2}, {body, 1}});
+  REQUIRE(responses.size() == 3);
+  CHECK(responses[0].status == 200);
+  CHECK(responses[1].status == 100);
+  CHECK(responses[2].status == 201);
+
+  // A body over the limit gets its final answer at once, and no 100.
+  const std::string too_large = "POST" + head + "Content-Length: 5000000\r\n\r\n";
+  responses = raw_http_exchange(server.port(), {{too_large, 1}});
+  REQUIRE(responses.size() == 1);
+  CHECK(responses[0].status == 413);
+
+  // HTTP/1.0 ignores the expectation (RFC 9110 10.1.1): the first answer is the final one.
+  const std::string publish_10 =
+      "POST /topics/p/messages HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
+  responses = raw_http_exchange(server.port(), {{publish_10, 0}, {body, 1}});
+  REQUIRE(responses.size() == 1);
+  CHECK(responses[0].status == 201);
+  CHECK(http(server.port(), "GET", "/topics/p").json().at("messages").as_int64() == 2);
+}
