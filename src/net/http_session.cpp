@@ -70,9 +70,11 @@ task<bool> accept_websocket(Stream& stream, const http::request<http::string_bod
 // Appends `rest` to `out` as an HTTP response: the one serializer of the
 // REST answers, so that the responses to pipelined requests leave in one
 // write. A listed `cors_origin` (CORS) gets the headers that let a page of
-// that origin read it.
+// that origin read it. The answer to a HEAD request (`with_body` false)
+// has the headers of the answer to GET, Content-Length included, and no
+// body (RFC 9110 9.3.2).
 void append_response(std::string& out, const RestResponse& rest, unsigned version, bool keep_alive,
-                     std::string_view cors_origin = {}) {
+                     std::string_view cors_origin = {}, bool with_body = true) {
   out += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
   out += std::to_string(rest.status);
   out += ' ';
@@ -117,7 +119,7 @@ void append_response(std::string& out, const RestResponse& rest, unsigned versio
   out += "\r\nContent-Length: ";
   out += std::to_string(rest.body.size());
   out += "\r\n\r\n";
-  out += rest.body;
+  if (with_body) out += rest.body;
 }
 
 // Ends the server's side of the connection: the client reads the end of
@@ -380,7 +382,8 @@ bool send_rest(const ServerState& server, const http::request<http::string_body>
   const std::string_view method(request.method_string().data(), request.method_string().size());
   const bool keep_alive = request.keep_alive() && !server.counters.shutting_down.load();
   log::debug("http request", {{"method", method}, {"target", target_path(target)}, {"status", rest.status}});
-  append_response(output, rest, request.version(), keep_alive, cors_origin(server.options, request));
+  append_response(output, rest, request.version(), keep_alive, cors_origin(server.options, request),
+                  request.method() != http::verb::head);
   return keep_alive;
 }
 

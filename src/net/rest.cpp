@@ -102,9 +102,13 @@ bool answers(const RestRoute& route, std::string_view method) {
 
 RestResponse ok(unsigned status, std::string body) { return {status, std::move(body), {}}; }
 
-RestResponse method_not_allowed(std::string_view allow) {
-  RestResponse r = rest_error(ErrorCode::method_not_allowed, "method not allowed; use " + std::string(allow));
-  r.allow = allow;
+// A 405 for a route that answers `methods`: its Allow header lists HEAD
+// after GET, since every GET route answers HEAD too (route_request).
+RestResponse method_not_allowed(std::string_view methods) {
+  std::string allow(methods);
+  if (methods.starts_with("GET")) allow.insert(3, ", HEAD");
+  RestResponse r = rest_error(ErrorCode::method_not_allowed, "method not allowed; use " + allow);
+  r.allow = std::move(allow);
   return r;
 }
 
@@ -116,9 +120,8 @@ RoutedRequest answered(RestResponse answer) { return {RestAction::answered, std:
 
 // The action of a request for a topic's route (GET or DELETE
 // /topics/{name}, and the routes of its messages), once its name is
-// decoded and checked.
-RoutedRequest topic_action(const RestRequest& request, const auth::Identity* identity, const RouteMatch& match) {
-  const std::string_view method = request.method;
+// decoded and checked; `method` is the request's, HEAD read as GET.
+RoutedRequest topic_action(std::string_view method, const auth::Identity* identity, const RouteMatch& match) {
   RoutedRequest routed;
   if (!percent_decode(match.raw_name, routed.topic)) {
     return answered(rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name"));
@@ -277,7 +280,9 @@ std::span<const RestRoute> rest_routes() { return kRoutes; }
 
 RoutedRequest route_request(const RestContext& context, const RestRequest& request) {
   const std::string_view path = target_path(request.target);
-  const std::string_view method = request.method;
+  // HEAD is GET without the body (RFC 9110 9.3.2), which the HTTP session
+  // leaves out.
+  const std::string_view method = request.method == "HEAD" ? std::string_view("GET") : request.method;
   const std::optional<RouteMatch> match = match_route(path);
   const RestRoute* route = match ? &route_of(match->route) : nullptr;
   // Credentials are checked before routing: an unknown path is 401 too.
@@ -304,7 +309,7 @@ RoutedRequest route_request(const RestContext& context, const RestRequest& reque
       return {RestAction::create_topic, {}, {}};
     case Route::topic:
     case Route::messages:
-    case Route::batch: return topic_action(request, identity, *match);
+    case Route::batch: return topic_action(method, identity, *match);
     case Route::openapi: return answered(file(openapi_yaml(), kYaml));
     case Route::asyncapi: return answered(file(asyncapi_yaml(), kYaml));
     case Route::console: return answered(file(console_html(), "text/html; charset=utf-8"));

@@ -57,7 +57,8 @@ struct RestResponse {
 
 // One route of the REST API: its path, where {name} stands for a
 // percent-encoded topic name; the methods it answers, as the Allow header
-// of its 405 lists them; and whether those need no credential.
+// of its 405 lists them (which adds HEAD after GET: every GET route
+// answers HEAD); and whether those need no credential.
 struct RestRoute {
   std::string_view path;
   std::string_view methods;

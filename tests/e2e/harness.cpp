@@ -365,6 +365,19 @@ std::vector<HttpResponse> raw_http_exchange(std::uint16_t port, const std::vecto
   return responses;
 }
 
+std::string raw_http_bytes(std::uint16_t port, const std::string& bytes) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(10s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  asio::write(stream.socket(), asio::buffer(bytes));
+  std::string received;
+  bool done = false;
+  asio::async_read(stream, asio::dynamic_buffer(received), [&](beast::error_code, std::size_t) { done = true; });
+  if (!run_until(ioc, done, 10s)) throw std::runtime_error("the server did not close the connection");
+  return received;
+}
+
 std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count) {
   return raw_http_exchange(port, {{bytes, count}});
 }

@@ -139,6 +139,10 @@ HttpResponse raw_http(std::uint16_t port, const std::string& bytes);
 // Sends `bytes` as they are, in one write, on a fresh connection and reads
 // up to `count` responses (fewer if the connection ends first).
 std::vector<HttpResponse> raw_http_responses(std::uint16_t port, const std::string& bytes, std::size_t count);
+// Sends `bytes` as they are on a fresh connection and returns every byte
+// the server writes until it closes the connection (within 10 s), not
+// parsed: for answers whose framing is under test.
+std::string raw_http_bytes(std::uint16_t port, const std::string& bytes);
 // What raw_http_exchange sends, and how many responses it reads then.
 struct RawHttpStep {
   std::string bytes;

@@ -116,12 +116,12 @@ TEST_CASE("unknown paths get 404 and wrong methods 405 with Allow") {
   struct Case {
     std::string method, path, allow;
   };
-  for (const auto& c : std::vector<Case>{{"POST", "/health", "GET"},
-                                         {"DELETE", "/stats", "GET"},
-                                         {"PUT", "/topics", "GET, POST"},
-                                         {"DELETE", "/topics", "GET, POST"},
-                                         {"POST", "/topics/x", "GET, DELETE"},
-                                         {"PATCH", "/topics/x", "GET, DELETE"}}) {
+  for (const auto& c : std::vector<Case>{{"POST", "/health", "GET, HEAD"},
+                                         {"DELETE", "/stats", "GET, HEAD"},
+                                         {"PUT", "/topics", "GET, HEAD, POST"},
+                                         {"DELETE", "/topics", "GET, HEAD, POST"},
+                                         {"POST", "/topics/x", "GET, HEAD, DELETE"},
+                                         {"PATCH", "/topics/x", "GET, HEAD, DELETE"}}) {
     INFO(c.method << " " << c.path);
     auto res = http(server.port(), c.method, c.path, c.method == "POST" ? "{}" : "");
     check_error(res, 405, "METHOD_NOT_ALLOWED");
@@ -209,4 +209,37 @@ TEST_CASE("Expect: 100-continue gets 100 before the body is sent, after the answ
   REQUIRE(responses.size() == 1);
   CHECK(responses[0].status == 201);
   CHECK(http(server.port(), "GET", "/topics/p").json().at("messages").as_int64() == 2);
+}
+
+TEST_CASE("HEAD is answered as GET without the body; Allow lists it") {
+  ServerProcess server;
+  REQUIRE(create_topic(server.port(), "p") == 201);
+  const std::string description = http(server.port(), "GET", "/openapi.yaml").body;
+  REQUIRE(!description.empty());
+  const std::string head = "HEAD /openapi.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string last = "GET /topics/p HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string bytes = raw_http_bytes(server.port(), head + last);
+  INFO(bytes.substr(0, 2000));
+  // The HEAD answer's header, GET's Content-Length, then at once the next answer.
+  const std::size_t end_of_head = bytes.find("\r\n\r\n");
+  REQUIRE(end_of_head != std::string::npos);
+  const std::string head_answer = bytes.substr(0, end_of_head + 4);
+  CHECK(head_answer.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK_THAT(head_answer, ContainsSubstring("\r\nContent-Length: " + std::to_string(description.size()) + "\r\n"));
+  CHECK_THAT(head_answer, ContainsSubstring("\r\nContent-Type: application/yaml"));
+  CHECK(bytes.substr(end_of_head + 4).starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK_THAT(bytes, ContainsSubstring(R"("name":"p")"));
+
+  // HEAD on the messages of a topic reads, never publishes; a route without GET refuses it.
+  CHECK(raw_http_bytes(server.port(), "HEAD /topics/p/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(http(server.port(), "GET", "/topics/p").json().at("messages").as_int64() == 0);
+  const HttpResponse refused = http(server.port(), "PUT", "/topics/p/messages");
+  check_error(refused, 405, "METHOD_NOT_ALLOWED");
+  CHECK(refused.headers.at("allow") == "GET, HEAD, POST");
+  const std::string batch =
+      raw_http_bytes(server.port(), "HEAD /topics/p/messages:batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(batch.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+  CHECK_THAT(batch, ContainsSubstring("\r\nAllow: POST\r\n"));
+  CHECK(batch.ends_with("\r\n\r\n"));
 }

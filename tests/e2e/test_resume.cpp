@@ -488,7 +488,7 @@ TEST_CASE("requests sent together, without waiting, are answered in order") {
   CHECK(responses[3].status == 404);
   CHECK(responses[4].status == 400);
   CHECK(responses[5].status == 405);
-  CHECK(responses[5].headers.at("allow") == "GET, POST");
+  CHECK(responses[5].headers.at("allow") == "GET, HEAD, POST");
   CHECK(responses[6].status == 201);
   CHECK(responses[6].json().at("first_seq") == 4);
   CHECK(responses[7].status == 200);

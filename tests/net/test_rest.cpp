@@ -328,17 +328,20 @@ TEST_CASE("wrong methods are 405 with an Allow header", "[rest][routing]") {
     std::string allow;
   };
   auto c = GENERATE(values<Case>({
-      {"POST", "/health", "GET"},
-      {"DELETE", "/health", "GET"},
-      {"PUT", "/stats", "GET"},
-      {"POST", "/stats", "GET"},
-      {"PUT", "/topics", "GET, POST"},
-      {"DELETE", "/topics", "GET, POST"},
-      {"PATCH", "/topics", "GET, POST"},
-      {"POST", "/topics/orders", "GET, DELETE"},
-      {"PUT", "/topics/orders", "GET, DELETE"},
-      {"PATCH", "/topics/%zz", "GET, DELETE"},
-      {"get", "/topics", "GET, POST"},  // methods are case-sensitive
+      {"POST", "/health", "GET, HEAD"},
+      {"DELETE", "/health", "GET, HEAD"},
+      {"PUT", "/stats", "GET, HEAD"},
+      {"POST", "/stats", "GET, HEAD"},
+      {"PUT", "/topics", "GET, HEAD, POST"},
+      {"DELETE", "/topics", "GET, HEAD, POST"},
+      {"PATCH", "/topics", "GET, HEAD, POST"},
+      {"POST", "/topics/orders", "GET, HEAD, DELETE"},
+      {"PUT", "/topics/orders", "GET, HEAD, DELETE"},
+      {"PATCH", "/topics/%zz", "GET, HEAD, DELETE"},
+      {"GET", "/topics/orders/messages:batch", "POST"},
+      {"HEAD", "/topics/orders/messages:batch", "POST"},
+      {"get", "/topics", "GET, HEAD, POST"},  // methods are case-sensitive
+      {"head", "/health", "GET, HEAD"},
   }));
   CAPTURE(c.method, c.target);
   auto r = rest.call(c.method, c.target, R"({"name":"x"})");
@@ -361,7 +364,10 @@ TEST_CASE("every route of rest_routes() is served: its methods routed, others 40
       continue;
     }
     CHECK(other.status == 405);
-    CHECK(other.allow == route.methods);
+    // HEAD follows GET in Allow; the route's other methods as it lists them.
+    std::string allow(route.methods);
+    if (allow.starts_with("GET")) allow.insert(3, ", HEAD");
+    CHECK(other.allow == allow);
     std::string_view methods = route.methods;
     while (!methods.empty()) {
       const std::string_view method = methods.substr(0, methods.find(", "));
@@ -571,6 +577,22 @@ TEST_CASE("POST /topics/{name}/messages publishes and answers the seq", "[rest][
   CHECK(members(members(members(rest.get("/stats").body)["topics"])["t"])["epoch"] == topic["epoch"]);
 }
 
+TEST_CASE("HEAD is routed as GET: it reads, never publishes or deletes", "[rest][routing]") {
+  Rest rest;
+  REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
+  REQUIRE(rest.call("POST", "/topics/t/messages", message_body(1)).status == 201);
+  for (const std::string_view target : {"/topics/t", "/topics/t/messages", "/topics", "/stats", "/openapi.yaml"}) {
+    CAPTURE(target);
+    const RestResponse head = rest.call("HEAD", target, message_body(2));
+    const RestResponse get = rest.get(target);
+    CHECK(head.status == 200);
+    CHECK(head.content_type == get.content_type);
+    if (target != "/stats") CHECK(head.body == get.body);  // the session leaves the body out
+  }
+  CHECK(members(rest.get("/topics/t").body)["messages"] == "1");
+  CHECK(rest.broker.topic_count() == 1);
+}
+
 TEST_CASE("POST /topics/{name}/messages:batch publishes all or nothing", "[rest][messages]") {
   Rest rest;
   REQUIRE(rest.call("POST", "/topics", R"({"name":"t"})").status == 201);
@@ -605,7 +627,7 @@ TEST_CASE("publishing over HTTP refuses what a WebSocket publish refuses", "[res
   CHECK(no_payload.status == 400);
   CHECK_THAT(no_payload.body, ContainsSubstring("payload"));
   CHECK(rest.call("POST", "/topics/bad%20name/messages", message_body(1)).status == 400);
-  CHECK(rest.call("DELETE", "/topics/t/messages").allow == "GET, POST");
+  CHECK(rest.call("DELETE", "/topics/t/messages").allow == "GET, HEAD, POST");
   CHECK(rest.call("GET", "/topics/t/messages:batch").allow == "POST");
   CHECK(rest.call("GET", "/topics/t/other").status == 400);  // "t/other" is no topic name
   rest.counters.shutting_down = true;
