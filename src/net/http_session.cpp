@@ -338,6 +338,31 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
   return ec;
 }
 
+// Returns the answer that refuses how the request `parser` has the header
+// of frames its body, or nullopt (RFC 9112 section 6): with both
+// Transfer-Encoding and Content-Length (a sign of request smuggling), or a
+// last transfer coding other than chunked (the body's length unknown), a
+// 400; with a coding besides chunked, which the server does not decode, a
+// 501. The connection then closes, so that no byte of that body is read as
+// a request.
+std::optional<RestResponse> framing_refusal(const http::request_parser<http::string_body>& parser) {
+  const auto& req = parser.get();
+  auto [first, last] = req.equal_range(http::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (req.count(http::field::content_length) > 0) {
+    return rest_error(ErrorCode::bad_request, "Transfer-Encoding and Content-Length must not both be sent");
+  }
+  if (!parser.chunked()) return rest_error(ErrorCode::bad_request, "Transfer-Encoding must end with chunked");
+  for (; first != last; ++first) {
+    for (const auto& coding : http::token_list{first->value()}) {
+      if (!beast::iequals(coding, "chunked")) {
+        return rest_error(ErrorCode::bad_request, "Transfer-Encoding: only chunked is implemented", 501);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // True if `req`, whose body has not all arrived, waits for a 100 (Continue)
 // before sending it: an HTTP/1.1 request with "Expect: 100-continue"
 // (RFC 9110 10.1.1; HTTP/1.0 ignores it). Its header has passed the body
@@ -475,6 +500,13 @@ template <class Stream>
       context.idle_http.erase(&tcp_layer(stream).socket());
     }
     if (!ec) {
+      const auto target = parser.get().target();
+      parser.get().target(origin_form(std::string_view(target.data(), target.size())));
+      if (std::optional<RestResponse> refusal = framing_refusal(parser)) {
+        if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
+        co_await answer_and_close(stream, *refusal);
+        co_return std::nullopt;
+      }
       const std::size_t body_limit = request_body_limit(server.options, parser.get());
       if (parser.content_length().value_or(0) > body_limit) {
         ec = http::error::body_limit;

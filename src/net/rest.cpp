@@ -3,6 +3,8 @@
 #include "net/rest.h"
 
 #include <array>
+#include <cctype>
+#include <string>
 
 #include "core/broker.h"
 #include "net/rest_bodies.h"
@@ -257,6 +259,22 @@ bool publishes_messages(std::string_view method, std::string_view target) {
 }
 
 std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string origin_form(std::string_view target) {
+  // scheme "://" authority, then the path and query (RFC 3986 section 3).
+  const std::size_t separator = target.find("://");
+  if (target.starts_with('/') || separator == std::string_view::npos || separator == 0) return std::string(target);
+  for (const char c : target.substr(0, separator)) {
+    const bool scheme_character = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+    if (!scheme_character) return std::string(target);
+  }
+  const std::string_view after_authority = target.substr(separator + 3);
+  const std::size_t path = after_authority.find_first_of("/?#");
+  if (path == std::string_view::npos) return "/";
+  std::string out(after_authority.substr(path));
+  if (!out.starts_with('/')) out.insert(0, "/");
+  return out;
+}
 
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
   auto q = target.find('?');

@@ -148,6 +148,12 @@ bool publishes_messages(std::string_view method, std::string_view target);
 // Returns the path part of an origin-form target (before any '?').
 std::string_view target_path(std::string_view target);
 
+// Returns `target` in origin form: an absolute-form target
+// ("http://host:8080/topics?x=1", which RFC 9112 section 3.2.2 asks a
+// server to accept) without its scheme and authority ("/topics?x=1", "/"
+// for none); any other target as it is.
+std::string origin_form(std::string_view target);
+
 // Returns the percent-decoded value of query parameter `name`, if present
 // (and well-formed).
 std::optional<std::string> query_parameter(std::string_view target, std::string_view name);

@@ -1,6 +1,7 @@
 // End-to-end: every REST endpoint, status and body of section 6 over HTTP.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
+#include <sstream>
 
 #include "e2e/harness.h"
 
@@ -242,4 +243,60 @@ TEST_CASE("HEAD is answered as GET without the body; Allow lists it") {
   CHECK(batch.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
   CHECK_THAT(batch, ContainsSubstring("\r\nAllow: POST\r\n"));
   CHECK(batch.ends_with("\r\n\r\n"));
+}
+
+TEST_CASE("a body framed in a way the server cannot read is refused and its connection closed (RFC 9112 6)") {
+  ServerProcess server;
+  const std::string smuggled_body = R"({"name":"smuggled"})";
+  const std::string smuggled =
+      "POST /topics HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(smuggled_body.size()) + "\r\n\r\n" +
+      smuggled_body;
+  const std::string start = "POST /topics HTTP/1.1\r\nHost: x\r\n";
+  struct Case {
+    std::string request;
+    int status;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {start + "Transfer-Encoding: gzip\r\n\r\n", 400, "must end with chunked"},
+      {start + "Transfer-Encoding: chunked, gzip\r\n\r\n", 400, "must end with chunked"},
+      {start + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, "only chunked"},
+      {start + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, "only chunked"},
+      {start + "Transfer-Encoding: identity\r\nContent-Length: 3\r\n\r\n{}\n", 400, "Content-Length"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.request);
+    const std::vector<HttpResponse> responses = raw_http_responses(server.port(), c.request + smuggled, 2);
+    REQUIRE(responses.size() == 1);  // what follows is not read as a request
+    check_error(responses[0], c.status, "BAD_REQUEST");
+    CHECK(responses[0].headers.at("connection") == "close");
+    CHECK_THAT(std::string(responses[0].json().at("error").at("message").as_string()), ContainsSubstring(c.named));
+  }
+  CHECK(http(server.port(), "GET", "/topics/smuggled").status == 404);
+
+  // chunked alone, in any case, is read.
+  const std::string body = R"({"name":"chunked"})";
+  const std::string chunked = start + "Transfer-Encoding: Chunked\r\n\r\n" +
+                              (std::ostringstream() << std::hex << body.size()).str() + "\r\n" + body + "\r\n0\r\n\r\n";
+  CHECK(raw_http(server.port(), chunked).status == 201);
+}
+
+TEST_CASE("an absolute-form target is served as its path (RFC 9112 3.2.2)") {
+  ServerProcess server({"--max-message-bytes", "200000"});
+  REQUIRE(create_topic(server.port(), "p") == 201);
+  const std::string authority = "127.0.0.1:" + std::to_string(server.port());
+  const HttpResponse topic =
+      raw_http(server.port(), "GET http://" + authority + "/topics/p?x=1 HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+  CHECK(topic.status == 200);
+  CHECK(topic.json().at("name") == "p");
+  // The body limit follows the path: a publish may be larger than 64 KiB.
+  const std::string body =
+      R"({"id":"123e4567-e89b-42d3-a456-426614174000","payload":")" + std::string(100'000, 'x') + R"("})";
+  CHECK(raw_http(server.port(), "POST HTTP://" + authority + "/topics/p/messages HTTP/1.1\r\nHost: " + authority +
+                                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body)
+            .status == 201);
+  CHECK(raw_http(server.port(), "GET http://" + authority +
+                                    "/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            .status == 101);
 }

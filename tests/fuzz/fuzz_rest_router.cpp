@@ -98,13 +98,24 @@ std::string percent_encode(std::string_view text, bool upper) {
   return out;
 }
 
-// target_path, percent_decode, query_parameter and publishes_messages on
-// the request's method and target.
+// target_path, origin_form, percent_decode, query_parameter and
+// publishes_messages on the request's method and target.
 void check_url_helpers(const Request& request) {
   const std::string_view target = request.target;
   const std::string_view path = net::target_path(target);
   FUZZ_CHECK(target.starts_with(path) && path.find('?') == std::string_view::npos);
   if (target.find('?') == std::string_view::npos) FUZZ_CHECK(path == target);
+
+  // Origin form is kept; an absolute form becomes its path and query, the end of the target.
+  const std::string origin = net::origin_form(target);
+  if (target.starts_with('/') || target.find("://") == std::string_view::npos) FUZZ_CHECK(origin == target);
+  if (origin != target) {
+    // The path and query that follow the authority, or "/" and the query.
+    FUZZ_CHECK(origin.starts_with('/'));
+    const std::string_view rest =
+        target.ends_with(origin) ? std::string_view(origin) : std::string_view(origin).substr(1);
+    FUZZ_CHECK(target.ends_with(rest));
+  }
 
   std::string decoded;
   if (net::percent_decode(target, decoded)) {

@@ -524,6 +524,21 @@ TEST_CASE("target_path", "[rest][url]") {
   CHECK(net::target_path("") == "");
 }
 
+TEST_CASE("origin_form takes the scheme and authority off an absolute-form target", "[rest][url]") {
+  CHECK(net::origin_form("http://127.0.0.1:8080/health") == "/health");
+  CHECK(net::origin_form("HTTPS://pubsub.example.com/topics/a?since_seq=3") == "/topics/a?since_seq=3");
+  CHECK(net::origin_form("http://[::1]:8080/ws?token=t") == "/ws?token=t");
+  CHECK(net::origin_form("http://h") == "/");
+  CHECK(net::origin_form("http://h?x=1") == "/?x=1");
+  // Anything else is left as it is: origin form, and targets no route serves.
+  CHECK(net::origin_form("/topics?next=http://x/y") == "/topics?next=http://x/y");
+  CHECK(net::origin_form("*") == "*");
+  CHECK(net::origin_form("127.0.0.1:8080") == "127.0.0.1:8080");
+  CHECK(net::origin_form("://h/x") == "://h/x");
+  CHECK(net::origin_form("a b://h/x") == "a b://h/x");
+  CHECK(net::origin_form("") == "");
+}
+
 TEST_CASE("query_parameter", "[rest][url]") {
   using net::query_parameter;
   CHECK(query_parameter("/ws?api_key=abc", "api_key") == "abc");
