@@ -542,6 +542,10 @@ template <class Stream>
         ec == ssl::error::stream_truncated) {
       co_return std::nullopt;
     }
+    if (ec == http::error::bad_version) {  // HTTP/2's preface among them (RFC 9110 15.6.6)
+      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, "HTTP/1.1 and HTTP/1.0 are served", 505));
+      co_return std::nullopt;
+    }
     if (ec) {
       co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, "malformed HTTP request"));
       co_return std::nullopt;

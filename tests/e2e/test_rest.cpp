@@ -300,3 +300,15 @@ TEST_CASE("an absolute-form target is served as its path (RFC 9112 3.2.2)") {
                                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
             .status == 101);
 }
+
+TEST_CASE("a request line of another HTTP version gets 505, HTTP/2's preface included") {
+  ServerProcess server;
+  for (const std::string request : {"GET /health HTTP/2.0\r\nHost: x\r\n\r\n",
+                                    "GET /health HTTP/1.2\r\nHost: x\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"}) {
+    INFO(request);
+    const HttpResponse res = raw_http(server.port(), request);
+    check_error(res, 505, "BAD_REQUEST");
+    CHECK(res.headers.at("connection") == "close");
+  }
+  CHECK(raw_http(server.port(), "GET /health HTTP/1.0\r\n\r\n").status == 200);
+}
