@@ -338,8 +338,8 @@ beast::error_code parse_buffered(http::request_parser<http::string_body>& parser
   return ec;
 }
 
-// Returns the answer that refuses how the request `parser` has the header
-// of frames its body, or nullopt (RFC 9112 section 6): with both
+// Returns the answer that refuses how the request whose header `parser`
+// has read frames its body, or nullopt (RFC 9112 section 6): with both
 // Transfer-Encoding and Content-Length (a sign of request smuggling), or a
 // last transfer coding other than chunked (the body's length unknown), a
 // 400; with a coding besides chunked, which the server does not decode, a
@@ -361,6 +361,17 @@ std::optional<RestResponse> framing_refusal(const http::request_parser<http::str
     }
   }
   return std::nullopt;
+}
+
+// Returns the answer that refuses the request whose header `parser` has
+// read, before its body is read, or nullopt: its Host (host_defect), then
+// the framing of its body (framing_refusal). The connection then closes.
+std::optional<RestResponse> header_refusal(ServerState& server, const http::request_parser<http::string_body>& parser) {
+  if (const std::string_view defect = host_defect(parser.get()); !defect.empty()) {
+    if (asks_for_websocket(parser.get())) server.counters.counts.count_rejected(RejectReason::bad_request);
+    return rest_error(ErrorCode::bad_request, defect);
+  }
+  return framing_refusal(parser);
 }
 
 // True if `req`, whose body has not all arrived, waits for a 100 (Continue)
@@ -502,7 +513,7 @@ template <class Stream>
     if (!ec) {
       const auto target = parser.get().target();
       parser.get().target(origin_form(std::string_view(target.data(), target.size())));
-      if (std::optional<RestResponse> refusal = framing_refusal(parser)) {
+      if (std::optional<RestResponse> refusal = header_refusal(server, parser)) {
         if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
         co_await answer_and_close(stream, *refusal);
         co_return std::nullopt;
@@ -551,12 +562,6 @@ template <class Stream>
       co_return std::nullopt;
     }
     auto request = parser.release();
-    if (const std::string_view defect = host_defect(request); !defect.empty()) {
-      if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
-      if (asks_for_websocket(request)) server.counters.counts.count_rejected(RejectReason::bad_request);
-      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, defect));
-      co_return std::nullopt;
-    }
     if (asks_for_websocket(request)) {
       if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
       auth::Authentication authentication;

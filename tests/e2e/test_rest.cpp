@@ -163,6 +163,8 @@ TEST_CASE("a request without one valid Host gets 400 and its connection closes (
   }
   // None of them was acted on.
   CHECK(http(server.port(), "GET", "/topics/orders").status == 404);
+  // The header decides: the body is not waited for.
+  CHECK(raw_http(server.port(), "POST /topics HTTP/1.1\r\nContent-Length: 1000\r\n\r\n").status == 400);
 
   // Pipelined: the request before is answered, the one after is not read.
   const std::string health_11 = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
