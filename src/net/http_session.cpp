@@ -511,8 +511,10 @@ template <class Stream>
       context.idle_http.erase(&tcp_layer(stream).socket());
     }
     if (!ec) {
-      const auto target = parser.get().target();
-      parser.get().target(origin_form(std::string_view(target.data(), target.size())));
+      // An origin-form target (the usual one) is left in place, uncopied.
+      if (const auto target = parser.get().target(); !target.starts_with('/')) {
+        parser.get().target(origin_form(std::string_view(target.data(), target.size())));
+      }
       if (std::optional<RestResponse> refusal = header_refusal(server, parser)) {
         if (!co_await flush(stream, output, timeout)) co_return std::nullopt;
         co_await answer_and_close(stream, *refusal);
