@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string>
 
+#include "common/percent_decode.h"
 #include "core/broker.h"
 #include "net/rest_bodies.h"
 #include "net/rest_messages.h"
@@ -125,7 +126,7 @@ RoutedRequest answered(RestResponse answer) { return {RestAction::answered, std:
 // decoded and checked; `method` is the request's, HEAD read as GET.
 RoutedRequest topic_action(std::string_view method, const auth::Identity* identity, const RouteMatch& match) {
   RoutedRequest routed;
-  if (!percent_decode(match.raw_name, routed.topic)) {
+  if (!common::percent_decode(match.raw_name, routed.topic)) {
     return answered(rest_error(ErrorCode::bad_request, "malformed percent-encoding in topic name"));
   }
   if (!protocol::is_valid_topic_name(routed.topic)) return answered(bad_topic_name());
@@ -206,13 +207,6 @@ RestResponse file(std::string_view text, std::string_view content_type) {
 constexpr std::string_view kYaml = "application/yaml";
 constexpr std::string_view kJavaScript = "text/javascript; charset=utf-8";
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 RestResponse topic_not_found(std::string_view name) {
@@ -232,24 +226,6 @@ RestResponse rest_error(ErrorCode code, std::string_view message, unsigned statu
   append_json_string(body, message);
   body += "}}";
   return {status != 0 ? status : protocol::http_status(code), std::move(body), {}};
-}
-
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex_digit(in[i + 1]);
-    int lo = hex_digit(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
 }
 
 bool publishes_messages(std::string_view method, std::string_view target) {
@@ -288,7 +264,7 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
     if (pair.substr(0, eq) != name) continue;
     std::string value;
     std::string_view raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    if (!percent_decode(raw, value)) return std::nullopt;
+    if (!common::percent_decode(raw, value)) return std::nullopt;
     return value;
   }
   return std::nullopt;

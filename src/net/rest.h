@@ -138,9 +138,6 @@ RestResponse topic_exists(std::string_view name);
 // The 400 of an invalid topic name (section 5).
 RestResponse bad_topic_name();
 
-// Percent-decodes `in` into `out`; returns false on a malformed escape.
-bool percent_decode(std::string_view in, std::string& out);
-
 // Returns true if a request for `method` and `target` publishes messages
 // (section 10): its body is bounded by --max-message-bytes, not 64 KiB.
 bool publishes_messages(std::string_view method, std::string_view target);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/percent_decode.h"
 #include "protocol/json_scan.h"
 
 namespace pubsub::net {
@@ -68,7 +69,8 @@ bool has_malformed_parameter(std::string_view target, std::string_view name) {
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) != name) continue;
     ++seen;
-    undecodable |= !percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), decoded);
+    undecodable |=
+        !common::percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), decoded);
   }
   return seen > 1 || undecodable;
 }

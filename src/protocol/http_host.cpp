@@ -1,10 +1,10 @@
 // Host field value checks; see http_host.h.
 #include "protocol/http_host.h"
 
+#include "common/hex.h"
+
 namespace pubsub::protocol {
 namespace {
-
-bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -20,7 +20,8 @@ bool is_host_text(std::string_view text, bool colons) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%') {
-      if (i + 2 >= text.size() || !is_hex_digit(text[i + 1]) || !is_hex_digit(text[i + 2])) return false;
+      if (i + 2 >= text.size() || !common::is_hex_digit(text[i + 1]) || !common::is_hex_digit(text[i + 2]))
+        return false;
       i += 2;
     } else if (!is_name_character(c) && !(colons && c == ':')) {
       return false;

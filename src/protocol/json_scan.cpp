@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/hex.h"
 #include "common/text.h"
 
 namespace pubsub::protocol {
@@ -15,13 +16,6 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Cursor over the input; every method returns false on invalid input and
 // leaves the cursor somewhere inside the bad token.
@@ -193,7 +187,7 @@ class Scanner {
         ++p_;
         if (end_ - p_ < 4) return false;
         for (int i = 0; i < 4; ++i) {
-          if (hex_value(p_[i]) < 0) return false;
+          if (!common::is_hex_digit(p_[i])) return false;
         }
         p_ += 4;
         return true;
@@ -233,7 +227,7 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 std::uint32_t hex4(const char* p) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v * 16 + static_cast<std::uint32_t>(hex_value(p[i]));
+  for (int i = 0; i < 4; ++i) v = v * 16 + static_cast<std::uint32_t>(common::hex_value(p[i]));
   return v;
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include "common/hex.h"
 #include "protocol/json_scan.h"
 
 namespace pubsub::protocol {
@@ -172,7 +173,7 @@ bool is_uuid(std::string_view id) {
     char c = id[i];
     if (i == 8 || i == 13 || i == 18 || i == 23) {
       if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+    } else if (!common::is_hex_digit(c)) {
       return false;
     }
   }

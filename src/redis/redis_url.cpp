@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "common/percent_decode.h"
+
 namespace pubsub::redis {
 namespace {
 
@@ -18,32 +20,6 @@ bool starts_with_case_insensitive(std::string_view text, std::string_view prefix
     if (c != prefix[i]) return false;
   }
   return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; nullopt if a '%' is not followed by two hex digits.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = hex_value(text[i + 1]);
-    const int low = hex_value(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
 }
 
 bool host_name_character(char c) {
@@ -124,13 +100,13 @@ RedisUrlParse parse_redis_url(std::string_view text) {
     const std::string_view credentials = rest.substr(0, at);
     const std::size_t colon = credentials.find(':');
     if (colon == std::string_view::npos) return failure("the user has no password (redis://user:password@host)");
-    auto user = percent_decode(credentials.substr(0, colon));
-    if (!user) return failure("the user has a bad percent-escape");
-    auto password = percent_decode(credentials.substr(colon + 1));
-    if (!password) return failure("the password has a bad percent-escape");
-    if (password->empty()) return failure("the password is empty");
-    url.user = std::move(*user);
-    url.password = std::move(*password);
+    if (!common::percent_decode(credentials.substr(0, colon), url.user)) {
+      return failure("the user has a bad percent-escape");
+    }
+    if (!common::percent_decode(credentials.substr(colon + 1), url.password)) {
+      return failure("the password has a bad percent-escape");
+    }
+    if (url.password.empty()) return failure("the password is empty");
   }
   if (location.find_first_of("?#") != std::string_view::npos) {
     return failure("the URL has a query or a fragment, which are not supported");

@@ -1,6 +1,6 @@
 // Fuzz target of the REST API (net/rest.h): the router handle_rest on a
 // real core::Broker, and the URL helpers it reads targets with
-// (target_path, percent_decode, query_parameter). The input is
+// (target_path, query_parameter) and common::percent_decode. The input is
 //
 //   flags (1 byte)  request  ("\n\n" request)...
 //   request: METHOD " " TARGET ("\n" "key:" API-KEY | "\n" "token:" JWT)... ["\n" BODY]
@@ -31,6 +31,7 @@
 
 #include "auth/authenticator.h"
 #include "auth/jwt.h"
+#include "common/percent_decode.h"
 #include "common/token_bucket.h"
 #include "core/broker.h"
 #include "fuzz_check.h"
@@ -118,12 +119,12 @@ void check_url_helpers(const Request& request) {
   }
 
   std::string decoded;
-  if (net::percent_decode(target, decoded)) {
+  if (common::percent_decode(target, decoded)) {
     std::size_t escapes = 0;
     for (char c : target) escapes += c == '%';
     FUZZ_CHECK(decoded.size() == target.size() - 2 * escapes);
     std::string again;
-    FUZZ_CHECK(net::percent_decode(percent_encode(decoded, target.size() % 2 == 0), again) && again == decoded);
+    FUZZ_CHECK(common::percent_decode(percent_encode(decoded, target.size() % 2 == 0), again) && again == decoded);
   }
 
   for (std::string_view name : {"since_seq", "limit", "api_key"}) {

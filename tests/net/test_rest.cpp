@@ -485,36 +485,6 @@ TEST_CASE("any of several API keys is accepted, whole", "[rest][auth]") {
 
 // ------------------------------------------------------------------ helpers
 
-TEST_CASE("percent_decode", "[rest][url]") {
-  struct Case {
-    std::string_view in;
-    std::string_view out;
-  };
-  auto c = GENERATE(values<Case>({
-      {"", ""},
-      {"orders", "orders"},
-      {"ord%65rs", "orders"},
-      {"%41%62", "Ab"},
-      {"%2f%2F", "//"},
-      {"a%20b", "a b"},
-      {"a+b", "a+b"},  // '+' is not a space in a path
-      {"%25", "%"},
-      {"%2541", "%41"},  // decoded once only
-      {"%C3%A9", "\xC3\xA9"},
-      {"%00", std::string_view("\0", 1)},
-      {"%ff", "\xFF"},
-  }));
-  std::string out = "leftover";
-  REQUIRE(net::percent_decode(c.in, out));
-  CHECK(out == c.out);
-
-  for (std::string_view bad : {"%", "%4", "a%", "a%4", "%zz", "%g0", "%0g", "%%41", "ok%2", "% 41"}) {
-    CAPTURE(bad);
-    std::string ignored;
-    CHECK_FALSE(net::percent_decode(bad, ignored));
-  }
-}
-
 TEST_CASE("target_path", "[rest][url]") {
   CHECK(net::target_path("/topics") == "/topics");
   CHECK(net::target_path("/topics?x=1") == "/topics");
