@@ -547,7 +547,16 @@ template <class Stream>
       co_return std::nullopt;
     }
     if (ec == http::error::header_limit) {
-      co_await answer_and_close(stream, rest_error(ErrorCode::bad_request, "request header fields are too large", 431));
+      // A request line that does not end within the limit: its target is
+      // what is too long (RFC 9110 15.5.15).
+      const std::string_view received(static_cast<const char*>(buffer.data().data()), buffer.size());
+      // Named, not a temporary of a conditional: g++ 12 destroys such a
+      // temporary twice when the full expression holds a co_await.
+      const RestResponse refusal =
+          received.find('\n') == std::string_view::npos
+              ? rest_error(ErrorCode::bad_request, "the request target is longer than 16 KiB", 414)
+              : rest_error(ErrorCode::bad_request, "request header fields are too large", 431);
+      co_await answer_and_close(stream, refusal);
       co_return std::nullopt;
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||

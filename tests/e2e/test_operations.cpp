@@ -201,10 +201,19 @@ TEST_CASE("close codes: 1009 too big, 1007 invalid UTF-8, 1002 protocol violatio
   CHECK(ok.next().at("type") == "pong");
 }
 
-TEST_CASE("oversized HTTP headers get 431; a stalled HTTP client is cut off") {
+TEST_CASE("oversized HTTP headers get 431, an oversized target 414; a stalled HTTP client is cut off") {
   ServerProcess server({"--idle-timeout", "1"});
   auto res = http(server.port(), "GET", "/health", "", {{"X-Filler", std::string(20000, 'h')}});
   CHECK(res.status == 431);
+  CHECK(res.json().at("error").at("code") == "BAD_REQUEST");
+
+  // The request line alone is past the limit: the target is what is too long.
+  res = http(server.port(), "GET", "/topics/" + std::string(20000, 't'));
+  CHECK(res.status == 414);
+  CHECK(res.json().at("error").at("code") == "BAD_REQUEST");
+  CHECK(res.json().at("error").at("message") == "the request target is longer than 16 KiB");
+  // Just under the limit it is read, and refused for what it names.
+  CHECK(http(server.port(), "GET", "/topics/" + std::string(15000, 't')).status == 400);
 
   // A client that sends half a request and stops is closed by the deadline.
   auto closed_after = time_until_closed(server.port(), "GET /health HTTP/1.1\r\nHost: x\r\n", 5s);
