@@ -136,6 +136,15 @@ std::optional<HistoryPage> Broker::history(std::string_view name, std::uint64_t 
 SubscribeResult Broker::subscribe(Subscriber& sub, const SubscribeRequest& request) {
   SubscribeResult result;
   Shard& shard = sub.shard();
+  if (sub.topic_count() >= request.max_subscriptions && request.create_missing) {
+    // Refused before a missing topic is created: a refused request leaves
+    // no topic behind.
+    const TopicRef topic = find(request.topic);
+    if (!topic || !shard.subscriptions().holds(sub, *topic)) {
+      result.status = SubscribeStatus::subscription_limit_reached;
+      return result;
+    }
+  }
   for (;;) {
     bool limit_reached = false;
     TopicRef topic = find_or_create(request.topic, request.create_missing, limit_reached);

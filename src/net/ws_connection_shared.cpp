@@ -128,6 +128,11 @@ void WsConnection::subscribe_loading(const protocol::Request& request, int loads
                                    std::nullopt,  false,          context_.settings.max_subscriptions};
   if (request.epoch) subscribe.epoch = *request.epoch;
   core::SubscribeResult result = shard().broker().subscribe(*this, subscribe);
+  // A topic the mirror does not hold is not held by this connection: at
+  // --max-subscriptions it is refused before a load could create it.
+  if (result.status == core::SubscribeStatus::topic_not_found && topic_count() >= context_.settings.max_subscriptions) {
+    result.status = core::SubscribeStatus::subscription_limit_reached;
+  }
   if (result.status != core::SubscribeStatus::topic_not_found || loads == 0) {
     answer_subscribe(request, result);
     return finish_held_request();

@@ -768,3 +768,24 @@ TEST_CASE("a subscriber holds at most max_subscriptions topics", "[broker][limit
   CHECK(h.broker.unsubscribe(s.sub, "a"));
   CHECK(h.broker.subscribe(s.sub, request("c")).status == SubscribeStatus::subscribed);
 }
+
+TEST_CASE("a subscribe refused at max_subscriptions creates no topic", "[broker][limits]") {
+  Harness h(1);
+  Sub s(h.broker, 0);
+  auto request = [](std::string_view topic, bool create_missing) {
+    SubscribeRequest r{topic, 0, std::nullopt, std::nullopt, create_missing};
+    r.max_subscriptions = 1;
+    return r;
+  };
+  CHECK(h.broker.subscribe(s.sub, request("a", true)).status == SubscribeStatus::subscribed);
+  CHECK(h.broker.subscribe(s.sub, request("new", true)).status == SubscribeStatus::subscription_limit_reached);
+  CHECK_FALSE(h.broker.topic_stats("new"));
+  CHECK(h.broker.topic_count() == 1);
+  // What is held, or does not exist with nothing to create, answers as below the limit.
+  CHECK(h.broker.subscribe(s.sub, request("a", true)).status == SubscribeStatus::already_subscribed);
+  CHECK(h.broker.subscribe(s.sub, request("missing", false)).status == SubscribeStatus::topic_not_found);
+  // Below the limit again, the topic is created.
+  CHECK(h.broker.unsubscribe(s.sub, "a"));
+  CHECK(h.broker.subscribe(s.sub, request("new", true)).status == SubscribeStatus::subscribed);
+  CHECK(h.broker.topic_count() == 2);
+}

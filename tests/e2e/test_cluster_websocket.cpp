@@ -238,6 +238,21 @@ TEST_CASE("a node killed with SIGKILL: its clients resume on another node withou
   CHECK(seq_of(missed.back()) == 6);
 }
 
+TEST_CASE("a subscribe refused at --max-subscriptions creates no topic in Valkey", "[cluster][websocket][limits]") {
+  Valkey valkey;
+  Node node(valkey, {"--max-subscriptions", "1"});
+  WsClient client(node.port());
+  subscribe(client, "held");
+  for (const std::string topic : {"x0", "x1"}) {
+    json::object refused = subscribe_answer(client, topic, {});
+    INFO(json::serialize(refused));
+    CHECK(refused["type"] == "error");
+    CHECK(refused["error"].at("code") == "LIMIT_EXCEEDED");
+    CHECK(http(node.port(), "GET", "/topics/" + topic).status == 404);
+  }
+  CHECK(subscribe_answer(client, "held", {})["type"] == "ack");  // held already: no more
+}
+
 TEST_CASE("a topic deleted on one node ends its subscriptions on every node", "[cluster][websocket]") {
   Valkey valkey;
   Node a(valkey);

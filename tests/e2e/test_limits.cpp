@@ -41,6 +41,19 @@ TEST_CASE("--max-subscriptions: one more subscribe is LIMIT_EXCEEDED, the connec
   CHECK(subscribe_reply(other, "a").at("type") == "ack");
 }
 
+TEST_CASE("--max-subscriptions with --auto-create-topics: a refused subscribe creates no topic") {
+  ServerProcess server({"--max-subscriptions", "1", "--auto-create-topics", "true"});
+  WsClient ws(server.port());
+  CHECK(subscribe_reply(ws, "held").at("type") == "ack");
+  for (const std::string topic : {"x0", "x1", "x2"}) {
+    json::object refused = subscribe_reply(ws, topic);
+    CHECK(refused.at("type") == "error");
+    CHECK(refused.at("error").at("code") == "LIMIT_EXCEEDED");
+    CHECK(http(server.port(), "GET", "/topics/" + topic).status == 404);
+  }
+  CHECK(http(server.port(), "GET", "/health").json().at("topics") == 1);
+}
+
 TEST_CASE("--max-topics: creating one more is 403 over REST and LIMIT_EXCEEDED on auto-create") {
   ServerProcess server({"--max-topics", "2", "--auto-create-topics", "true"});
   REQUIRE(create_topic(server.port(), "a") == 201);
