@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -43,16 +44,28 @@ std::optional<std::string> string_of(const JsonValue& value) {
   return out;
 }
 
-// A NumericDate (RFC 7519: seconds, fractions allowed) rounded down.
+// A NumericDate (RFC 7519: seconds, fractions allowed) rounded down. A
+// date beyond kFarSeconds either way (thirty million years; 1e18, or
+// 1e400, which no double holds) is that far: still in the future, or long
+// past, and no sum with it overflows.
+constexpr double kFarSeconds = 1e15;
 std::optional<std::int64_t> numeric_date(const JsonValue& value) {
   if (value.type != JsonType::number) return std::nullopt;
+  const char* const first = value.raw.data();
+  const char* const last = first + value.raw.size();
   double seconds = 0;
-  const auto [end, ec] = std::from_chars(value.raw.data(), value.raw.data() + value.raw.size(), seconds);
-  if (ec != std::errc{} || end != value.raw.data() + value.raw.size() || !std::isfinite(seconds) ||
-      std::fabs(seconds) > 1e15) {
+  const auto [end, ec] = std::from_chars(first, last, seconds);
+  if (end != last) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Too large or too close to zero for a double: the exponent's sign says which.
+    const std::string_view number(first, value.raw.size());
+    const std::size_t e = number.find_first_of("eE");
+    const bool tiny = e != std::string_view::npos && e + 1 < number.size() && number[e + 1] == '-';
+    seconds = tiny ? 0.0 : (number.starts_with('-') ? -kFarSeconds : kFarSeconds);
+  } else if (ec != std::errc{} || !std::isfinite(seconds)) {
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(std::floor(seconds));
+  return static_cast<std::int64_t>(std::floor(std::clamp(seconds, -kFarSeconds, kFarSeconds)));
 }
 
 // The members of an object as key -> value, refusing a key given twice.

@@ -123,6 +123,28 @@ TEST_CASE("exp is required and has 60 s of skew; nbf has it too") {
   CHECK(error_of(verifier, hs256_token(kSecret, claims(R"(,"nbf":null)"))) == TokenError::claims);
 }
 
+TEST_CASE("an exp or nbf too far for a double's integers, or for a double, is that far, not invalid") {
+  const JwtVerifier verifier = JwtVerifier::with_secret(kSecret, {});
+  const auto check_exp = [&](std::string exp) {
+    return verifier.verify(hs256_token(kSecret, R"({"exp":)" + exp + "}"), kNow);
+  };
+  constexpr std::int64_t kFar = 1'000'000'000'000'000;  // 1e15 s
+  for (std::string far :
+       {"9007199254740993", "9223372036854775807", "99999999999999999999999", "1e18", "1e400", "1E+400", "2.5e300"}) {
+    CAPTURE(far);
+    const auto check = check_exp(far);
+    REQUIRE(check.identity);
+    CHECK(check.identity->expires_at == kFar + auth::kClockSkewSeconds);
+  }
+  for (std::string past : {"-9223372036854775808", "-1e18", "-1e400", "1e-400", "-1e-400", "0"}) {
+    CAPTURE(past);
+    CHECK(check_exp(past).error == TokenError::expired);
+  }
+  CHECK(error_of(verifier, hs256_token(kSecret, claims(R"(,"nbf":1e400)"))) == TokenError::not_yet_valid);
+  CHECK(error_of(verifier, hs256_token(kSecret, claims(R"(,"nbf":9223372036854775807)"))) == TokenError::not_yet_valid);
+  CHECK_FALSE(error_of(verifier, hs256_token(kSecret, claims(R"(,"nbf":-1e400)"))));
+}
+
 TEST_CASE("iss and aud must match when configured; aud may be a list") {
   const JwtVerifier verifier = JwtVerifier::with_secret(kSecret, {"https://issuer.example", "pubsub"});
   CHECK_FALSE(error_of(verifier, hs256_token(kSecret, claims(R"(,"iss":"https://issuer.example","aud":"pubsub")"))));

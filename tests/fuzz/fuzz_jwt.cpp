@@ -534,7 +534,7 @@ struct Date {
   std::int64_t value = 0;
 };
 
-constexpr std::int64_t kMaxDate = 1'000'000'000'000'000;  // 1e15, jwt.cpp's bound
+constexpr std::int64_t kMaxDate = 1'000'000'000'000'000;  // 1e15, jwt.cpp's bound: a date beyond it is it
 
 struct Spelled {
   std::string_view text;
@@ -544,8 +544,8 @@ struct Spelled {
 constexpr Spelled kSpelled[] = {
     {"1e15", true, kMaxDate},
     {"-1e15", true, -kMaxDate},
-    {"1000000000000001", false, 0},
-    {"1e16", false, 0},
+    {"1000000000000001", true, kMaxDate},
+    {"1e16", true, kMaxDate},
     {"-0", true, 0},
     {"0.5e1", true, 5},
     {"1E3", true, 1000},
@@ -554,9 +554,12 @@ constexpr Spelled kSpelled[] = {
     {"-0.5", true, -1},
     {"0.000001", true, 0},
     {"4102444800", true, 4102444800},
-    {"99999999999999999999", false, 0},
-    {"1e400", false, 0},
-    {"-1e308", false, 0},
+    {"99999999999999999999", true, kMaxDate},
+    {"9223372036854775807", true, kMaxDate},
+    {"1e400", true, kMaxDate},
+    {"-1e400", true, -kMaxDate},
+    {"1e-400", true, 0},
+    {"-1e308", true, -kMaxDate},
 };
 constexpr std::string_view kNotNumbers[] = {R"("1700000000")", "null", "true", "[1]", "{}"};
 
@@ -566,14 +569,12 @@ Date make_date(Reader& r, std::int64_t now, unsigned kind) {
   switch (kind) {
     case 1:
       date.text = std::to_string(value);
-      date.value = value;
-      date.valid = value >= -kMaxDate && value <= kMaxDate;
+      date.value = std::clamp(value, -kMaxDate, kMaxDate);
       break;
     case 2:
       // value + 0.75, whose floor is value.
       date.text = value >= 0 ? std::to_string(value) + ".75" : "-" + std::to_string(-value - 1) + ".25";
-      date.value = value;
-      date.valid = value < kMaxDate && value >= -kMaxDate;
+      date.value = std::clamp(value, -kMaxDate, kMaxDate);
       break;
     case 3: {
       const Spelled& spelled = kSpelled[r.byte() % std::size(kSpelled)];
