@@ -53,6 +53,23 @@ std::optional<std::uint64_t> integer_parameter(std::string_view target, std::str
   return value;
 }
 
+// Reads a query parameter that must be a non-negative integer when
+// present; one beyond 64 bits is the largest (as a subscribe's since_seq
+// is). Sets `error` (naming the parameter) on a bad value.
+std::optional<std::uint64_t> clamped_parameter(std::string_view target, std::string_view name,
+                                               std::optional<RestResponse>& error) {
+  const std::optional<std::string> text = query_parameter(target, name);
+  if (!text) return std::nullopt;
+  std::uint64_t value = 0;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (ec == std::errc::result_out_of_range && ptr == end) return UINT64_MAX;
+  if (text->empty() || ec != std::errc{} || ptr != end) {
+    error = rest_error(ErrorCode::bad_request, std::string(name) + " must be an integer from 0 up");
+  }
+  return value;
+}
+
 // A query parameter given twice, or one that is malformed, is refused
 // rather than guessed at.
 bool has_malformed_parameter(std::string_view target, std::string_view name) {
@@ -121,7 +138,7 @@ Checked<HistoryQuery> history_query(std::string_view target, std::size_t history
     }
   }
   std::optional<RestResponse> error;
-  const auto since_seq = integer_parameter(target, "since_seq", 0, UINT64_MAX, error);
+  const auto since_seq = clamped_parameter(target, "since_seq", error);
   if (error) return refused<HistoryQuery>(std::move(*error));
   const auto limit = integer_parameter(target, "limit", 1, std::max<std::uint64_t>(history_size, 1), error);
   if (error) return refused<HistoryQuery>(std::move(*error));

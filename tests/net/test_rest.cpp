@@ -633,9 +633,17 @@ TEST_CASE("GET /topics/{name}/messages pages the history", "[rest][history]") {
   CHECK_THAT(page["messages"], ContainsSubstring(R"("payload":4,"seq":4)"));
   CHECK_THAT(page["messages"], !ContainsSubstring(R"("seq":5)"));
   CHECK(members(rest.get("/topics/t/messages?since_seq=5").body)["messages"] == "[]");
+  // Past 64 bits is past every seq, as for a subscribe's since_seq.
+  for (std::string_view far : {"18446744073709551615", "18446744073709551616", "99999999999999999999999"}) {
+    CAPTURE(far);
+    auto r = rest.get("/topics/t/messages?since_seq=" + std::string(far));
+    CHECK(r.status == 200);
+    CHECK(members(r.body)["messages"] == "[]");
+  }
   CHECK(members(rest.get("/topics/t/messages?limit=100").body)["messages"].size() > 0);
   for (std::string_view bad : {"?limit=0", "?limit=101", "?limit=x", "?since_seq=-1", "?since_seq=", "?since_seq=1.5",
-                               "?since_seq=1&since_seq=2", "?limit=%zz"}) {
+                               "?since_seq=1e30", "?since_seq=99999999999999999999x", "?since_seq=1&since_seq=2",
+                               "?limit=%zz", "?limit=99999999999999999999999"}) {
     CAPTURE(bad);
     auto r = rest.get("/topics/t/messages" + std::string(bad));
     CHECK(r.status == 400);
