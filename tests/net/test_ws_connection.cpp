@@ -27,6 +27,7 @@
 
 #include "core/broker.h"
 #include "net/broker_frames.h"
+#include "net/shared_topics_link.h"
 #include "net/timeouts.h"
 #include "protocol/client_frames.h"
 #include "protocol/json_scan.h"
@@ -1096,6 +1097,50 @@ std::unique_ptr<auth::Identity> chat_identity(std::int64_t expires_at) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------------------ --engine redis
+
+namespace {
+
+// The shared topics answered by hand (shared_topics_link.h): each call is
+// recorded, its handler kept and never called, so a request stays held.
+struct HandAnsweredLink final : net::SharedTopicsLink {
+  std::vector<std::string> loads, finds, publishes;
+  std::vector<StatusHandler> load_handlers;
+  void publish(std::string_view topic, std::string_view, std::string_view, bool, PublishHandler) override {
+    publishes.emplace_back(topic);
+  }
+  void load(std::string_view topic, bool, StatusHandler handler) override {
+    loads.emplace_back(topic);
+    load_handlers.push_back(std::move(handler));
+  }
+  void find(std::string_view topic, StatusHandler) override { finds.emplace_back(topic); }
+};
+
+}  // namespace
+
+TEST_CASE("--engine redis: at --max-subscriptions a topic the mirror lacks is refused before a load could create it",
+          "[ws_connection][shared][limits]") {
+  TestShard shard;
+  shard.settings.max_subscriptions = 1;
+  shard.settings.auto_create_topics = true;
+  HandAnsweredLink link;
+  shard.context.shared_topics = &link;
+  shard.broker.create_topic("t");  // held by the node's mirror
+  WsConnection c(shard.context, 1, "");
+  subscribe_to_t(shard, c);
+  feed(c, subscribe_request("elsewhere", 0, "s-2"));
+  CHECK(pass(shard, c) == Lines{"error LIMIT_EXCEEDED s-2"});
+  CHECK(link.loads.empty());
+  feed(c, subscribe_request("t", 0, "s-3"));  // held already: no more
+  CHECK(pass(shard, c) == Lines{"ack 0 s-3"});
+
+  // Below the limit, the same subscribe asks the node to load the topic.
+  WsConnection other(shard.context, 2, "");
+  feed(other, subscribe_request("elsewhere", 0, "s-4"));
+  CHECK(link.loads == std::vector<std::string>{"elsewhere"});
+  CHECK(pass(shard, other).empty());  // its answer waits for the load
+}
 
 TEST_CASE("A token's grants decide each subscribe and publish; refusals are FORBIDDEN and the connection stays",
           "[ws_connection][auth]") {
