@@ -70,6 +70,8 @@ export interface PubSubClientOptions {
   pongTimeoutMs?: number;
   /** Deadline of subscribe, unsubscribe and publish, waiting for the connection included. Default 10000. */
   requestTimeoutMs?: number;
+  /** Deadline of one connection attempt, the upgrade included: past it the attempt fails with CONNECT_FAILED and the next follows. Default 10000. */
+  connectTimeoutMs?: number;
   /** The WebSocket constructor. Default: globalThis.WebSocket, else the npm package ws. */
   WebSocket?: WebSocketConstructor;
 }

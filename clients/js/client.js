@@ -17,6 +17,7 @@ const DEFAULTS = {
   pingIntervalMs: 20000,
   pongTimeoutMs: 10000,
   requestTimeoutMs: 10000,
+  connectTimeoutMs: 10000,
 };
 
 // Close codes of our own (4000-4999 are the application's).
@@ -259,6 +260,7 @@ export class PubSubClient extends Emitter {
   #topics = new Map(); // topic -> TopicState
   #lastRx = 0; // when the last frame arrived
   #pingTimer = null;
+  #openTimer = null; // the deadline of the upgrade in progress
   #pingId = null; // request_id of the ping in flight
   #generation = 0; // bumped by every #open and close(): stale opens give up
   #timedOut = new Map(); // request_id -> topic of subscribes that timed out on this connection
@@ -273,6 +275,7 @@ export class PubSubClient extends Emitter {
       pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
       pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
       WebSocket: options.WebSocket,
     };
     this.#url = socketUrl(options.url);
@@ -433,6 +436,24 @@ export class PubSubClient extends Emitter {
       return;
     }
     this.#socket = socket;
+    // A server (or a balancer) that takes the connection but never answers
+    // the upgrade: the attempt fails at the deadline, and the next one follows.
+    const timeoutMs = this.#options.connectTimeoutMs;
+    this.#openTimer = setTimeout(() => {
+      this.#openTimer = null;
+      if (this.#socket !== socket || this.#openedAt !== 0) return;
+      this.#drop();
+      try {
+        if (typeof socket.terminate === 'function') socket.terminate();
+        else socket.close();
+      } catch {
+        // not open
+      }
+      if (!this.#userClosed) {
+        this.#attemptFailed(new PubSubError('CONNECT_FAILED', `no answer to the WebSocket upgrade within ${timeoutMs} ms`),
+          1006, '');
+      }
+    }, timeoutMs);
     socket.onopen = () => {
       if (this.#socket === socket) this.#opened();
     };
@@ -465,6 +486,8 @@ export class PubSubClient extends Emitter {
   // may call close() or connect(): after each event, a changed #generation
   // means that they did, and this one's work is over.
   #opened() {
+    clearTimeout(this.#openTimer);
+    this.#openTimer = null;
     this.#openedAt = Date.now();
     this.#lastRx = this.#openedAt;
     this.#state = 'open';
@@ -487,6 +510,8 @@ export class PubSubClient extends Emitter {
     const lived = this.#openedAt === 0 ? 0 : Date.now() - this.#openedAt;
     clearTimeout(this.#pingTimer);
     this.#pingTimer = null;
+    clearTimeout(this.#openTimer);
+    this.#openTimer = null;
     this.#pingId = null;
     this.#timedOut.clear();
     this.#socket = null;

@@ -3,6 +3,7 @@
 // client and server freezes or cuts the connection.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import {
   PubSubClient, startServer, startProxy, createTopic, publishText, next, waitFor, sleep, topicName, fast,
 } from './support.mjs';
@@ -207,4 +208,30 @@ test('reconnect:false: a lost connection closes, and connect() resumes the subsc
   assert.equal((await resumed).recovered, true);
   await waitFor(() => got.length === 1, 'the missed event');
   assert.deepEqual(got, [1]);
+});
+
+test('an upgrade that is never answered fails the attempt at connectTimeoutMs, and the next attempt follows', { timeout: 10000 }, async () => {
+  // A listener that takes connections and never says a word, as a balancer
+  // whose backend hangs would.
+  const taken = [];
+  const silent = createServer((socket) => taken.push(socket));
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const c = client({ url: `ws://127.0.0.1:${silent.address().port}/ws`, connectTimeoutMs: 300 });
+    const states = [];
+    c.on('state', (e) => states.push(e.state));
+    const startedAt = Date.now();
+    const error = await c.connect().then(() => null, (err) => err);
+    const took = Date.now() - startedAt;
+    assert.equal(error?.code, 'CONNECT_FAILED');
+    assert.match(error.message, /within 300 ms/);
+    assert.ok(took >= 250 && took < 2000, `failed after ${took} ms`);
+    assert.ok(states.includes('reconnecting'), `states: ${states}`);
+    await waitFor(() => taken.length >= 2, 'a second attempt', 3000);
+    await c.close();
+    assert.equal(c.state, 'closed');
+  } finally {
+    for (const socket of taken) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });
