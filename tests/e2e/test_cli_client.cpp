@@ -21,6 +21,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "e2e/harness.h"
 #include "protocol/messages.h"
@@ -666,4 +667,42 @@ TEST_CASE("a server that never answers: --timeout ends the wait with exit 3") {
     CHECK(std::chrono::steady_clock::now() - start < 5s);
   }
   ::close(listener);
+}
+
+TEST_CASE("another HTTP server at the URL: health, stats and topics exit 3 asking whether it is a pubsub server") {
+  // Answers every request with 200 and a body that is not pubsubd's.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  socklen_t size = sizeof address;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  const std::uint16_t port = ntohs(address.sin_port);
+  std::thread answering([listener]() noexcept {
+    for (;;) {
+      const int client = ::accept(listener, nullptr, nullptr);
+      if (client < 0) return;  // the listener was shut down
+      char request[4096];
+      (void)::recv(client, request, sizeof request, 0);
+      static constexpr std::string_view kAnswer =
+          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+      (void)::send(client, kAnswer.data(), kAnswer.size(), MSG_NOSIGNAL);
+      ::close(client);
+    }
+  });
+  std::vector<ProcessResult> results;
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{{"health"}, {"stats"}, {"topics"}}) {
+    args.insert(args.begin(), {"--url", url_of(port), "--timeout", "5"});
+    results.push_back(run_program(cli_binary(), args, {}, 30s));
+  }
+  ::shutdown(listener, SHUT_RDWR);
+  answering.join();
+  ::close(listener);
+  for (const ProcessResult& r : results) {
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, ContainsSubstring("a pubsub server?"));
+  }
 }
