@@ -359,6 +359,10 @@ void WsConnection::disarm_deadline() {
 
 void WsConnection::close_if_drained() {
   if (state_ != State::draining || !idle() || !writer_.empty()) return;
+  // --engine redis: a shutdown waits for the answers still to come from
+  // Valkey/Redis, so that a message published is acknowledged before the
+  // close (the store keeps running until the sessions end).
+  if (close_reason_ == CloseReason::shutdown && shared_ && (!shared_->line.empty() || shared_->held)) return;
   // The contract answers every request of a shutdown with INTERNAL: those
   // already in the socket when the drain ends, not read yet (their
   // readiness not reported yet, or reading held back by a full queue), are

@@ -1107,8 +1107,10 @@ namespace {
 struct HandAnsweredLink final : net::SharedTopicsLink {
   std::vector<std::string> loads, finds, publishes;
   std::vector<StatusHandler> load_handlers;
-  void publish(std::string_view topic, std::string_view, std::string_view, bool, PublishHandler) override {
+  std::vector<PublishHandler> publish_handlers;
+  void publish(std::string_view topic, std::string_view, std::string_view, bool, PublishHandler handler) override {
     publishes.emplace_back(topic);
+    publish_handlers.push_back(std::move(handler));
   }
   void load(std::string_view topic, bool, StatusHandler handler) override {
     loads.emplace_back(topic);
@@ -1140,6 +1142,31 @@ TEST_CASE("--engine redis: at --max-subscriptions a topic the mirror lacks is re
   feed(other, subscribe_request("elsewhere", 0, "s-4"));
   CHECK(link.loads == std::vector<std::string>{"elsewhere"});
   CHECK(pass(shard, other).empty());  // its answer waits for the load
+}
+
+TEST_CASE("--engine redis: a shutdown waits for the answers of the publishes sent to Valkey/Redis before 1001",
+          "[ws_connection][shared][shutdown]") {
+  TestShard shard;
+  HandAnsweredLink link;
+  shard.context.shared_topics = &link;
+  WsConnection c(shard.context, 1, "");
+  feed(c, text(publish_json("t", "1", "p-1")) + text(publish_json("t", "2", "p-2")));
+  REQUIRE(link.publish_handlers.size() == 2);
+  CHECK(pass(shard, c).empty());  // the acks wait for the seqs
+
+  c.begin_shutdown();
+  CHECK(pass(shard, c).empty());  // no close while answers are to come
+  CHECK(c.state() == State::draining);
+  engine::StoreResult<engine::PublishReceipt> published;
+  published.status = engine::StoreStatus::ok;
+  published.value.last_seq = 7;
+  link.publish_handlers[0](published);
+  CHECK(pass(shard, c) == Lines{"ack 7 p-1"});
+  CHECK(c.state() == State::draining);
+  published.value.last_seq = 8;
+  link.publish_handlers[1](published);
+  CHECK(pass(shard, c) == Lines{"ack 8 p-2", "CLOSE 1001"});
+  CHECK(c.state() == State::closing);
 }
 
 TEST_CASE("A token's grants decide each subscribe and publish; refusals are FORBIDDEN and the connection stays",
