@@ -63,7 +63,9 @@ std::vector<OptionSpec> option_specs(unsigned cores) {
       {"tls-key", "", "PEM private key of --tls-cert"},
       {"max-connections", "100000", "open connections allowed; past it HTTP 503"},
       {"max-subscriptions", "1000", "topics one connection may hold; one more subscribe answers LIMIT_EXCEEDED"},
-      {"max-topics", "100000", "topics the server holds; past it creating one answers 403 / LIMIT_EXCEEDED"},
+      {"max-topics", "100000",
+       "topics the server holds; past it creating one answers 403 / LIMIT_EXCEEDED (--engine memory; with redis, "
+       "bound Valkey/Redis with maxmemory)"},
       {"max-publish-rate", "0",
        "publishes per second per connection, in bursts of up to one second; over it RATE_LIMITED (0 = off)"},
       {"allowed-origins", "",
