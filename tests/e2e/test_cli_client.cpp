@@ -206,6 +206,25 @@ std::string token(const std::string& grants) {
                                           R"(,"pubsub":)" + grants + "}");
 }
 
+// A listening socket on a free loopback port, and that port.
+struct Listener {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  std::uint16_t port = 0;
+  Listener() {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+    socklen_t size = sizeof address;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+    port = ntohs(address.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+};
+
 }  // namespace
 
 // ------------------------------------------------------------------ topics
@@ -648,15 +667,8 @@ TEST_CASE("usage errors exit 2; --help, help COMMAND and --version exit 0") {
 TEST_CASE("a server that never answers: --timeout ends the wait with exit 3") {
   // A listening socket that never accepts: the connection is made, the
   // upgrade and the request are never answered.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener, 8) == 0);
-  socklen_t size = sizeof address;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-  const std::uint16_t port = ntohs(address.sin_port);
+  const Listener listener;
+  const std::uint16_t port = listener.port;
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"stats"}, {"pub", "t", "1"}, {"sub", "t"}}) {
     args.insert(args.begin(), {"--url", url_of(port), "--timeout", "0.5"});
@@ -666,23 +678,15 @@ TEST_CASE("a server that never answers: --timeout ends the wait with exit 3") {
     CHECK_THAT(r.err, StartsWith("pubsub: no answer from 127.0.0.1:" + std::to_string(port) + " within 0.5 s"));
     CHECK(std::chrono::steady_clock::now() - start < 5s);
   }
-  ::close(listener);
 }
 
 TEST_CASE("another HTTP server at the URL: health, stats and topics exit 3 asking whether it is a pubsub server") {
   // Answers every request with 200 and a body that is not pubsubd's.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(::listen(listener, 8) == 0);
-  socklen_t size = sizeof address;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-  const std::uint16_t port = ntohs(address.sin_port);
-  std::thread answering([listener]() noexcept {
+  const Listener listener;
+  const std::uint16_t port = listener.port;
+  std::thread answering([fd = listener.fd]() noexcept {
     for (;;) {
-      const int client = ::accept(listener, nullptr, nullptr);
+      const int client = ::accept(fd, nullptr, nullptr);
       if (client < 0) return;  // the listener was shut down
       char request[4096];
       (void)::recv(client, request, sizeof request, 0);
@@ -697,9 +701,8 @@ TEST_CASE("another HTTP server at the URL: health, stats and topics exit 3 askin
     args.insert(args.begin(), {"--url", url_of(port), "--timeout", "5"});
     results.push_back(run_program(cli_binary(), args, {}, 30s));
   }
-  ::shutdown(listener, SHUT_RDWR);
+  ::shutdown(listener.fd, SHUT_RDWR);
   answering.join();
-  ::close(listener);
   for (const ProcessResult& r : results) {
     CHECK(r.exit_code == 3);
     CHECK(r.out.empty());
