@@ -37,35 +37,26 @@ struct BatchMembers final : protocol::MemberVisitor {
   }
 };
 
-// Reads a query parameter that must be an integer in [min, max] when
-// present. Sets `error` (naming the parameter) on a bad value.
-std::optional<std::uint64_t> integer_parameter(std::string_view target, std::string_view name, std::uint64_t min,
-                                               std::uint64_t max, std::optional<RestResponse>& error) {
-  const std::optional<std::string> text = query_parameter(target, name);
-  if (!text) return std::nullopt;
-  std::uint64_t value = 0;
-  const char* end = text->data() + text->size();
-  auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  if (text->empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
-    error = rest_error(ErrorCode::bad_request, std::string(name) + " must be an integer from " + std::to_string(min) +
-                                                   " to " + std::to_string(max));
-  }
-  return value;
-}
+// What an integer parameter beyond 64 bits reads as.
+enum class Beyond64Bits { refused, largest };
 
-// Reads a query parameter that must be a non-negative integer when
-// present; one beyond 64 bits is the largest (as a subscribe's since_seq
-// is). Sets `error` (naming the parameter) on a bad value.
-std::optional<std::uint64_t> clamped_parameter(std::string_view target, std::string_view name,
-                                               std::optional<RestResponse>& error) {
+// Reads a query parameter that must be an integer in [min, max] when
+// present; with Beyond64Bits::largest, one past 64 bits reads as max (as a
+// subscribe's since_seq does). Sets `error` (naming the parameter) on a bad
+// value.
+std::optional<std::uint64_t> integer_parameter(std::string_view target, std::string_view name, std::uint64_t min,
+                                               std::uint64_t max, std::optional<RestResponse>& error,
+                                               Beyond64Bits beyond = Beyond64Bits::refused) {
   const std::optional<std::string> text = query_parameter(target, name);
   if (!text) return std::nullopt;
   std::uint64_t value = 0;
   const char* end = text->data() + text->size();
   auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  if (ec == std::errc::result_out_of_range && ptr == end) return UINT64_MAX;
-  if (text->empty() || ec != std::errc{} || ptr != end) {
-    error = rest_error(ErrorCode::bad_request, std::string(name) + " must be an integer from 0 up");
+  if (beyond == Beyond64Bits::largest && ec == std::errc::result_out_of_range && ptr == end) return max;
+  if (text->empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
+    const std::string range = beyond == Beyond64Bits::largest ? " up" : " to " + std::to_string(max);
+    error = rest_error(ErrorCode::bad_request,
+                       std::string(name) + " must be an integer from " + std::to_string(min) + range);
   }
   return value;
 }
@@ -138,7 +129,7 @@ Checked<HistoryQuery> history_query(std::string_view target, std::size_t history
     }
   }
   std::optional<RestResponse> error;
-  const auto since_seq = clamped_parameter(target, "since_seq", error);
+  const auto since_seq = integer_parameter(target, "since_seq", 0, UINT64_MAX, error, Beyond64Bits::largest);
   if (error) return refused<HistoryQuery>(std::move(*error));
   const auto limit = integer_parameter(target, "limit", 1, std::max<std::uint64_t>(history_size, 1), error);
   if (error) return refused<HistoryQuery>(std::move(*error));
