@@ -30,6 +30,15 @@ void Shard::drain() {
       remove_topic(deletion->topic);
     }
   }
+  if (awaiting_.empty()) return;
+  // Told from a list of its own: a subscriber that still waits awaits again.
+  telling_.swap(awaiting_);
+  for (Subscriber* subscriber : telling_) subscriber->on_deliveries();
+  telling_.clear();
+}
+
+void Shard::await_delivery(Subscriber& subscriber) {
+  if (std::find(awaiting_.begin(), awaiting_.end(), &subscriber) == awaiting_.end()) awaiting_.push_back(&subscriber);
 }
 
 void Shard::handed_to(Shard& receiver) {
@@ -46,7 +55,7 @@ void Shard::wake_receivers() {
 void Shard::deliver(const OutboundRef& event) {
   const Event& e = *event->event();
   std::vector<Subscriber*> overflowed;  // evicted after the loop: it edits the list
-  for (const SubscriptionIndex::Entry& entry : subscriptions_.subscribers(e.topic())) {
+  for (const SubscriptionIndex::Entry& entry : subscriptions_.deliver(e.topic(), e.seq())) {
     if (e.seq() >= entry.first_seq && entry.subscriber->push_event(event)) overflowed.push_back(entry.subscriber);
   }
   for (Subscriber* subscriber : overflowed) broker_.unsubscribe_all(*subscriber);
@@ -54,7 +63,7 @@ void Shard::deliver(const OutboundRef& event) {
 
 void Shard::give_notice(const TopicNotice& notice) {
   OutboundRef info;
-  for (const SubscriptionIndex::Entry& entry : subscriptions_.subscribers(*notice.topic)) {
+  for (const SubscriptionIndex::Entry& entry : subscriptions_.deliver(*notice.topic, notice.up_to)) {
     if (entry.first_seq > notice.up_to) continue;  // subscribed after the gap
     if (!info) info = Outbound::control(notice.bytes);
     entry.subscriber->push_control(info);

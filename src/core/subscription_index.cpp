@@ -24,6 +24,16 @@ bool SubscriptionIndex::holds(const Subscriber& subscriber, const Topic& topic) 
   return false;
 }
 
+bool SubscriptionIndex::awaits_event(const Subscriber& subscriber, std::string_view topic, std::uint64_t seq) const {
+  for (const Held* held = head(subscriber); held; held = held->next) {
+    if (held->topic->name() != topic) continue;
+    auto it = topics_.find(held->topic);
+    assert(it != topics_.end());
+    return it->second.delivered < seq && it->second.entries[held->slot].first_seq <= seq;
+  }
+  return false;
+}
+
 std::size_t SubscriptionIndex::count(const Subscriber& subscriber) const {
   std::size_t n = 0;
   for (const Held* held = head(subscriber); held; held = held->next) ++n;

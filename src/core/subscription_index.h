@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -58,6 +59,19 @@ class SubscriptionIndex {
     auto it = topics_.find(&topic);
     return it == topics_.end() ? std::span<const Entry>() : std::span<const Entry>(it->second.entries);
   }
+  // The subscribers of `topic` on this shard for its event (or lost
+  // events) up to `seq`, and records that this shard reached `seq` of it.
+  // Valid until the index changes.
+  std::span<const Entry> deliver(const Topic& topic, std::uint64_t seq) {
+    auto it = topics_.find(&topic);
+    if (it == topics_.end()) return {};
+    it->second.delivered = seq;
+    return it->second.entries;
+  }
+  // True if `subscriber` holds the topic named `topic` from `seq` or
+  // earlier on, and this shard has not reached `seq` of it yet: event
+  // `seq` is still to come to it. Linear in the topics it holds.
+  bool awaits_event(const Subscriber& subscriber, std::string_view topic, std::uint64_t seq) const;
   // Topics held by `subscriber`.
   std::size_t count(const Subscriber& subscriber) const;
   // Topics with at least one subscriber on this shard.
@@ -67,6 +81,7 @@ class SubscriptionIndex {
   struct TopicEntries {
     TopicRef topic;  // keeps the topic alive while the shard holds it
     std::vector<Entry> entries;
+    std::uint64_t delivered = 0;  // the last seq delivered (or announced lost) here
   };
 
   static Held*& head(Subscriber& subscriber);

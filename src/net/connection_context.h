@@ -3,8 +3,9 @@
 // counters they update, the read buffer they take turns reading into, the
 // pool of write buffers, and the lists the shard's loop walks (every
 // connection; those to write at the end of the pass; those in a close
-// handshake, whose deadline the shard's tick checks; those holding a
-// token, by the second it expires).
+// handshake and those with acks waiting for their events, whose deadlines
+// the shard's tick checks; those holding a token, by the second it
+// expires).
 //
 // Shard thread only, except the atomics.
 #pragma once
@@ -68,6 +69,9 @@ struct ConnectionContext {
   std::vector<WsConnection*> urgent;       // given replies: to write at the end of this pass
   std::vector<WsConnection*> dirty;        // given events only: to write at the next event write
   std::vector<WsConnection*> closing;      // waiting for the peer's close frame
+  // --engine redis: holding acks that wait for their events (the deadline
+  // tick sends them at kAckAwaitsEventTimeout).
+  std::vector<WsConnection*> acks_awaiting_events;
   // Connections opened with a token, by the Unix second it expires.
   std::multimap<std::int64_t, WsConnection*> token_expiries;
   std::uint32_t idle_epoch = 0;  // idle sweeps so far (see timeouts.h)

@@ -18,22 +18,25 @@ constexpr int kMaxPassHandlers = 256;
 // Every connection of a shard is an endpoint (ws_endpoint.h).
 WsEndpoint& endpoint(WsConnection* connection) { return *static_cast<WsEndpoint*>(connection); }
 
-// Ends close handshakes past their deadline, every kCloseTick while any
-// is in progress.
-task<void> close_tick_loop(ShardContext& shard) {
+// Ends close handshakes past their deadline, and sends the acks that
+// waited for their events past theirs, every kDeadlineTick while there
+// are any.
+task<void> deadline_tick_loop(ShardContext& shard) {
   ConnectionContext& context = shard.context;
-  std::vector<WsConnection*> closing;
-  while (!context.closing.empty()) {
-    shard.close_tick.expires_after(kCloseTick);
-    co_await shard.close_tick.async_wait(nothrow);
+  std::vector<WsConnection*> due;
+  while (!context.closing.empty() || !context.acks_awaiting_events.empty()) {
+    shard.deadline_tick.expires_after(kDeadlineTick);
+    co_await shard.deadline_tick.async_wait(nothrow);
     const auto now = std::chrono::steady_clock::now();
-    closing = context.closing;  // a connection leaves the list as it ends
-    for (WsConnection* connection : closing) {
+    due = context.closing;  // a connection leaves the list as it ends
+    for (WsConnection* connection : due) {
       connection->on_close_tick(now);
       endpoint(connection).settle();
     }
+    due = context.acks_awaiting_events;  // and as its last ack goes
+    for (WsConnection* connection : due) connection->on_ack_tick(now);
   }
-  shard.close_tick_running = false;
+  shard.deadline_tick_running = false;
 }
 
 // Ends the connections whose token has expired, every kTokenTick while
@@ -156,9 +159,9 @@ void ShardContext::end_pass() {
   write_out(context.dirty);
   write_out(context.urgent);
   broker_shard.release_dropped();
-  if (!context.closing.empty() && !close_tick_running) {
-    close_tick_running = true;
-    asio::co_spawn(ioc, close_tick_loop(*this), asio::detached);
+  if ((!context.closing.empty() || !context.acks_awaiting_events.empty()) && !deadline_tick_running) {
+    deadline_tick_running = true;
+    asio::co_spawn(ioc, deadline_tick_loop(*this), asio::detached);
   }
   if (!context.token_expiries.empty() && !token_tick_running &&
       !server.counters.shutting_down.load(std::memory_order_relaxed)) {

@@ -3,8 +3,9 @@
 // the other shards it handed events to (once each), takes in what other
 // shards handed to it, and writes every connection the pass gave frames,
 // one gathered write each (run_shard). Also the per-shard timers: the
-// heartbeat, the idle-timeout sweep, the close-handshake tick, the token
-// expiry tick and the trim of spare queues and write buffers.
+// heartbeat, the idle-timeout sweep, the deadline tick (close handshakes,
+// acks that wait for their events), the token expiry tick and the trim of
+// spare queues and write buffers.
 //
 // Everything here belongs to the shard's thread, except the io_context
 // itself (posting to it is thread-safe).
@@ -48,8 +49,8 @@ struct ShardContext {
   std::unordered_set<tcp::socket*> idle_http;  // waiting for a request
   std::optional<asio::steady_timer> heartbeat;
   std::optional<asio::steady_timer> idle_sweep;
-  asio::steady_timer close_tick{ioc};
-  bool close_tick_running = false;
+  asio::steady_timer deadline_tick{ioc};  // close handshakes, acks awaiting events
+  bool deadline_tick_running = false;
   asio::steady_timer token_tick{ioc};  // ends connections whose token expired
   bool token_tick_running = false;
   asio::steady_timer spare_trim{ioc};  // frees unused spare queues and buffers

@@ -28,9 +28,15 @@ constexpr std::uint32_t kIdleEpochsPerTimeout = 8;
 constexpr std::uint32_t kIdlePingEpochs = 4;
 constexpr std::uint32_t kIdleEndEpochs = 9;
 
-// How often a shard checks the deadlines of close handshakes while any
-// is in progress.
-constexpr auto kCloseTick = std::chrono::milliseconds(250);
+// How often a shard checks the deadlines of close handshakes and of acks
+// that wait for their events, while there are any.
+constexpr auto kDeadlineTick = std::chrono::milliseconds(250);
+
+// --engine redis: how long the ack of a publish to a topic its publisher
+// holds waits for the publisher's own event of it, which comes through
+// the node's live feed (a feed that lags or is down); then it goes out
+// anyway.
+constexpr auto kAckAwaitsEventTimeout = std::chrono::seconds(1);
 
 // How often a shard looks for connections whose token has expired, while
 // any connection holds a token.

@@ -80,6 +80,7 @@ WsConnection::~WsConnection() {
   all.pop_back();
   std::erase(context_.dirty, this);
   std::erase(context_.urgent, this);
+  if (shared_ && !shared_->parked.empty()) std::erase(context_.acks_awaiting_events, this);
   if (token_ && !token_->expired) context_.token_expiries.erase(token_->expiry);
   disarm_deadline();
   writer_.discard(context_.writers);

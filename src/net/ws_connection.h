@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -119,6 +120,9 @@ class WsConnection : public core::Subscriber {
   void on_idle_sweep(std::uint32_t epoch);
   // The close tick: ends a close handshake past its deadline.
   void on_close_tick(std::chrono::steady_clock::time_point now);
+  // The same tick, --engine redis: sends the acks that waited for their
+  // events past kAckAwaitsEventTimeout.
+  void on_ack_tick(std::chrono::steady_clock::time_point now);
   // The graceful shutdown: flush the queue, then close with 1001.
   void begin_shutdown();
   // The token expired (the shard's expiry tick): the TOKEN_EXPIRED error,
@@ -142,6 +146,8 @@ class WsConnection : public core::Subscriber {
   // are answered before the close; without a socket, none wait.
   virtual bool input_pending() { return false; }
   void on_overflow(core::OverflowPolicy policy) override;
+  // The shard delivered events while acks waited for theirs.
+  void on_deliveries() override;
 
  private:
   // The session waits for nothing, the socket, or a wake-up.
@@ -183,6 +189,15 @@ class WsConnection : public core::Subscriber {
   void reply(std::string_view json_frame);
   // Sends the replies at the head of the deferred line that are ready.
   void send_ready_replies();
+  // A reply of the deferred line came: sends what is ready, runs the held
+  // request once the line is empty, and lets the session resume.
+  void after_deferred_reply();
+  // Keeps the ack `frame` of the publish at `place` of `topic`, whose
+  // event `seq` the connection awaits, until that event has reached it.
+  void park_ack(std::uint64_t place, std::string_view frame, std::string_view topic, std::uint64_t seq);
+  // Sends the parked acks whose events reached the connection (or will
+  // not), and, if `now` is given, those past their deadline.
+  void release_acks(std::optional<std::chrono::steady_clock::time_point> now);
   void reply_error(std::optional<std::string_view> request_id, protocol::ErrorCode code, std::string_view message);
   void reply_ack(const protocol::Request& request);
   void topic_not_found(const protocol::Request& request);

@@ -1,10 +1,13 @@
 // A WebSocket connection's requests with --engine redis: publishes through
-// Valkey/Redis with their acks in request order, and subscribes to topics
-// the node's mirror loads first; see ws_connection.h.
+// Valkey/Redis with their acks in request order (each after the
+// connection's own event of it), and subscribes to topics the node's
+// mirror loads first; see ws_connection.h.
+#include <algorithm>
 #include <string>
 
 #include "core/broker.h"
 #include "net/broker_frames.h"
+#include "net/timeouts.h"
 #include "net/ws_connection.h"
 #include "net/ws_connection_shared.h"
 
@@ -34,6 +37,12 @@ void WsConnection::send_ready_replies() {
   shared_->line.take_ready([this](std::string_view frame) { push_control(core::Outbound::control(frame)); });
 }
 
+void WsConnection::after_deferred_reply() {
+  send_ready_replies();
+  if (shared_->line.empty() && shared_->held) run_held_request();
+  on_shared_answer();
+}
+
 void WsConnection::finish_held_request() {
   context_.counts.count_request(shared_->held->type, request_error_);
   shared_->held.reset();
@@ -49,37 +58,70 @@ void WsConnection::publish_shared(SharedTopicsLink& link, const protocol::Reques
   shared_->count_later = true;
   std::optional<std::string> request_id;
   if (request.request_id) request_id.emplace(*request.request_id);
-  link.publish(request.topic, request.message_id_raw, request.payload_raw, context_.settings.auto_create_topics,
-               [self, place, request_id = std::move(request_id),
-                topic = request.topic](engine::StoreResult<engine::PublishReceipt> result) {
-                 WsConnection* connection = *self;
-                 if (connection == nullptr) return;
-                 std::optional<std::string_view> id;
-                 if (request_id) id = *request_id;
-                 std::string& scratch = connection->scratch();
-                 std::optional<ErrorCode> error;
-                 std::string_view frame;
-                 switch (result.status) {
-                   case engine::StoreStatus::ok:
-                   case engine::StoreStatus::exists:
-                     connection->context_.counts.published_websocket.add();
-                     frame = frame_ack(scratch, id, topic, {std::nullopt, result.value.last_seq, std::nullopt});
-                     break;
-                   case engine::StoreStatus::not_found:
-                     error = ErrorCode::topic_not_found;
-                     frame = frame_error(scratch, id, *error, does_not_exist(topic));
-                     break;
-                   case engine::StoreStatus::unavailable:
-                     error = ErrorCode::unavailable;
-                     frame = frame_error(scratch, id, *error, unreachable("the message was not published"));
-                     break;
-                 }
-                 connection->context_.counts.count_request(protocol::RequestType::publish, error);
-                 connection->shared_->line.fill(place, frame);
-                 connection->send_ready_replies();
-                 if (connection->shared_->line.empty() && connection->shared_->held) connection->run_held_request();
-                 connection->on_shared_answer();
-               });
+  link.publish(
+      request.topic, request.message_id_raw, request.payload_raw, context_.settings.auto_create_topics,
+      [self, place, request_id = std::move(request_id),
+       topic = request.topic](engine::StoreResult<engine::PublishReceipt> result) {
+        WsConnection* connection = *self;
+        if (connection == nullptr) return;
+        std::optional<std::string_view> id;
+        if (request_id) id = *request_id;
+        std::string& scratch = connection->scratch();
+        std::optional<ErrorCode> error;
+        std::string_view frame;
+        switch (result.status) {
+          case engine::StoreStatus::ok:
+          case engine::StoreStatus::exists:
+            connection->context_.counts.published_websocket.add();
+            frame = frame_ack(scratch, id, topic, {std::nullopt, result.value.last_seq, std::nullopt});
+            break;
+          case engine::StoreStatus::not_found:
+            error = ErrorCode::topic_not_found;
+            frame = frame_error(scratch, id, *error, does_not_exist(topic));
+            break;
+          case engine::StoreStatus::unavailable:
+            error = ErrorCode::unavailable;
+            frame = frame_error(scratch, id, *error, unreachable("the message was not published"));
+            break;
+        }
+        connection->context_.counts.count_request(protocol::RequestType::publish, error);
+        // A publisher that holds the topic gets its event first
+        // (section 3): it comes through the node's feed, and may
+        // not have reached this shard yet.
+        if (!error && connection->shard().subscriptions().awaits_event(*connection, topic, result.value.last_seq)) {
+          return connection->park_ack(place, frame, topic, result.value.last_seq);
+        }
+        connection->shared_->line.fill(place, frame);
+        connection->after_deferred_reply();
+      });
+}
+
+void WsConnection::park_ack(std::uint64_t place, std::string_view frame, std::string_view topic, std::uint64_t seq) {
+  if (shared_->parked.empty()) context_.acks_awaiting_events.push_back(this);
+  shared_->parked.push_back(
+      {place, std::string(frame), std::string(topic), seq, std::chrono::steady_clock::now() + kAckAwaitsEventTimeout});
+  shard().await_delivery(*this);
+}
+
+void WsConnection::on_deliveries() { release_acks(std::nullopt); }
+
+void WsConnection::on_ack_tick(std::chrono::steady_clock::time_point now) { release_acks(now); }
+
+void WsConnection::release_acks(std::optional<std::chrono::steady_clock::time_point> now) {
+  if (!shared_ || shared_->parked.empty()) return;
+  const core::SubscriptionIndex& index = shard().subscriptions();
+  const std::size_t before = shared_->parked.size();
+  std::erase_if(shared_->parked, [&](const Shared::ParkedAck& ack) {
+    if (index.awaits_event(*this, ack.topic, ack.seq) && (!now || *now < ack.deadline)) return false;
+    shared_->line.fill(ack.place, ack.frame);
+    return true;
+  });
+  if (shared_->parked.empty()) {
+    std::erase(context_.acks_awaiting_events, this);
+  } else {
+    shard().await_delivery(*this);
+  }
+  if (shared_->parked.size() != before) after_deferred_reply();
 }
 
 // ------------------------------------------------------------------ subscribe, unsubscribe

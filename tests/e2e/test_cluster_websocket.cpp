@@ -5,7 +5,8 @@
 // resumes and replays on another node than the one a client left, the
 // deletion reaching every node, Valkey restarted empty, UNAVAILABLE while
 // Valkey does not answer, and gaps of a node's live feed filled from the
-// history or announced with their exact count.
+// history or announced with their exact count; and a publisher that holds
+// its topic getting its own event before the ack.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -172,6 +173,43 @@ TEST_CASE("a publish on any node reaches subscribers on every node once, in one 
       CHECK(got[i].at("message").at("id").as_string() == message_id(static_cast<int>(i) + 1));
     }
     CHECK(sub->silent_for(300ms));
+  }
+}
+
+TEST_CASE("a publisher that holds its topic gets each of its events before the ack, as with one node",
+          "[cluster][websocket][order]") {
+  Valkey valkey;
+  Node node(valkey, {"--threads", "2"});
+  // Two publishers: connections are spread over the I/O threads, so one
+  // of them is not on the thread that takes in the node's live feed.
+  WsClient first(node.port());
+  WsClient second(node.port());
+  constexpr int kPerPublisher = 150;
+  for (WsClient* client : {&first, &second}) subscribe(*client, "own");
+  for (int n = 0; n < kPerPublisher; ++n) {
+    for (int p = 0; p < 2; ++p) {
+      const int id = 1 + 2 * n + p;
+      (p == 0 ? first : second)
+          .send_json({{"type", "publish"},
+                      {"topic", "own"},
+                      {"request_id", "p-" + std::to_string(id)},
+                      {"message", {{"id", message_id(id)}, {"payload", {{"n", id}}}}}});
+    }
+  }
+  for (WsClient* client : {&first, &second}) {
+    std::set<std::uint64_t> seen;  // the events so far
+    int acks = 0;
+    while (acks < kPerPublisher) {
+      json::object frame = client->next_skipping_heartbeats();
+      INFO(json::serialize(frame));
+      if (frame["type"] == "event") {
+        seen.insert(seq_of(frame));
+        continue;
+      }
+      REQUIRE(frame["type"] == "ack");
+      CHECK(seen.contains(seq_of(frame)));  // its own event came first
+      ++acks;
+    }
   }
 }
 

@@ -1169,6 +1169,130 @@ TEST_CASE("--engine redis: a shutdown waits for the answers of the publishes sen
   CHECK(c.state() == State::closing);
 }
 
+namespace {
+
+// Valkey/Redis's answer to a publish: published as `seq`.
+engine::StoreResult<engine::PublishReceipt> published_as(std::uint64_t seq) {
+  engine::StoreResult<engine::PublishReceipt> result;
+  result.status = engine::StoreStatus::ok;
+  result.value.last_seq = seq;
+  return result;
+}
+
+// A shard of --engine redis whose shared topics are answered by hand,
+// with topic "t" in the node's mirror.
+struct SharedTestShard : TestShard {
+  SharedTestShard() {
+    context.shared_topics = &link;
+    broker.create_topic("t");
+  }
+  HandAnsweredLink link;
+};
+
+// A connection of a SharedTestShard that holds "t".
+struct HoldingPublisher {
+  HoldingPublisher() { subscribe_to_t(shard, c); }
+  SharedTestShard shard;
+  HandAnsweredLink& link = shard.link;
+  WsConnection c{shard.context, 1, ""};
+};
+
+// `c` publishes to "t" (request `id`), and Valkey/Redis answers `seq`.
+void publish_answered(SharedTestShard& shard, WsConnection& c, std::string_view id, std::uint64_t seq) {
+  feed(c, text(publish_json("t", "1", id)));
+  shard.link.publish_handlers.back()(published_as(seq));
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a publisher that holds the topic gets its own event before the ack",
+                 "[ws_connection][shared][order]") {
+  feed(c, text(publish_json("t", "1", "p-1")) + text(publish_json("t", "2", "p-2")) + ping_request("q-3"));
+  REQUIRE(link.publish_handlers.size() == 2);
+
+  // Valkey/Redis answers before the events come through the node's feed.
+  link.publish_handlers[0](published_as(1));
+  link.publish_handlers[1](published_as(2));
+  CHECK(pass(shard, c).empty());
+  CHECK(listed(shard.context.acks_awaiting_events, c));
+  CHECK(publish(shard, "t") == 1);  // the mirror delivers event 1
+  CHECK(pass(shard, c) == Lines{"event 1", "ack 1 p-1"});
+  CHECK(publish(shard, "t") == 2);
+  CHECK(pass(shard, c) == Lines{"event 2", "ack 2 p-2", "pong q-3"});
+  CHECK(shard.context.acks_awaiting_events.empty());
+
+  // The event came first: the ack goes at once.
+  feed(c, text(publish_json("t", "3", "p-4")));
+  CHECK(publish(shard, "t") == 3);
+  link.publish_handlers[2](published_as(3));
+  CHECK(pass(shard, c) == Lines{"event 3", "ack 3 p-4"});
+}
+
+TEST_CASE("--engine redis: an ack waits for no event its publisher will not get", "[ws_connection][shared][order]") {
+  SharedTestShard shard;
+  HandAnsweredLink& link = shard.link;
+  shard.broker.create_topic("u");
+  CHECK(publish(shard, "t") == 1);
+  CHECK(publish(shard, "t") == 2);
+  WsConnection c(shard.context, 1, "");
+  feed(c, subscribe_request("t", 0, "s-1"));
+  CHECK(pass(shard, c) == Lines{"ack 2 s-1"});
+  // A topic it does not hold, and a seq from before its subscription
+  // (an idempotent retry answered with the first publish's seq).
+  feed(c, text(publish_json("u", "1", "p-1")) + text(publish_json("t", "1", "p-2")));
+  link.publish_handlers[0](published_as(1));
+  engine::StoreResult<engine::PublishReceipt> retried = published_as(2);
+  retried.status = engine::StoreStatus::exists;
+  link.publish_handlers[1](retried);
+  CHECK(pass(shard, c) == Lines{"ack 1 p-1", "ack 2 p-2"});
+  CHECK(shard.context.acks_awaiting_events.empty());
+}
+
+TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a waiting ack goes when the topic is deleted, or at its deadline",
+                 "[ws_connection][shared][order]") {
+  SECTION("deleted: the connection no longer awaits the event") {
+    publish_answered(shard, c, "p-1", 1);
+    CHECK(pass(shard, c).empty());
+    shard.broker.shard(0).set_wake([] {});  // the test drains the shard itself
+    REQUIRE(shard.broker.delete_topic("t"));
+    shard.broker.shard(0).drain();
+    CHECK(pass(shard, c) == Lines{"info topic_deleted", "ack 1 p-1"});
+  }
+  SECTION("the feed is late: the ack goes at kAckAwaitsEventTimeout, not before") {
+    const auto before = std::chrono::steady_clock::now();
+    publish_answered(shard, c, "p-1", 1);
+    const auto after = std::chrono::steady_clock::now();
+    c.on_ack_tick(before + net::kAckAwaitsEventTimeout - std::chrono::milliseconds(1));
+    CHECK(pass(shard, c).empty());
+    c.on_ack_tick(after + net::kAckAwaitsEventTimeout);
+    CHECK(pass(shard, c) == Lines{"ack 1 p-1"});
+    CHECK(shard.context.acks_awaiting_events.empty());
+    CHECK(publish(shard, "t") == 1);  // the event, late
+    CHECK(pass(shard, c) == Lines{"event 1"});
+  }
+  SECTION("a subscribe waits behind the ack, then runs") {
+    shard.broker.create_topic("u");
+    feed(c, text(publish_json("t", "1", "p-1")) + subscribe_request("u", 0, "s-2"));
+    link.publish_handlers[0](published_as(1));
+    CHECK(pass(shard, c).empty());
+    CHECK(publish(shard, "t") == 1);
+    CHECK(pass(shard, c) == Lines{"event 1", "ack 1 p-1", "ack 0 s-2"});
+  }
+}
+
+TEST_CASE("--engine redis: a connection that goes while its ack waits leaves the shard's lists",
+          "[ws_connection][shared][order]") {
+  SharedTestShard shard;
+  {
+    WsConnection c(shard.context, 1, "");
+    subscribe_to_t(shard, c);
+    publish_answered(shard, c, "p-1", 1);
+    CHECK(listed(shard.context.acks_awaiting_events, c));
+  }
+  CHECK(shard.context.acks_awaiting_events.empty());
+  CHECK(publish(shard, "t") == 1);  // the shard tells nobody (ASan: no use after its end)
+}
+
 TEST_CASE("A token's grants decide each subscribe and publish; refusals are FORBIDDEN and the connection stays",
           "[ws_connection][auth]") {
   TestShard shard;
