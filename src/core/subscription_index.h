@@ -53,15 +53,9 @@ class SubscriptionIndex {
   // that held it.
   std::vector<Subscriber*> remove_topic(const Topic& topic);
 
-  // The subscribers of `topic` on this shard (empty if none); valid until
-  // the index changes.
-  std::span<const Entry> subscribers(const Topic& topic) const {
-    auto it = topics_.find(&topic);
-    return it == topics_.end() ? std::span<const Entry>() : std::span<const Entry>(it->second.entries);
-  }
-  // The subscribers of `topic` on this shard for its event (or lost
-  // events) up to `seq`, and records that this shard reached `seq` of it.
-  // Valid until the index changes.
+  // The subscribers of `topic` on this shard (empty if none) for its
+  // event (or lost events) up to `seq`, and records that this shard
+  // reached `seq` of it. Valid until the index changes.
   std::span<const Entry> deliver(const Topic& topic, std::uint64_t seq) {
     auto it = topics_.find(&topic);
     if (it == topics_.end()) return {};
