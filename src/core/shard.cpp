@@ -30,15 +30,6 @@ void Shard::drain() {
       remove_topic(deletion->topic);
     }
   }
-  if (awaiting_.empty()) return;
-  // Told from a list of its own: a subscriber that still waits awaits again.
-  telling_.swap(awaiting_);
-  for (Subscriber* subscriber : telling_) subscriber->on_deliveries();
-  telling_.clear();
-}
-
-void Shard::await_delivery(Subscriber& subscriber) {
-  if (std::find(awaiting_.begin(), awaiting_.end(), &subscriber) == awaiting_.end()) awaiting_.push_back(&subscriber);
 }
 
 void Shard::handed_to(Shard& receiver) {

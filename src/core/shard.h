@@ -47,8 +47,7 @@ class Shard {
   // the function is then called from any thread.
   void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
   // Delivers every event and deletion in the inbox to this shard's
-  // subscribers, in the order they were pushed; then tells the
-  // subscribers that await a delivery (await_delivery).
+  // subscribers, in the order they were pushed.
   void drain();
   // Wakes, once each, the shards this one handed events to since the last
   // call. The server calls it once per loop pass.
@@ -60,13 +59,6 @@ class Shard {
   // (often its last reference, long out of cache) waits until the pass's
   // writes to the healthy subscribers are done.
   void retire(OutboundRef&& frame) { dropped_.push_back(std::move(frame)); }
-  // Has `subscriber` told (Subscriber::on_deliveries) at the end of the
-  // next drain(): it waits for an event of a topic it holds to reach it
-  // (SubscriptionIndex::awaits_event). Once per call; call again to hear
-  // of later drains.
-  void await_delivery(Subscriber& subscriber);
-  // Forgets an await_delivery of `subscriber` (it goes).
-  void stop_awaiting(Subscriber& subscriber) { std::erase(awaiting_, &subscriber); }
   // A buffer for encoding the frames this shard builds.
   std::string& scratch() { return scratch_; }
   // The spare queues of this shard's subscribers (backlog.h).
@@ -102,8 +94,6 @@ class Shard {
   std::function<void()> wake_;
   std::vector<Shard*> receivers_;  // handed items during this pass
   std::vector<OutboundRef> dropped_;
-  std::vector<Subscriber*> awaiting_;  // to tell at the end of the next drain
-  std::vector<Subscriber*> telling_;   // awaiting_ as it is told, reused
   std::string scratch_;
   metrics::ThreadCounter dropped_events_;
   BacklogPool backlogs_;

@@ -16,7 +16,6 @@ Subscriber::Subscriber(Shard& shard) : shard_(shard) {}
 
 Subscriber::~Subscriber() {
   shard_.broker().unsubscribe_all(*this);
-  shard_.stop_awaiting(*this);
   if (backlog_) shard_.backlogs().give(backlog_);
 }
 

@@ -89,12 +89,9 @@ class Subscriber {
   // The policy acted for the first time: the first drop under
   // drop_oldest, or the decision to disconnect. Called once.
   virtual void on_overflow(OverflowPolicy policy) = 0;
-  // The shard ended a drain (its deliveries) after await_delivery(*this).
-  virtual void on_deliveries() {}
 
  private:
   friend class SubscriptionIndex;
-  friend class Shard;
 
   bool over_limits() const;
   const QueueLimits& limits() const;

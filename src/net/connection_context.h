@@ -69,8 +69,9 @@ struct ConnectionContext {
   std::vector<WsConnection*> urgent;       // given replies: to write at the end of this pass
   std::vector<WsConnection*> dirty;        // given events only: to write at the next event write
   std::vector<WsConnection*> closing;      // waiting for the peer's close frame
-  // --engine redis: holding acks that wait for their events (the deadline
-  // tick sends them at kAckAwaitsEventTimeout).
+  // --engine redis: holding acks that wait for their events (released
+  // after each drain of the shard, or by the deadline tick at
+  // kAckAwaitsEventTimeout).
   std::vector<WsConnection*> acks_awaiting_events;
   // Connections opened with a token, by the Unix second it expires.
   std::multimap<std::int64_t, WsConnection*> token_expiries;

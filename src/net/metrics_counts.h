@@ -58,6 +58,9 @@ struct ShardCounts {
   // One observation per delivered event: its count is the number delivered.
   metrics::ThreadHistogram delivery_latency_ns{kDeliveryLatencyBoundsNs};
   metrics::ThreadHistogram queue_frames{kQueueFramesBounds};
+  // --engine redis: publish acks that waited kAckAwaitsEventTimeout for
+  // their publisher's own event and went ahead of it.
+  metrics::ThreadCounter acks_ahead_of_event;
 
   // Counts a request of `type` that ended in `error`, or went well.
   void count_request(protocol::RequestType type, std::optional<protocol::ErrorCode> error) {

@@ -21,6 +21,7 @@ struct Totals {
   std::uint64_t published_websocket = 0;
   std::uint64_t published_http = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t acks_ahead_of_event = 0;
   std::array<std::uint64_t, kRequestTypes * kRequestResults> requests{};
   metrics::HistogramSnapshot delivery_latency_ns;
   metrics::HistogramSnapshot queue_frames;
@@ -36,6 +37,7 @@ Totals sum_shards(const ServerState& server) {
     c.delivery_latency_ns.snapshot_into(t.delivery_latency_ns);
     c.queue_frames.snapshot_into(t.queue_frames);
     t.dropped += shard->broker_shard.dropped_events();
+    t.acks_ahead_of_event += c.acks_ahead_of_event.value();
   }
   return t;
 }
@@ -92,6 +94,10 @@ void message_families(ExpositionWriter& w, const ServerState& server, const Tota
                t.requests[ShardCounts::request_slot(request_type, error)]);
     }
   }
+
+  w.family("pubsub_acks_ahead_of_event_total", MetricType::counter,
+           "--engine redis: publish acks that waited 1 s for the publisher's own event and went ahead of it.");
+  w.sample("pubsub_acks_ahead_of_event_total", {}, t.acks_ahead_of_event);
 
   w.family("pubsub_delivery_latency_seconds", MetricType::histogram,
            "From a publish being accepted to its event leaving for a subscriber's socket.");

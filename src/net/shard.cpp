@@ -151,10 +151,11 @@ void ShardContext::write_batched() {
 }
 
 // Replies (and control frames) are written first, so that publishers
-// get their acks while the shard spends its time on the events.
+// get their acks while the shard spends its time on the events. Acks that
+// wait for their events (--engine redis) are released after the pass's
+// last drain, so each follows its event.
 void ShardContext::end_pass() {
-  broker_shard.wake_receivers();
-  broker_shard.drain();
+  WsConnection::deliver_pass(context);
   write_out(context.urgent);
   write_out(context.dirty);
   write_out(context.urgent);

@@ -123,6 +123,12 @@ class WsConnection : public core::Subscriber {
   // The same tick, --engine redis: sends the acks that waited for their
   // events past kAckAwaitsEventTimeout.
   void on_ack_tick(std::chrono::steady_clock::time_point now);
+  // What the shard's loop pass does before its writes (end_pass): wakes
+  // the shards it handed events to, delivers its inbox to its
+  // connections, then (--engine redis) sends the parked acks whose events
+  // have now reached their connections, each in its place in its
+  // connection's reply line.
+  static void deliver_pass(ConnectionContext& context);
   // The graceful shutdown: flush the queue, then close with 1001.
   void begin_shutdown();
   // The token expired (the shard's expiry tick): the TOKEN_EXPIRED error,
@@ -146,8 +152,6 @@ class WsConnection : public core::Subscriber {
   // are answered before the close; without a socket, none wait.
   virtual bool input_pending() { return false; }
   void on_overflow(core::OverflowPolicy policy) override;
-  // The shard delivered events while acks waited for theirs.
-  void on_deliveries() override;
 
  private:
   // The session waits for nothing, the socket, or a wake-up.

@@ -100,10 +100,7 @@ void WsConnection::park_ack(std::uint64_t place, std::string_view frame, std::st
   if (shared_->parked.empty()) context_.acks_awaiting_events.push_back(this);
   shared_->parked.push_back(
       {place, std::string(frame), std::string(topic), seq, std::chrono::steady_clock::now() + kAckAwaitsEventTimeout});
-  shard().await_delivery(*this);
 }
-
-void WsConnection::on_deliveries() { release_acks(std::nullopt); }
 
 void WsConnection::on_ack_tick(std::chrono::steady_clock::time_point now) { release_acks(now); }
 
@@ -112,15 +109,14 @@ void WsConnection::release_acks(std::optional<std::chrono::steady_clock::time_po
   const core::SubscriptionIndex& index = shard().subscriptions();
   const std::size_t before = shared_->parked.size();
   std::erase_if(shared_->parked, [&](const Shared::ParkedAck& ack) {
-    if (index.awaits_event(*this, ack.topic, ack.seq) && (!now || *now < ack.deadline)) return false;
+    if (index.awaits_event(*this, ack.topic, ack.seq)) {
+      if (!now || *now < ack.deadline) return false;
+      context_.counts.acks_ahead_of_event.add();
+    }
     shared_->line.fill(ack.place, ack.frame);
     return true;
   });
-  if (shared_->parked.empty()) {
-    std::erase(context_.acks_awaiting_events, this);
-  } else {
-    shard().await_delivery(*this);
-  }
+  if (shared_->parked.empty()) std::erase(context_.acks_awaiting_events, this);
   if (shared_->parked.size() != before) after_deferred_reply();
 }
 

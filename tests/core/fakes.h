@@ -49,7 +49,6 @@ class TestSubscriber final : public Subscriber {
 
   std::size_t shard_index() const { return shard().index(); }
   bool last_ready_was_reply = false;
-  int deliveries_told = 0;  // on_deliveries calls (Shard::await_delivery)
 
  protected:
   void on_ready(bool reply) override {
@@ -59,7 +58,6 @@ class TestSubscriber final : public Subscriber {
   void on_overflow(OverflowPolicy policy) override {
     if (on_overflow_) on_overflow_(policy);
   }
-  void on_deliveries() override { ++deliveries_told; }
 
  private:
   std::function<void()> on_ready_;

@@ -211,6 +211,9 @@ TEST_CASE("a publisher that holds its topic gets each of its events before the a
       ++acks;
     }
   }
+  // Each ack went as its event came, none at the deadline ahead of it.
+  const std::string page = http(node.port(), "GET", "/metrics").body;
+  CHECK(metric_value(page, "pubsub_acks_ahead_of_event_total") == 0.0);
 }
 
 TEST_CASE("a client resumes and replays on another node than the one it left", "[cluster][websocket]") {

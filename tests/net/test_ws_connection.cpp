@@ -243,11 +243,13 @@ void begin_write(TestShard& shard, WsConnection& c) {
   REQUIRE(c.begin_flush());
 }
 
-// Plays the end of a shard's loop pass (ShardContext::end_pass): writes
-// the connections given replies, then those given only events, then the
-// replies that came meanwhile, each through a socket that takes it all.
-// Returns the bytes `c` sent.
+// Plays the end of a shard's loop pass (ShardContext::end_pass): its
+// deliveries (deliver_pass), then the writes of the connections given
+// replies, then those given only events, then the replies that came
+// meanwhile, each through a socket that takes it all. Returns the bytes
+// `c` sent.
 std::string write_pass(TestShard& shard, WsConnection& c) {
+  WsConnection::deliver_pass(shard.context);
   std::string wire;
   auto write_out = [&](std::vector<WsConnection*>& list) {
     std::vector<WsConnection*> flushing;
@@ -1220,6 +1222,7 @@ TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a publisher that holds the t
   CHECK(publish(shard, "t") == 2);
   CHECK(pass(shard, c) == Lines{"event 2", "ack 2 p-2", "pong q-3"});
   CHECK(shard.context.acks_awaiting_events.empty());
+  CHECK(shard.context.counts.acks_ahead_of_event.value() == 0);  // none waited for the deadline
 
   // The event came first: the ack goes at once.
   feed(c, text(publish_json("t", "3", "p-4")));
@@ -1257,6 +1260,7 @@ TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a waiting ack goes when the 
     REQUIRE(shard.broker.delete_topic("t"));
     shard.broker.shard(0).drain();
     CHECK(pass(shard, c) == Lines{"info topic_deleted", "ack 1 p-1"});
+    CHECK(shard.context.counts.acks_ahead_of_event.value() == 0);  // no event of it will come
   }
   SECTION("the feed is late: the ack goes at kAckAwaitsEventTimeout, not before") {
     const auto before = std::chrono::steady_clock::now();
@@ -1264,8 +1268,10 @@ TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a waiting ack goes when the 
     const auto after = std::chrono::steady_clock::now();
     c.on_ack_tick(before + net::kAckAwaitsEventTimeout - std::chrono::milliseconds(1));
     CHECK(pass(shard, c).empty());
+    CHECK(shard.context.counts.acks_ahead_of_event.value() == 0);
     c.on_ack_tick(after + net::kAckAwaitsEventTimeout);
     CHECK(pass(shard, c) == Lines{"ack 1 p-1"});
+    CHECK(shard.context.counts.acks_ahead_of_event.value() == 1);  // pubsub_acks_ahead_of_event_total
     CHECK(shard.context.acks_awaiting_events.empty());
     CHECK(publish(shard, "t") == 1);  // the event, late
     CHECK(pass(shard, c) == Lines{"event 1"});
