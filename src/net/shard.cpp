@@ -33,8 +33,7 @@ task<void> deadline_tick_loop(ShardContext& shard) {
       connection->on_close_tick(now);
       endpoint(connection).settle();
     }
-    due = context.acks_awaiting_events;  // and as its last ack goes
-    for (WsConnection* connection : due) connection->on_ack_tick(now);
+    WsConnection::release_waiting_acks(context, now);
   }
   shard.deadline_tick_running = false;
 }

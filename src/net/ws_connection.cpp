@@ -89,12 +89,7 @@ WsConnection::~WsConnection() {
 void WsConnection::deliver_pass(ConnectionContext& context) {
   context.broker_shard.wake_receivers();
   context.broker_shard.drain();
-  std::vector<WsConnection*>& waiting = context.acks_awaiting_events;
-  // Backwards: a connection whose last ack goes leaves the list, which
-  // moves only the connections seen already.
-  for (std::size_t i = waiting.size(); i-- > 0;) {
-    if (i < waiting.size()) waiting[i]->release_acks(std::nullopt);
-  }
+  release_waiting_acks(context, std::nullopt);
 }
 
 // ------------------------------------------------------------------ reading

@@ -120,14 +120,16 @@ class WsConnection : public core::Subscriber {
   void on_idle_sweep(std::uint32_t epoch);
   // The close tick: ends a close handshake past its deadline.
   void on_close_tick(std::chrono::steady_clock::time_point now);
-  // The same tick, --engine redis: sends the acks that waited for their
-  // events past kAckAwaitsEventTimeout.
-  void on_ack_tick(std::chrono::steady_clock::time_point now);
+  // --engine redis: sends the parked acks of `context`'s connections
+  // whose events have reached them and, given `now` (the same tick as
+  // on_close_tick), those past kAckAwaitsEventTimeout; each takes its
+  // place in its connection's reply line.
+  static void release_waiting_acks(ConnectionContext& context,
+                                   std::optional<std::chrono::steady_clock::time_point> now);
   // What the shard's loop pass does before its writes (end_pass): wakes
   // the shards it handed events to, delivers its inbox to its
-  // connections, then (--engine redis) sends the parked acks whose events
-  // have now reached their connections, each in its place in its
-  // connection's reply line.
+  // connections, then releases the acks whose events that brought
+  // (release_waiting_acks).
   static void deliver_pass(ConnectionContext& context);
   // The graceful shutdown: flush the queue, then close with 1001.
   void begin_shutdown();

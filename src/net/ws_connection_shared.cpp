@@ -102,7 +102,15 @@ void WsConnection::park_ack(std::uint64_t place, std::string_view frame, std::st
       {place, std::string(frame), std::string(topic), seq, std::chrono::steady_clock::now() + kAckAwaitsEventTimeout});
 }
 
-void WsConnection::on_ack_tick(std::chrono::steady_clock::time_point now) { release_acks(now); }
+void WsConnection::release_waiting_acks(ConnectionContext& context,
+                                        std::optional<std::chrono::steady_clock::time_point> now) {
+  std::vector<WsConnection*>& waiting = context.acks_awaiting_events;
+  // Backwards: a connection whose last ack goes leaves the list, which
+  // moves only the connections seen already.
+  for (std::size_t i = waiting.size(); i-- > 0;) {
+    if (i < waiting.size()) waiting[i]->release_acks(now);
+  }
+}
 
 void WsConnection::release_acks(std::optional<std::chrono::steady_clock::time_point> now) {
   if (!shared_ || shared_->parked.empty()) return;

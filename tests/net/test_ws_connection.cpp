@@ -1266,10 +1266,11 @@ TEST_CASE_METHOD(HoldingPublisher, "--engine redis: a waiting ack goes when the 
     const auto before = std::chrono::steady_clock::now();
     publish_answered(shard, c, "p-1", 1);
     const auto after = std::chrono::steady_clock::now();
-    c.on_ack_tick(before + net::kAckAwaitsEventTimeout - std::chrono::milliseconds(1));
+    WsConnection::release_waiting_acks(shard.context,
+                                       before + net::kAckAwaitsEventTimeout - std::chrono::milliseconds(1));
     CHECK(pass(shard, c).empty());
     CHECK(shard.context.counts.acks_ahead_of_event.value() == 0);
-    c.on_ack_tick(after + net::kAckAwaitsEventTimeout);
+    WsConnection::release_waiting_acks(shard.context, after + net::kAckAwaitsEventTimeout);
     CHECK(pass(shard, c) == Lines{"ack 1 p-1"});
     CHECK(shard.context.counts.acks_ahead_of_event.value() == 1);  // pubsub_acks_ahead_of_event_total
     CHECK(shard.context.acks_awaiting_events.empty());
