@@ -323,6 +323,20 @@ TcpConnection::~TcpConnection() {
 
 TcpConnection::TcpConnection(TcpConnection&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
+Listener::Listener() : fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 16) == 0);
+  socklen_t size = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  port = ntohs(address.sin_port);
+}
+
+Listener::~Listener() { ::close(fd); }
+
 // ------------------------------------------------------------------ HTTP
 
 namespace {

@@ -93,13 +93,29 @@ struct HttpResponse {
 // A bare TCP connection that sends nothing; closed when destroyed.
 class TcpConnection {
  public:
+  // Connects to 127.0.0.1:`port`; throws if it cannot.
   explicit TcpConnection(std::uint16_t port);
   ~TcpConnection();
   TcpConnection(TcpConnection&& other) noexcept;
   TcpConnection& operator=(TcpConnection&&) = delete;
 
+  // Gives up the socket: returns its descriptor, which the caller closes.
+  int release() { return std::exchange(fd_, -1); }
+
  private:
   int fd_ = -1;
+};
+
+// A listening socket on a free loopback port, and that port; closed when
+// destroyed.
+struct Listener {
+  Listener();
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  int fd = -1;
+  std::uint16_t port = 0;
 };
 
 // One keep-alive HTTP/1.1 connection: requests go one after another on it.

@@ -206,25 +206,6 @@ std::string token(const std::string& grants) {
                                           R"(,"pubsub":)" + grants + "}");
 }
 
-// A listening socket on a free loopback port, and that port.
-struct Listener {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  std::uint16_t port = 0;
-  Listener() {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd, 8) == 0);
-    socklen_t size = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
-    port = ntohs(address.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-};
-
 }  // namespace
 
 // ------------------------------------------------------------------ topics

@@ -6,7 +6,8 @@
 // deletion reaching every node, Valkey restarted empty, UNAVAILABLE while
 // Valkey does not answer, and gaps of a node's live feed filled from the
 // history or announced with their exact count; and a publisher that holds
-// its topic getting its own event before the ack.
+// its topic getting its own event before the ack (or, while the node's
+// live feed lags, the ack after 1 s, counted in /metrics).
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "e2e/harness.h"
+#include "e2e/holding_proxy.h"
 #include "redis/server_process.h"
 
 using namespace pubsub::e2e;
@@ -26,8 +28,8 @@ using Valkey = pubsub::redis::testing::ServerProcess;
 
 namespace {
 
-std::vector<std::string> node_args(const Valkey& valkey, std::vector<std::string> more = {}) {
-  std::vector<std::string> args = {"--engine", "redis", "--redis-url", valkey.url(), "--auto-create-topics", "true"};
+std::vector<std::string> node_args(const std::string& redis_url, std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--engine", "redis", "--redis-url", redis_url, "--auto-create-topics", "true"};
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
@@ -38,8 +40,10 @@ std::vector<std::string> node_args(const Valkey& valkey, std::vector<std::string
 // out of reach.
 class Node : public ServerProcess {
  public:
-  explicit Node(const Valkey& valkey, std::vector<std::string> more = {})
-      : ServerProcess(node_args(valkey, std::move(more))) {
+  explicit Node(const Valkey& valkey, std::vector<std::string> more = {}) : Node(valkey.url(), std::move(more)) {}
+  // Reaches Valkey/Redis at `redis_url` (through a proxy, say).
+  explicit Node(const std::string& redis_url, std::vector<std::string> more = {})
+      : ServerProcess(node_args(redis_url, std::move(more))) {
     const auto started = std::chrono::steady_clock::now();
     REQUIRE(eventually([&] { return log().find("live feed connected") != std::string::npos; }, 10s));
     const auto spent =
@@ -214,6 +218,41 @@ TEST_CASE("a publisher that holds its topic gets each of its events before the a
   // Each ack went as its event came, none at the deadline ahead of it.
   const std::string page = http(node.port(), "GET", "/metrics").body;
   CHECK(metric_value(page, "pubsub_acks_ahead_of_event_total") == 0.0);
+}
+
+TEST_CASE("while a node's live feed lags, an ack waits 1 s for its event, then goes ahead of it and is counted",
+          "[cluster][websocket][order]") {
+  Valkey valkey;
+  HoldingProxy proxy(valkey.port());  // the node's connections go through it
+  Node node(proxy.url());
+  WsClient client(node.port());
+  subscribe(client, "own");
+  const auto acks_ahead = [&] {
+    return metric_value(http(node.port(), "GET", "/metrics").body, "pubsub_acks_ahead_of_event_total");
+  };
+
+  // The feed flows: the event, then the ack.
+  json::object first = publish(client, "own", 1);
+  INFO(json::serialize(first));
+  CHECK(first["type"] == "event");
+  CHECK(client.next_skipping_heartbeats()["type"] == "ack");
+
+  // Valkey answers the publish, but the event waits in the held feed: the
+  // ack goes at its deadline, ahead of it.
+  proxy.hold_subscribers(true);
+  json::object ack = publish(client, "own", 2);
+  INFO(json::serialize(ack));
+  REQUIRE(ack["type"] == "ack");
+  CHECK(seq_of(ack) == 2);
+  CHECK(acks_ahead() == 1.0);
+
+  // The feed is back: the event follows, and nothing else is counted.
+  proxy.hold_subscribers(false);
+  CHECK(seq_of(events(client, 1).front()) == 2);
+  json::object last = publish(client, "own", 3);
+  CHECK(last["type"] == "event");
+  CHECK(client.next_skipping_heartbeats()["type"] == "ack");
+  CHECK(acks_ahead() == 1.0);
 }
 
 TEST_CASE("a client resumes and replays on another node than the one it left", "[cluster][websocket]") {
