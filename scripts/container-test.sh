@@ -49,6 +49,13 @@ fi
 echo "building $image"
 podman build --format docker --build-arg BASE="$base_image" -t "$image" -f Containerfile . >"$work/build.log" 2>&1 ||
   { tail -n 30 "$work/build.log"; fail "podman build failed"; }
+# The image is the release build users run: it compiles and links without
+# a warning (other tools' notes, such as useradd's, are not the compiler's).
+warning='^[^ ]+:[0-9]+(:[0-9]+)?: warning:|ld: warning:'
+if grep -Eq "$warning" "$work/build.log"; then
+  grep -E -A3 "$warning" "$work/build.log" | head -n 40
+  fail "the image's build printed warnings"
+fi
 
 port=$((20000 + RANDOM % 20000))
 podman rm -f "$name" >/dev/null 2>&1

@@ -7,7 +7,8 @@
 #   build-tsan  the concurrency suite under ThreadSanitizer;
 #   build-fuzz  each libFuzzer target of tests/fuzz/ for 8 seconds
 #               (scripts/fuzz.sh, with clang; each target counts once);
-#   container   the image built with podman and checked over its port
+#   container   the image built with podman (its compiler printing no
+#               warning) and checked over its port
 #               (skipped, saying why, where podman cannot work).
 # Installs missing build dependencies first; a second run rebuilds only what
 # changed. Ends with one line "N passed, N failed" over all of them, and

@@ -115,7 +115,9 @@ class WebSocketPublisher {
         continue;
       }
       const std::uint64_t request = ++requests_;
-      session_.send(publish_request(options_.topic, ids_.next(), *payload, "p" + std::to_string(request)));
+      std::string request_id = "p";
+      request_id += std::to_string(request);
+      session_.send(publish_request(options_.topic, ids_.next(), *payload, request_id));
       in_flight_.emplace(request, line);
     }
   }

@@ -93,7 +93,10 @@ std::string base_path_of(std::string_view path) {
 std::string ServerUrl::host_header() const {
   std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   const std::uint16_t default_port = tls ? 443 : 80;
-  if (port != default_port) out += ":" + std::to_string(port);
+  if (port != default_port) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 

@@ -12,7 +12,11 @@ namespace {
 
 constexpr std::string_view kRequestPrefix = "s";
 
-std::string request_id(std::size_t index) { return std::string(kRequestPrefix) + std::to_string(index); }
+std::string request_id(std::size_t index) {
+  std::string id(kRequestPrefix);
+  id += std::to_string(index);
+  return id;
+}
 
 std::optional<std::size_t> request_index(std::string_view id) {
   if (!id.starts_with(kRequestPrefix)) return std::nullopt;

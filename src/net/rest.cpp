@@ -247,8 +247,11 @@ std::string origin_form(std::string_view target) {
   const std::string_view after_authority = target.substr(separator + 3);
   const std::size_t path = after_authority.find_first_of("/?#");
   if (path == std::string_view::npos) return "/";
-  std::string out(after_authority.substr(path));
-  if (!out.starts_with('/')) out.insert(0, "/");
+  const std::string_view rest = after_authority.substr(path);
+  std::string out;
+  out.reserve(rest.size() + 1);
+  if (!rest.starts_with('/')) out += '/';
+  out += rest;
   return out;
 }
 
